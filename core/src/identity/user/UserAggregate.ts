@@ -1,0 +1,33 @@
+import type { Command } from "../../commands/Command.js"
+import { fromDecider } from "../../decider/fromDecider.js"
+import type { UserCommand } from "./UserCommands.js"
+import { userDecider, type UserState } from "./UserDecider.js"
+import type { UserEvent } from "./UserEvents.js"
+
+export const USER_CATEGORY = "user"
+
+/** What a login command answers: the identity to put into a token, or a refusal. */
+export type LoginResult =
+  | { readonly ok: true; readonly userId: string; readonly username: string; readonly memberships: UserState["memberships"] }
+  | { readonly ok: false }
+
+const toUserCommand = (command: Command): UserCommand | undefined => {
+  const payload = command.payload as Record<string, unknown> | null
+  if (payload === null || typeof payload !== "object") return undefined
+  if (command.type === "registerUser" || command.type === "login") return { ...payload, type: command.type } as UserCommand
+  return undefined
+}
+
+export const userAggregate = fromDecider<UserState, UserCommand, UserEvent>({
+  category: USER_CATEGORY,
+  decider: userDecider,
+  toCommand: toUserCommand,
+  reply: (state, events): LoginResult | { readonly userId: string } => {
+    const last = events[events.length - 1]
+    if (last?.type === "LoginSucceeded") {
+      return { ok: true, userId: state.userId, username: state.username, memberships: state.memberships }
+    }
+    if (last?.type === "LoginFailed") return { ok: false }
+    return { userId: state.userId }
+  }
+})

@@ -1,0 +1,24 @@
+import type { Membership } from "./UserEvents.js"
+
+export interface RegisterUser {
+  readonly type: "registerUser"
+  readonly userId: string
+  readonly username: string
+  readonly passwordHash: string
+  readonly memberships: ReadonlyArray<Membership>
+}
+
+/**
+ * A login attempt for this user. The edge has already checked the password against `verifiedHash`
+ * (the hash it read from the users read model) off the event loop, so no plaintext password travels
+ * on the bus; the decider only accepts that verdict if the hash is still the user's current one.
+ */
+export interface Login {
+  readonly type: "login"
+  readonly username: string
+  readonly passwordMatches: boolean
+  readonly verifiedHash: string
+  readonly address: string | null
+}
+
+export type UserCommand = RegisterUser | Login

@@ -1,0 +1,79 @@
+import { Result } from "effect"
+import { CommandRejected } from "../../commands/errors.js"
+import type { Decider } from "../../decider/Decider.js"
+import type { UserCommand } from "./UserCommands.js"
+import type { LoginFailureReason, Membership, UserEvent } from "./UserEvents.js"
+
+export interface UserState {
+  readonly exists: boolean
+  readonly userId: string
+  readonly username: string
+  readonly passwordHash: string
+  readonly memberships: ReadonlyArray<Membership>
+  readonly disabled: boolean
+}
+
+const initialState = (): UserState => ({
+  exists: false,
+  userId: "",
+  username: "",
+  passwordHash: "",
+  memberships: [],
+  disabled: false
+})
+
+const evolve = (state: UserState, event: UserEvent): UserState => {
+  switch (event.type) {
+    case "UserRegistered":
+      return {
+        ...state,
+        exists: true,
+        userId: event.data.userId,
+        username: event.data.username,
+        passwordHash: event.data.passwordHash,
+        memberships: event.data.memberships
+      }
+    case "LoginSucceeded":
+    case "LoginFailed":
+      return state
+  }
+}
+
+const loginVerdict = (command: Extract<UserCommand, { type: "login" }>, state: UserState): LoginFailureReason | null => {
+  if (state.disabled) return "disabled"
+  if (command.verifiedHash !== state.passwordHash) return "credentials_changed"
+  return command.passwordMatches ? null : "bad_password"
+}
+
+const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyArray<UserEvent>, CommandRejected> => {
+  switch (command.type) {
+    case "registerUser": {
+      if (state.exists) return Result.fail(new CommandRejected({ reason: "conflict", message: `user ${state.username} already exists` }))
+      return Result.succeed([{
+        type: "UserRegistered",
+        data: {
+          userId: command.userId,
+          username: command.username,
+          passwordHash: command.passwordHash,
+          memberships: command.memberships
+        }
+      }])
+    }
+    case "login": {
+      if (!state.exists) return Result.fail(new CommandRejected({ reason: "not_found", message: "no such user" }))
+      const reason = loginVerdict(command, state)
+      if (reason === null) {
+        return Result.succeed([{
+          type: "LoginSucceeded",
+          data: { userId: state.userId, username: state.username, address: command.address }
+        }])
+      }
+      return Result.succeed([{
+        type: "LoginFailed",
+        data: { userId: state.userId, username: state.username, reason, address: command.address }
+      }])
+    }
+  }
+}
+
+export const userDecider: Decider<UserState, UserCommand, UserEvent> = { initialState, evolve, decide }
