@@ -1,0 +1,79 @@
+import type { HttpHandler } from "./HttpExchange.js"
+
+/**
+ * Method + path routing with `:name` segments. Unlike uWebSockets.js's own router it can tell
+ * "no such path" (404) from "path exists, wrong method" (405 with Allow).
+ */
+export type RouteMatch =
+  | { readonly _tag: "Found"; readonly handler: HttpHandler; readonly params: Record<string, string> }
+  | { readonly _tag: "MethodNotAllowed"; readonly allow: ReadonlyArray<string> }
+  | { readonly _tag: "NotFound" }
+
+interface Route {
+  readonly method: string
+  readonly segments: ReadonlyArray<string>
+  readonly handler: HttpHandler
+}
+
+const split = (path: string): Array<string> => {
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path
+  return trimmed.split("/").slice(1)
+}
+
+export class Router {
+  private readonly exact = new Map<string, Map<string, HttpHandler>>()
+  private readonly patterns: Array<Route> = []
+
+  add(method: string, path: string, handler: HttpHandler): this {
+    const upper = method.toUpperCase()
+    if (path.includes(":")) {
+      this.patterns.push({ method: upper, segments: split(path), handler })
+    } else {
+      const key = split(path).join("/")
+      let byMethod = this.exact.get(key)
+      if (byMethod === undefined) this.exact.set(key, (byMethod = new Map()))
+      byMethod.set(upper, handler)
+    }
+    return this
+  }
+
+  match(method: string, path: string): RouteMatch {
+    const segments = split(path)
+    const allow = new Set<string>()
+    const byMethod = this.exact.get(segments.join("/"))
+    if (byMethod !== undefined) {
+      const handler = byMethod.get(method) ?? (method === "HEAD" ? byMethod.get("GET") : undefined)
+      if (handler !== undefined) return { _tag: "Found", handler, params: {} }
+      for (const m of byMethod.keys()) allow.add(m)
+    }
+    for (const route of this.patterns) {
+      const params = matchSegments(route.segments, segments)
+      if (params === undefined) continue
+      if (route.method === method || (method === "HEAD" && route.method === "GET")) return { _tag: "Found", handler: route.handler, params }
+      allow.add(route.method)
+    }
+    return allow.size > 0 ? { _tag: "MethodNotAllowed", allow: [...allow] } : { _tag: "NotFound" }
+  }
+}
+
+const matchSegments = (pattern: ReadonlyArray<string>, actual: ReadonlyArray<string>): Record<string, string> | undefined => {
+  if (pattern.length !== actual.length) return undefined
+  let params: Record<string, string> | undefined
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i]!
+    const value = actual[i]!
+    if (expected.startsWith(":")) {
+      if (value.length === 0) return undefined
+      let decoded: string
+      try {
+        decoded = decodeURIComponent(value)
+      } catch {
+        return undefined
+      }
+      ;(params ??= {})[expected.slice(1)] = decoded
+    } else if (expected !== value) {
+      return undefined
+    }
+  }
+  return params ?? {}
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto"
+import uWS from "uWebSockets.js"
+import { isUuid } from "@machhub/core"
+import { text, type HttpHandler, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
+import type { Router } from "./Router.js"
+import { statusLine } from "./statusLines.js"
+
+export interface HttpServerOptions {
+  readonly host?: string
+  readonly port: number
+  readonly router: Router
+  /** Largest accepted request body; larger ones get 413 (default 1 MiB). */
+  readonly maxBodyBytes?: number
+  /** Called for a handler that threw or rejected; the caller gets a plain 500 naming the correlation id. */
+  readonly onHandlerError?: (error: unknown, request: HttpRequest) => void
+  /** Lets other adapters (the SSH terminal socket) attach routes such as WebSocket upgrades. */
+  readonly configure?: (app: uWS.TemplatedApp) => void
+}
+
+export interface HttpServer {
+  readonly port: number
+  readonly inFlight: () => number
+  /** Stops accepting connections, waits (bounded) for in-flight requests, then closes every socket. */
+  readonly close: (graceMillis?: number) => Promise<void>
+}
+
+const METHODS_WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
+const CORRELATION_HEADER = "App-CorrelationID"
+
+interface Exchange {
+  aborted: boolean
+  readonly correlationId: string
+  readonly head: boolean
+}
+
+const write = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse, closeConnection = false): void => {
+  if (exchange.aborted) return
+  exchange.aborted = true // an HttpResponse may be ended once
+  res.cork(() => {
+    res.writeStatus(statusLine(response.status))
+    res.writeHeader(CORRELATION_HEADER, exchange.correlationId)
+    if (response.contentType !== undefined) res.writeHeader("Content-Type", response.contentType)
+    if (response.headers !== undefined) {
+      for (const name in response.headers) res.writeHeader(name, response.headers[name]!)
+    }
+    if (exchange.head) res.endWithoutBody(Buffer.byteLength(response.body), closeConnection)
+    else res.end(response.body, closeConnection)
+  })
+}
+
+/**
+ * The HTTP edge on uWebSockets.js. Follows its rules: headers and body chunks are copied before any
+ * await (uWS frees them), `onAborted` is registered before async work, responses are written corked,
+ * and nothing is written to a response after it was aborted.
+ */
+export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer> => {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  const app = uWS.App()
+  let closing = false
+  let inFlight = 0
+  let drained: (() => void) | undefined
+
+  const finish = () => {
+    inFlight--
+    if (inFlight === 0 && drained !== undefined) drained()
+  }
+
+  const run = (res: uWS.HttpResponse, exchange: Exchange, handler: HttpHandler, request: HttpRequest): void => {
+    inFlight++
+    let result: HttpResponse | Promise<HttpResponse>
+    try {
+      result = handler(request)
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (response) => write(res, exchange, response),
+        (error: unknown) => {
+          options.onHandlerError?.(error, request)
+          write(res, exchange, text(500, `Internal error; it was logged with correlation id ${exchange.correlationId}`))
+        }
+      ).finally(finish)
+    } else {
+      write(res, exchange, result)
+      finish()
+    }
+  }
+
+  options.configure?.(app)
+
+  app.any("/*", (res, req) => {
+    const method = req.getCaseSensitiveMethod().toUpperCase()
+    const path = req.getUrl()
+    const query = req.getQuery() ?? ""
+    const headers: Record<string, string> = {}
+    req.forEach((name, value) => {
+      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
+    })
+    const sent = headers["app-correlationid"]
+    const exchange: Exchange = {
+      aborted: false,
+      correlationId: sent !== undefined && isUuid(sent) ? sent.toLowerCase() : randomUUID(),
+      head: method === "HEAD"
+    }
+    if (closing) return write(res, exchange, text(503, "The server is shutting down; retry on another instance or shortly"), true)
+
+    const match = options.router.match(method, path)
+    if (match._tag === "NotFound") return write(res, exchange, text(404, `No route for ${method} ${path.slice(0, 200)}`))
+    if (match._tag === "MethodNotAllowed") {
+      return write(res, exchange, text(405, `${method} is not allowed on ${path.slice(0, 200)}; use ${match.allow.join(", ")}`, { Allow: match.allow.join(", ") }))
+    }
+
+    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString()
+    res.onAborted(() => {
+      exchange.aborted = true
+    })
+    const request = (body: Buffer): HttpRequest => ({
+      method,
+      path,
+      query,
+      headers,
+      body,
+      remoteAddress,
+      correlationId: exchange.correlationId,
+      params: match.params
+    })
+
+    if (METHODS_WITHOUT_BODY.has(method)) return run(res, exchange, match.handler, request(Buffer.alloc(0)))
+
+    const declared = headers["content-length"]
+    if (declared !== undefined && !/^\d{1,15}$/.test(declared)) {
+      return write(res, exchange, text(400, "Content-Length is not a number"), true)
+    }
+    if (declared !== undefined && Number(declared) > maxBodyBytes) {
+      return write(res, exchange, text(413, `Request body exceeds the limit of ${maxBodyBytes} bytes`), true)
+    }
+    const chunks: Array<Buffer> = []
+    let size = 0
+    res.onData((chunk, isLast) => {
+      if (exchange.aborted) return
+      size += chunk.byteLength
+      if (size > maxBodyBytes) {
+        write(res, exchange, text(413, `Request body exceeds the limit of ${maxBodyBytes} bytes`), true)
+        return
+      }
+      // uWS reuses the chunk's memory after this callback returns: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk)))
+      if (isLast) run(res, exchange, match.handler, request(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)))
+    })
+  })
+
+  return new Promise((resolve, reject) => {
+    app.listen(options.host ?? "0.0.0.0", options.port, (listenSocket) => {
+      if (listenSocket === false) {
+        reject(new Error(`cannot listen on ${options.host ?? "0.0.0.0"}:${options.port}; is the port in use? Set PORT to another one`))
+        return
+      }
+      const port = uWS.us_socket_local_port(listenSocket)
+      resolve({
+        port,
+        inFlight: () => inFlight,
+        close: async (graceMillis = 8_000) => {
+          if (closing) return
+          closing = true
+          uWS.us_listen_socket_close(listenSocket)
+          if (inFlight > 0) {
+            await Promise.race([
+              new Promise<void>((done) => (drained = done)),
+              new Promise<void>((done) => setTimeout(done, graceMillis).unref())
+            ])
+          }
+          ;(app as unknown as { close(): void }).close()
+        }
+      })
+    })
+  })
+}

@@ -1,0 +1,158 @@
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { Effect, Exit, Scope } from "effect"
+import {
+  connectNats,
+  loadOrCreateSigningKey,
+  makeInProcessCommandBus,
+  makeInProcessEventBus,
+  makeJwtTokenService,
+  makeNatsCommandBus,
+  makeNatsEventBus,
+  makeScryptPasswordHasher,
+  makeSqliteEventStore,
+  Router,
+  serveCommands,
+  startHttpServer,
+  text,
+  type HttpHandler,
+  type HttpServer
+} from "@machhub/adapters"
+import {
+  EventStore,
+  failedLoginAggregate,
+  makeActorSystem,
+  userAggregate,
+  type CommandBusService,
+  type EventBusService,
+  type EventStoreService
+} from "@machhub/core"
+import {
+  makeProjectionRunner,
+  makeUsersReadModel,
+  openReadModelDatabase,
+  usersProjection,
+  type ProjectionRunnerService
+} from "@machhub/projections"
+import { bootstrapAdmin } from "./bootstrapAdmin.js"
+import type { ServerConfig } from "./config.js"
+import { runEventPublisher } from "./EventPublisher.js"
+import { log } from "./log.js"
+import { healthz, readyz } from "./routes/health.js"
+import { login } from "./routes/login.js"
+
+export interface RunningServer {
+  readonly port: number
+  readonly store: EventStoreService
+  readonly commands: CommandBusService
+  readonly events: EventBusService
+  readonly projections: ProjectionRunnerService
+  /** Resolves once the bootstrap admin exists (created now or before). */
+  readonly bootstrapped: Promise<void>
+  /** Graceful stop: no new requests, in-flight ones finish, the store is flushed and closed. */
+  readonly stop: () => Promise<void>
+}
+
+export interface ServerHooks {
+  /** Receives a generated admin password, the one time it exists in clear. */
+  readonly onAdminPasswordGenerated?: (password: string) => void
+}
+
+/** While read models catch up after start, routes that query them answer 503 instead of stale data. */
+const whenReady = (projections: ProjectionRunnerService, handler: HttpHandler): HttpHandler => (request) =>
+  projections.isReady()
+    ? handler(request)
+    : text(503, "The server is starting and its read models are catching up; retry shortly", { "Retry-After": "1" })
+
+/** The composition root: wires store, actors, buses, projections and the HTTP edge for one process. */
+export const startServer = async (config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> => {
+  mkdirSync(config.dataDir, { recursive: true })
+  const scope = Effect.runSync(Scope.make())
+  const passwords = makeScryptPasswordHasher({ logN: config.passwordCost })
+  const tokens = makeJwtTokenService({
+    keys: loadOrCreateSigningKey(join(config.dataDir, "keys", "token-signing.pem")),
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    lifetimeSeconds: config.jwtLifetimeSeconds
+  })
+
+  const wiring = Effect.gen(function*() {
+    const store = yield* makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
+    const actors = yield* makeActorSystem([userAggregate, failedLoginAggregate]).pipe(Effect.provideService(EventStore, store))
+    let commands: CommandBusService
+    let events: EventBusService
+    if (config.natsUrl !== undefined) {
+      const nats = yield* connectNats({ servers: config.natsUrl, name: "machhub-server" })
+      yield* serveCommands(nats, actors.handle)
+      commands = makeNatsCommandBus(nats)
+      events = makeNatsEventBus(nats)
+    } else {
+      commands = makeInProcessCommandBus(actors.handle)
+      events = yield* makeInProcessEventBus()
+    }
+    const db = yield* Effect.acquireRelease(
+      Effect.sync(() => openReadModelDatabase(join(config.dataDir, "readmodels.db"))),
+      (db) => Effect.sync(() => db.close())
+    )
+    const projections = yield* makeProjectionRunner(db, [usersProjection]).pipe(Effect.provideService(EventStore, store))
+    yield* Effect.forkScoped(runEventPublisher(store, events, db))
+    return { store, commands, events, projections, users: makeUsersReadModel(db) }
+  })
+
+  const services = await Effect.runPromise(Scope.provide(scope)(wiring)).catch(async (error: unknown) => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw error
+  })
+
+  const router = new Router()
+    .add("GET", "/healthz", healthz)
+    .add("GET", "/readyz", readyz(services.projections))
+  const loginHandler = whenReady(services.projections, login({ ...services, passwords, tokens }))
+  router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
+
+  let http: HttpServer
+  try {
+    http = await startHttpServer({
+      host: config.host,
+      port: config.port,
+      router,
+      maxBodyBytes: config.maxBodyBytes,
+      onHandlerError: (error, request) =>
+        log("error", "request handler failed", {
+          correlationId: request.correlationId,
+          route: `${request.method} ${request.path}`,
+          error: error instanceof Error ? error.message : String(error)
+        })
+    })
+  } catch (error) {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw error
+  }
+
+  const bootstrapped = Effect.runPromise(
+    Effect.gen(function*() {
+      yield* Effect.promise(async () => {
+        while (!services.projections.isReady()) await new Promise((r) => setTimeout(r, 20))
+      })
+      const outcome = yield* bootstrapAdmin({ ...services, passwords, configuredPassword: config.adminPassword })
+      if (outcome.created) {
+        yield* services.projections.waitFor(outcome.position)
+        log("info", "created the bootstrap user admin (domain machhub_admin, group superuser)")
+        if (outcome.generatedPassword !== undefined) hooks.onAdminPasswordGenerated?.(outcome.generatedPassword)
+      }
+    })
+  ).catch((error: unknown) => {
+    log("error", "could not create the bootstrap admin; set MACHHUB_ADMIN_PASSWORD and restart", {
+      error: error instanceof Error ? error.message : String(error)
+    })
+  })
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      await http.close(config.shutdownGraceMillis)
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    })())
+
+  return { port: http.port, ...services, bootstrapped, stop }
+}

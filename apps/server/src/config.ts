@@ -1,0 +1,61 @@
+import { resolve } from "node:path"
+
+/** Everything the server reads from its environment, validated once at start. */
+export interface ServerConfig {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  readonly adminPassword: string | undefined
+  readonly natsUrl: string | undefined
+  readonly store: "sqlite"
+  readonly sqliteSynchronous: "normal" | "full"
+  readonly maxBodyBytes: number
+  readonly jwtIssuer: string
+  readonly jwtAudience: string
+  readonly jwtLifetimeSeconds: number
+  /** log2 of scrypt's N; 17 by default (OWASP's minimum). Tests lower it to run fast. */
+  readonly passwordCost: number
+  readonly shutdownGraceMillis: number
+}
+
+export class ConfigError extends Error {}
+
+const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return fallback
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`)
+  }
+  return value
+}
+
+const oneOf = <T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: ReadonlyArray<T>, fallback: T): T => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return fallback
+  if (!(allowed as ReadonlyArray<string>).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`)
+  return raw as T
+}
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig => {
+  const store = oneOf(env, "MACHHUB_STORE", ["sqlite", "jetstream"], "sqlite")
+  if (store === "jetstream") {
+    throw new ConfigError("MACHHUB_STORE=jetstream is not available in this version; use sqlite (the default)")
+  }
+  const adminPassword = env["MACHHUB_ADMIN_PASSWORD"]
+  return {
+    host: env["HOST"] || "0.0.0.0",
+    port: integer(env, "PORT", 8080, 0, 65535),
+    dataDir: resolve(env["MACHHUB_DATA_DIR"] || "./data"),
+    adminPassword: adminPassword === undefined || adminPassword === "" ? undefined : adminPassword,
+    natsUrl: env["NATS_URL"] || undefined,
+    store,
+    sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),
+    maxBodyBytes: integer(env, "MACHHUB_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    jwtIssuer: env["MACHHUB_JWT_ISSUER"] || "machhub",
+    jwtAudience: env["MACHHUB_JWT_AUDIENCE"] || "machhub",
+    jwtLifetimeSeconds: integer(env, "MACHHUB_JWT_LIFETIME_SECONDS", 24 * 3600, 10, 366 * 24 * 3600),
+    passwordCost: integer(env, "MACHHUB_PASSWORD_COST", 17, 10, 20),
+    shutdownGraceMillis: integer(env, "MACHHUB_SHUTDOWN_GRACE_MS", 8_000, 0, 60_000)
+  }
+}

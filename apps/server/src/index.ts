@@ -1,0 +1,3 @@
+export * from "./config.js"
+export * from "./Server.js"
+export * from "./bootstrapAdmin.js"

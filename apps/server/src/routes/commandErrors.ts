@@ -1,0 +1,25 @@
+import { text, type HttpResponse } from "@machhub/adapters"
+import type { CommandError, RejectionReason } from "@machhub/core"
+
+const statusOf: Record<RejectionReason, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  unprocessable: 422,
+  too_many_requests: 429
+}
+
+/** The HTTP answer for a command that did not go through. */
+export const commandErrorResponse = (error: CommandError): HttpResponse => {
+  switch (error._tag) {
+    case "CommandRejected":
+      return text(statusOf[error.reason], error.message)
+    case "CommandUnavailable":
+      return text(503, `Service temporarily unavailable: ${error.message}. Retry shortly.`, { "Retry-After": "1" })
+    case "CommandFailed":
+      return text(500, error.message)
+  }
+}

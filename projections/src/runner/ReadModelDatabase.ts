@@ -1,0 +1,21 @@
+import Database from "better-sqlite3"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+
+/**
+ * The SQLite database that holds this node's read models. Read models can always be rebuilt from the
+ * log, so the file trades durability for speed (synchronous=NORMAL in WAL mode).
+ */
+export const openReadModelDatabase = (path: string): Database.Database => {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = NORMAL")
+  db.pragma("foreign_keys = ON")
+  db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    position INTEGER NOT NULL
+  )`)
+  return db
+}
