@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import { Deferred, Effect, Fiber, Option, Schedule, type Scope, Stream } from "effect"
+import { Data, Deferred, Effect, Fiber, Option, Schedule, type Scope, Stream } from "effect"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "@machhub/core"
 import type { Projection } from "./Projection.js"
 
@@ -13,6 +13,8 @@ export interface ProjectionRunnerService {
   /** Drops every read model row and replays the whole log into them. */
   readonly rebuild: () => Effect.Effect<void, EventStoreUnavailable>
 }
+
+export class ProjectionFailed extends Data.TaggedError("ProjectionFailed")<{ readonly message: string }> {}
 
 interface Waiter {
   readonly position: number
@@ -91,16 +93,23 @@ export const makeProjectionRunner = (
     const consume = (from: number): Effect.Effect<void> =>
       Effect.suspend(() => store.subscribe(Math.max(from, position) + 1).pipe(
         Stream.runForEachArray((events) =>
-          Effect.sync(() => {
-            applyBatch(events)
-            position = events[events.length - 1]!.position
-            if (!ready && position >= startHead) ready = true
-            settleWaiters()
+          Effect.try({
+            try: () => {
+              applyBatch(events)
+              position = events[events.length - 1]!.position
+              if (!ready && position >= startHead) ready = true
+              settleWaiters()
+            },
+            catch: (cause) =>
+              new ProjectionFailed({
+                message: `applying events ${events[0]!.position}..${events[events.length - 1]!.position} failed: ${cause instanceof Error ? cause.message : String(cause)}`
+              })
           })
         )
       )).pipe(
-        // A store outage must not stop the read models for good: log, wait, resume from where we are.
-        Effect.tapError((error) => Effect.logWarning(`projections paused: ${error.message}`)),
+        // Neither a store outage nor a failing batch (rolled back whole) stops the read models for
+        // good: log, wait, resume from the last committed checkpoint.
+        Effect.tapError((error) => Effect.logWarning(`projections paused: ${error.message}; retrying in 1 s`)),
         Effect.retry({ schedule: Schedule.spaced("1 second") }),
         Effect.orDie
       )

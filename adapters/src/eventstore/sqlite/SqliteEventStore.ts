@@ -1,0 +1,173 @@
+import {
+  type AppendResult,
+  EventStore,
+  type EventStoreService,
+  EventStoreUnavailable,
+  type ExpectedVersion,
+  type NewEvent,
+  type RecordedEvent,
+  type WrongExpectedVersion
+} from "@machhub/core"
+import type Database from "better-sqlite3"
+import { Effect, Layer, type Scope, Stream } from "effect"
+import { prepareAppend } from "./appendRequest.js"
+import { CommitSignal } from "./CommitSignal.js"
+import { openDatabase, type Synchronous } from "./database.js"
+import { invalid, storeClosed, unavailable } from "./failures.js"
+import { GroupCommit, type GroupCommitStats } from "./GroupCommit.js"
+import { prepareStatements, type Statements, toRecordedEvent } from "./statements.js"
+import { subscribeToLog } from "./subscription.js"
+
+export interface SqliteEventStoreOptions {
+  /** Database file (created if missing); ":memory:" works for throwaway stores. */
+  readonly path: string
+  /** Durability of a commit, see {@link Synchronous}; "normal" by default. */
+  readonly synchronous?: Synchronous | undefined
+  /** Optional cap on the database size: appends beyond it fail as on a full disk. */
+  readonly maxSizeBytes?: number | undefined
+}
+
+/** The event store port plus what only this adapter offers. */
+export interface SqliteEventStoreService extends EventStoreService {
+  /** Commits every queued append now (graceful shutdown). Closing the store's scope also does it. */
+  readonly flush: Effect.Effect<void>
+  /** Group-commit counters, for tests and metrics. */
+  readonly stats: Effect.Effect<GroupCommitStats>
+}
+
+/** Owns the database connection; everything here runs synchronously on the JS thread. */
+class SqliteEventLog {
+  private readonly db: Database.Database
+  private readonly statements: Statements
+  readonly signal = new CommitSignal()
+  readonly commit: GroupCommit
+  private closed = false
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.db = openDatabase({
+      path: options.path,
+      synchronous: options.synchronous ?? "normal",
+      maxSizeBytes: options.maxSizeBytes
+    })
+    try {
+      this.statements = prepareStatements(this.db)
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
+    this.commit = new GroupCommit(this.db, this.statements, () => this.signal.notify())
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Runs a read, turning the closed state and anything SQLite (or the decoder) throws into a failure. */
+  read<A>(context: string, run: (statements: Statements) => A): Effect.Effect<A, EventStoreUnavailable> {
+    return Effect.suspend(() => {
+      if (this.closed) return Effect.fail(storeClosed())
+      try {
+        return Effect.succeed(run(this.statements))
+      } catch (error) {
+        return Effect.fail(unavailable(context, error))
+      }
+    })
+  }
+
+  /** Commits what is queued, ends subscriptions, then closes the connection. Idempotent. */
+  close(): void {
+    if (this.closed) return
+    this.commit.flush()
+    this.closed = true
+    this.signal.close()
+    try {
+      this.db.close()
+    } catch {
+      // Closing can only fail on a connection that is already unusable; there is nothing left to save.
+    }
+  }
+}
+
+const isPosition = (value: number): boolean => Number.isSafeInteger(value)
+
+const toService = (log: SqliteEventLog): SqliteEventStoreService => {
+  const readAll = (fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
+    if (!isPosition(fromPosition)) return Effect.fail(invalid(`readAll: fromPosition must be an integer, got ${fromPosition}`))
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      return Effect.fail(invalid(`readAll: limit must be an integer >= 0, got ${limit}`))
+    }
+    if (limit === 0) return Effect.succeed([])
+    return log.read("readAll failed", (s) => s.readAll(Math.max(1, fromPosition), limit).map(toRecordedEvent))
+  }
+
+  return {
+    append: (
+      stream: string,
+      expected: ExpectedVersion,
+      events: ReadonlyArray<NewEvent>
+    ): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable> =>
+      Effect.suspend(() => {
+        if (log.isClosed) return Effect.fail(storeClosed())
+        const request = prepareAppend(stream, expected, events)
+        if (request instanceof EventStoreUnavailable) return Effect.fail(request)
+        return Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {
+          const pending = log.commit.submit(request, resume)
+          // An interrupted caller that is still queued is dropped from its batch. Once the batch has run
+          // the append stands (like any write whose acknowledgement was lost).
+          return Effect.sync(() => {
+            pending.cancelled = true
+          })
+        })
+      }),
+
+    readStream: (stream: string, fromVersion = 1) => {
+      if (typeof stream !== "string" || stream.length === 0) {
+        return Effect.fail(invalid("readStream: the stream name must be a non-empty string"))
+      }
+      if (!Number.isSafeInteger(fromVersion)) {
+        return Effect.fail(invalid(`readStream: fromVersion must be an integer, got ${fromVersion}`))
+      }
+      return log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion).map(toRecordedEvent))
+    },
+
+    readAll,
+
+    headPosition: log.read("headPosition failed", (s) => s.headPosition()),
+
+    subscribe: (fromPosition: number) =>
+      isPosition(fromPosition)
+        ? subscribeToLog(log.signal, readAll, fromPosition)
+        : Stream.fail(invalid(`subscribe: fromPosition must be an integer, got ${fromPosition}`)),
+
+    flush: Effect.sync(() => {
+      if (!log.isClosed) log.commit.flush()
+    }),
+
+    stats: Effect.sync(() => log.commit.stats)
+  }
+}
+
+/**
+ * Opens a SQLite event store for the life of the current Scope. Closing the scope commits the queued
+ * appends, ends live subscriptions, then closes the database.
+ */
+export const makeSqliteEventStore = (
+  options: SqliteEventStoreOptions
+): Effect.Effect<SqliteEventStoreService, EventStoreUnavailable, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => new SqliteEventLog(options),
+        catch: (error) => unavailable(`cannot open the SQLite event store at ${options.path}`, error)
+      }),
+      (log) => Effect.sync(() => log.close())
+    ),
+    toService
+  )
+
+export const SqliteEventStore = {
+  make: makeSqliteEventStore,
+  /** Provides the EventStore port, backed by SQLite, for the life of the layer. */
+  layer: (options: SqliteEventStoreOptions): Layer.Layer<EventStore, EventStoreUnavailable> =>
+    Layer.effect(EventStore, makeSqliteEventStore(options))
+} as const

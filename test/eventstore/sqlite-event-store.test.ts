@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
+import { EventStore, EventStoreUnavailable } from "@machhub/core"
+import { makeSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from "@machhub/adapters"
+import { eventStoreContract, newEvent, richData } from "../contracts/event-store.contract.js"
+
+/** A temporary directory for the life of the current scope. */
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "machhub-sqlite-es-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** A fresh store on a real file in a temp dir; the store closes before the dir is removed. */
+const freshStore = (options: Omit<SqliteEventStoreOptions, "path"> = {}) =>
+  Effect.flatMap(tempDir, (dir) => makeSqliteEventStore({ ...options, path: join(dir, "events.db") }))
+
+eventStoreContract("SQLite (synchronous=normal)", () => freshStore())
+eventStoreContract("SQLite (synchronous=full)", () => freshStore({ synchronous: "full" }))
+
+describe("SQLite event store", () => {
+  it.live("data survives closing and reopening the same file, and positions continue", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const path = join(dir, "events.db")
+      const events = [newEvent("A", richData), newEvent("B")]
+
+      const first = yield* Effect.scoped(Effect.gen(function*() {
+        const store = yield* makeSqliteEventStore({ path })
+        return yield* store.append("s", "no_stream", events)
+      }))
+
+      const store = yield* makeSqliteEventStore({ path })
+      const read = yield* store.readStream("s")
+      assert.deepStrictEqual(read.map((e) => e.id), events.map((e) => e.id))
+      assert.deepStrictEqual(read[0]!.data, richData)
+      assert.deepStrictEqual(read[0]!.meta, events[0]!.meta)
+      assert.strictEqual(yield* store.headPosition, first.position)
+      const next = yield* store.append("s", 2, [newEvent()])
+      assert.strictEqual(next.version, 3)
+      assert.isTrue(next.position > first.position)
+      // Idempotency holds across restarts too.
+      assert.isTrue((yield* store.append("s", "no_stream", events)).duplicate)
+    }))
+
+  it.live("group commit: 64 concurrent appends share a handful of transactions", () =>
+    Effect.gen(function*() {
+      const store = yield* freshStore()
+      const before = yield* store.stats
+      const results = yield* Effect.forEach(
+        Array.from({ length: 64 }, (_, i) => i),
+        (i) => store.append(`s-${i}`, "no_stream", [newEvent()]),
+        { concurrency: "unbounded" }
+      )
+      const after = yield* store.stats
+      assert.strictEqual(results.length, 64)
+      assert.strictEqual(after.appends - before.appends, 64)
+      const transactions = after.transactions - before.transactions
+      assert.isTrue(transactions >= 1 && transactions <= 4, `64 appends took ${transactions} transactions`)
+      assert.strictEqual((yield* store.readAll(1, 100)).length, 64)
+    }))
+
+  it.live("group commit: later requests in a batch see the versions written earlier in it", () =>
+    Effect.gen(function*() {
+      const store = yield* freshStore()
+      const before = yield* store.stats
+      // All submitted in the same turn, so they land in one batch, in order.
+      const results = yield* Effect.all(
+        [
+          store.append("s", 0, [newEvent(), newEvent()]),
+          store.append("s", 2, [newEvent()]),
+          Effect.exit(store.append("s", 0, [newEvent()])),
+          store.append("s", "exists", [newEvent()])
+        ],
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual((yield* store.stats).transactions - before.transactions, 1)
+      assert.strictEqual(results[0].version, 2)
+      assert.strictEqual(results[1].version, 3)
+      const conflict = results[2]
+      assert.isTrue(Exit.isFailure(conflict))
+      const error = Exit.findErrorOption(conflict)
+      assert.isTrue(error._tag === "Some" && error.value._tag === "WrongExpectedVersion" && error.value.actual === 3)
+      assert.strictEqual(results[3].version, 4)
+    }))
+
+  it.live("flush commits queued appends immediately", () =>
+    Effect.gen(function*() {
+      const store = yield* freshStore()
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 10 }, (_, i) => i),
+        (i) => Effect.forkChild(store.append(`s-${i}`, "any", [newEvent()]), { startImmediately: true })
+      )
+      yield* store.flush
+      assert.strictEqual((yield* store.readAll(1, 100)).length, 10)
+      yield* Fiber.joinAll(fibers)
+    }))
+
+  it.live("closing the store commits queued appends, ends subscriptions, then fails further calls", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const store = yield* makeSqliteEventStore({ path: join(yield* tempDir, "events.db") }).pipe(Scope.provide(scope))
+      yield* store.append("s", "any", [newEvent()])
+      const subscriber = yield* store.subscribe(1).pipe(Stream.runCollect, Effect.forkChild)
+      yield* Effect.sleep("20 millis") // the subscriber has caught up and is waiting live
+      const queued = yield* Effect.forkChild(store.append("s", "any", [newEvent()]), { startImmediately: true })
+
+      yield* Scope.close(scope, Exit.void)
+
+      assert.strictEqual((yield* Fiber.join(queued)).version, 2)
+      const received = yield* Fiber.join(subscriber).pipe(Effect.timeout("5 seconds"))
+      assert.isTrue(received.length >= 1)
+      const error = yield* Effect.flip(store.append("s", "any", [newEvent()]))
+      assert.instanceOf(error, EventStoreUnavailable)
+      assert.match(error.reason, /closed/)
+      assert.instanceOf(yield* Effect.flip(store.readStream("s")), EventStoreUnavailable)
+      assert.instanceOf(yield* Effect.flip(store.headPosition), EventStoreUnavailable)
+      assert.instanceOf(yield* Effect.flip(store.readAll(1, 10)), EventStoreUnavailable)
+    }))
+
+  it.live("a full disk fails the offending append with EventStoreUnavailable, not the rest of its batch", () =>
+    Effect.gen(function*() {
+      const store = yield* freshStore({ maxSizeBytes: 256 * 1024 })
+      const tooBig = newEvent("Huge", { blob: "x".repeat(1024 * 1024) })
+      const [big, small] = yield* Effect.all(
+        [Effect.exit(store.append("big", "any", [tooBig])), store.append("small", "any", [newEvent()])],
+        { concurrency: "unbounded" }
+      )
+      assert.isTrue(Exit.isFailure(big))
+      const error = Exit.findErrorOption(big)
+      assert.isTrue(error._tag === "Some" && error.value instanceof EventStoreUnavailable)
+      assert.match((error as { value: EventStoreUnavailable }).value.reason, /SQLITE_FULL/)
+      assert.strictEqual(small.version, 1)
+      assert.deepStrictEqual((yield* store.readAll(1, 10)).map((e) => e.stream), ["small"])
+    }))
+
+  it.live("cannot open a database in a missing directory: EventStoreUnavailable", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(makeSqliteEventStore({ path: "/nonexistent/dir/events.db" }))
+      assert.instanceOf(error, EventStoreUnavailable)
+      assert.match(error.reason, /cannot open/)
+    }))
+
+  it.live("an append interrupted while queued is not written", () =>
+    Effect.gen(function*() {
+      const store = yield* freshStore()
+      const fiber = yield* Effect.forkChild(store.append("s", "any", [newEvent()]), { startImmediately: true })
+      yield* Fiber.interrupt(fiber)
+      yield* store.flush
+      assert.deepStrictEqual(yield* store.readStream("s"), [])
+    }))
+
+  it.live("SqliteEventStore.layer provides the EventStore port", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const program = Effect.gen(function*() {
+        const store = yield* EventStore
+        yield* store.append("s", "no_stream", [newEvent()])
+        return yield* store.readStream("s")
+      })
+      const read = yield* program.pipe(Effect.provide(SqliteEventStore.layer({ path: join(dir, "events.db") })))
+      assert.strictEqual(read.length, 1)
+      // The layer's scope closed after the program: the file is complete and reopenable.
+      const reopened = yield* Effect.provide(
+        Effect.flatMap(EventStore, (store) => store.readStream("s")),
+        SqliteEventStore.layer({ path: join(dir, "events.db") })
+      )
+      assert.strictEqual(reopened.length, 1)
+    }))
+
+  it.live("a layer can be built and torn down repeatedly", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const layer = SqliteEventStore.layer({ path: join(dir, "events.db") })
+      for (let i = 0; i < 3; i++) {
+        yield* Effect.scoped(Layer.build(layer))
+      }
+    }))
+})
