@@ -29,6 +29,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     fileParallelism: true,
-    maxWorkers: 2
+    maxWorkers: 2,
+    reporters: ["default", "./test/support/summaryReporter.ts"]
   }
 })

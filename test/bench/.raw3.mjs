@@ -6,9 +6,9 @@ import { join } from "node:path"
 import { randomUUID } from "node:crypto"
 const blob = Buffer.alloc(100, 7)
 const v7 = (() => { let c = 0; return () => { const t = Date.now().toString(16).padStart(12, "0"); return `${t.slice(0, 8)}-${t.slice(8)}-7${(c++ & 0xfff).toString(16).padStart(3, "0")}-8000-${randomUUID().slice(24)}` } })()
-function run({ secs = 2, ids = "v7", ckpt = 1000, mmap = 0, cache = -2000, uniqueSV = true, idIdx = true, label }) {
+function run({ secs = 2, ids = "v7", ckpt = 1000, mmap = 0, cache = -2000, uniqueSV = true, idIdx = true, label, page = 4096, excl = false }) {
   const db = new Database(join(mkdtempSync(join(tmpdir(), "raw-")), "e.db"))
-  db.pragma("journal_mode = WAL"); db.pragma("synchronous = NORMAL"); db.pragma(`wal_autocheckpoint = ${ckpt}`); db.pragma(`mmap_size = ${mmap}`); db.pragma(`cache_size = ${cache}`)
+  db.pragma(`page_size = ${page}`); if (excl) db.pragma("locking_mode = EXCLUSIVE"); db.pragma("journal_mode = WAL"); db.pragma("synchronous = NORMAL"); db.pragma(`wal_autocheckpoint = ${ckpt}`); db.pragma(`mmap_size = ${mmap}`); db.pragma(`cache_size = ${cache}`)
   db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL ${idIdx ? "UNIQUE" : ""}, stream TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, data BLOB, meta BLOB ${uniqueSV ? ", UNIQUE(stream, version)" : ""})`)
   const ins = db.prepare("INSERT INTO events (id, stream, version, type, data, meta) VALUES (?, ?, ?, ?, ?, ?)")
   const begin = db.prepare("BEGIN IMMEDIATE"), commit = db.prepare("COMMIT")
@@ -36,12 +36,10 @@ function require_load() { return "load " + (await_load()) }
 function await_load() { return (globalThis.process && require_fs().readFileSync("/proc/loadavg", "utf8").trim()) }
 function require_fs() { return globalThis.__fs }
 run({ label: "v7 default" })
-run({ label: "v4 default", ids: "v4" })
-run({ label: "v7 no (stream,version) idx", uniqueSV: false })
-run({ label: "v7 no id idx", idIdx: false })
-run({ label: "v7 no idx at all", idIdx: false, uniqueSV: false })
-run({ label: "v7 ckpt 10000", ckpt: 10000 })
-run({ label: "v7 mmap 256MB", mmap: 268435456 })
-run({ label: "v7 cache 64MB", cache: -65536 })
+run({ label: "v7 page 1024", page: 1024 })
+run({ label: "v7 page 2048", page: 2048 })
+run({ label: "v7 no checkpoint", ckpt: 0 })
+run({ label: "v7 exclusive", excl: true })
+run({ label: "v7 excl+page2048", excl: true, page: 2048 })
 run({ label: "v7 default again" })
 console.log(require_load())

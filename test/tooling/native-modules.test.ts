@@ -1,0 +1,29 @@
+import { createRequire } from "node:module"
+import { describe, expect, it } from "vitest"
+
+const require = createRequire(import.meta.url)
+
+/**
+ * npm 11 may skip dependency install scripts it was not told to allow; these checks make a fresh CI
+ * machine fail loudly if a native module did not build or load.
+ */
+describe("native modules", () => {
+  it("better-sqlite3 is built and opens a database", () => {
+    const Database = require("better-sqlite3") as typeof import("better-sqlite3")
+    const db = new Database(":memory:")
+    expect((db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v).toMatch(/^3\./)
+    db.close()
+  })
+
+  it("uWebSockets.js loads its native binary, not the slow JavaScript fallback", () => {
+    const uws = require("uWebSockets.js") as Record<string, unknown>
+    const fallback = require("uWebSockets.js/dist/index") as Record<string, unknown>
+    expect(uws).not.toBe(fallback)
+    expect(typeof uws["us_socket_local_port"]).toBe("function")
+  })
+
+  it("msgpackr uses its native extension", () => {
+    const msgpackr = require("msgpackr") as { isNativeAccelerationEnabled: boolean }
+    expect(msgpackr.isNativeAccelerationEnabled).toBe(true)
+  })
+})
