@@ -15,8 +15,8 @@ const millis = (text) => {
  * Runs wrk (one thread, like the figures in ARCHITECTURE.md) and returns requests/s, p50 and p99
  * latency in ms, and the count of non-2xx answers.
  */
-export const runWrk = ({ url, connections = 64, seconds = 5, method = "GET", body, headers = {} }) => {
-  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency"]
+export const runWrk = ({ url, connections = 64, seconds = 5, method = "GET", body, headers = {}, timeoutSeconds = 2 }) => {
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, "--latency"]
   if (method !== "GET" || body !== undefined || Object.keys(headers).length > 0) {
     const script = join(tmpdir(), `wrk-${process.pid}-${Date.now()}.lua`)
     const lines = [`wrk.method = ${JSON.stringify(method)}`]
@@ -31,5 +31,6 @@ export const runWrk = ({ url, connections = 64, seconds = 5, method = "GET", bod
   const p50 = millis(/\s50%\s+(\S+)/.exec(output)?.[1] ?? "")
   const p99 = millis(/\s99%\s+(\S+)/.exec(output)?.[1] ?? "")
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0)
-  return { rps, p50, p99, non2xx }
+  const timeouts = Number(/timeout (\d+)/.exec(output)?.[1] ?? 0)
+  return { rps, p50, p99, non2xx, timeouts }
 }

@@ -26,9 +26,14 @@ export interface HttpServer {
 
 const METHODS_WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
 const CORRELATION_HEADER = "App-CorrelationID"
+const EMPTY_BODY = Buffer.alloc(0)
 
 interface Exchange {
   aborted: boolean
+  /** onAborted is registered (it must be, once the response outlives the request callback). */
+  abortable: boolean
+  /** Set while the exchange counts as in flight (outlives its request callback); called once. */
+  settle: (() => void) | undefined
   readonly correlationId: string
   readonly head: boolean
 }
@@ -36,6 +41,7 @@ interface Exchange {
 const write = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse, closeConnection = false): void => {
   if (exchange.aborted) return
   exchange.aborted = true // an HttpResponse may be ended once
+  exchange.settle?.()
   res.cork(() => {
     res.writeStatus(statusLine(response.status))
     res.writeHeader(CORRELATION_HEADER, exchange.correlationId)
@@ -46,6 +52,30 @@ const write = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse
     if (exchange.head) res.endWithoutBody(Buffer.byteLength(response.body), closeConnection)
     else res.end(response.body, closeConnection)
   })
+}
+
+/** A request copied out of uWS. A class, not a literal, so the lazy getter costs nothing per request. */
+class UwsRequest implements HttpRequest {
+  private address: string | undefined
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: Buffer,
+    readonly correlationId: string,
+    readonly params: Readonly<Record<string, string>>,
+    private readonly res: uWS.HttpResponse,
+    private readonly exchange: Exchange
+  ) {}
+
+  /** Read on demand (most routes never ask); the response object stays valid until it is ended. */
+  get remoteAddress(): string {
+    if (this.address === undefined) {
+      this.address = this.exchange.aborted ? "" : Buffer.from(this.res.getRemoteAddressAsText()).toString()
+    }
+    return this.address
+  }
 }
 
 /**
@@ -60,31 +90,40 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
   let inFlight = 0
   let drained: (() => void) | undefined
 
-  const finish = () => {
-    inFlight--
-    if (inFlight === 0 && drained !== undefined) drained()
+  /** Counts an exchange that outlives its request callback until it is answered or aborted. */
+  const track = (res: uWS.HttpResponse, exchange: Exchange): void => {
+    if (exchange.abortable) return
+    exchange.abortable = true
+    inFlight++
+    exchange.settle = () => {
+      exchange.settle = undefined
+      inFlight--
+      if (inFlight === 0 && drained !== undefined) drained()
+    }
+    res.onAborted(() => {
+      exchange.aborted = true
+      exchange.settle?.()
+    })
   }
 
   const run = (res: uWS.HttpResponse, exchange: Exchange, handler: HttpHandler, request: HttpRequest): void => {
-    inFlight++
     let result: HttpResponse | Promise<HttpResponse>
     try {
       result = handler(request)
     } catch (error) {
       result = Promise.reject(error)
     }
-    if (result instanceof Promise) {
-      result.then(
-        (response) => write(res, exchange, response),
-        (error: unknown) => {
-          options.onHandlerError?.(error, request)
-          write(res, exchange, text(500, `Internal error; it was logged with correlation id ${exchange.correlationId}`))
-        }
-      ).finally(finish)
-    } else {
-      write(res, exchange, result)
-      finish()
-    }
+    if (!(result instanceof Promise)) return write(res, exchange, result)
+    // onAborted is registered before control returns to the event loop, i.e. before any of the
+    // handler's awaits can resume: uWS requires it for every response not ended synchronously.
+    track(res, exchange)
+    result.then(
+      (response) => write(res, exchange, response),
+      (error: unknown) => {
+        options.onHandlerError?.(error, request)
+        write(res, exchange, text(500, `Internal error; it was logged with correlation id ${exchange.correlationId}`))
+      }
+    )
   }
 
   options.configure?.(app)
@@ -100,6 +139,8 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     const sent = headers["app-correlationid"]
     const exchange: Exchange = {
       aborted: false,
+      abortable: false,
+      settle: undefined,
       correlationId: sent !== undefined && isUuid(sent) ? sent.toLowerCase() : randomUUID(),
       head: method === "HEAD"
     }
@@ -111,22 +152,9 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
       return write(res, exchange, text(405, `${method} is not allowed on ${path.slice(0, 200)}; use ${match.allow.join(", ")}`, { Allow: match.allow.join(", ") }))
     }
 
-    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString()
-    res.onAborted(() => {
-      exchange.aborted = true
-    })
-    const request = (body: Buffer): HttpRequest => ({
-      method,
-      path,
-      query,
-      headers,
-      body,
-      remoteAddress,
-      correlationId: exchange.correlationId,
-      params: match.params
-    })
+    const request = (body: Buffer): HttpRequest => new UwsRequest(method, path, query, headers, body, exchange.correlationId, match.params, res, exchange)
 
-    if (METHODS_WITHOUT_BODY.has(method)) return run(res, exchange, match.handler, request(Buffer.alloc(0)))
+    if (METHODS_WITHOUT_BODY.has(method)) return run(res, exchange, match.handler, request(EMPTY_BODY))
 
     const declared = headers["content-length"]
     if (declared !== undefined && !/^\d{1,15}$/.test(declared)) {
@@ -135,6 +163,7 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     if (declared !== undefined && Number(declared) > maxBodyBytes) {
       return write(res, exchange, text(413, `Request body exceeds the limit of ${maxBodyBytes} bytes`), true)
     }
+    track(res, exchange)
     const chunks: Array<Buffer> = []
     let size = 0
     res.onData((chunk, isLast) => {

@@ -42,6 +42,8 @@ interface Actor {
   state: unknown
   version: number
   position: number
+  /** True while a command is being decided and appended. */
+  busy: boolean
   fiber: Fiber.Fiber<void> | undefined
 }
 
@@ -168,7 +170,9 @@ export const makeActorSystem = <R>(
             }
             continue
           }
+          actor.busy = true
           const exit = yield* Effect.exit(decideAndAppend(actor, envelope.command))
+          actor.busy = false
           Deferred.doneUnsafe(envelope.reply, exit)
         }
       })
@@ -182,6 +186,7 @@ export const makeActorSystem = <R>(
         state: undefined,
         version: 0,
         position: 0,
+        busy: false,
         fiber: undefined
       }
       actors.set(stream, actor)
@@ -213,7 +218,8 @@ export const makeActorSystem = <R>(
       Effect.gen(function*() {
         closing = true
         // Let queued commands finish (bounded), then stop the idle fibers.
-        for (let waited = 0; waited < 5_000 && [...actors.values()].some((actor) => actor.mailbox.size > 0); waited += 10) {
+        const pending = () => [...actors.values()].some((actor) => actor.busy || actor.mailbox.size > 0)
+        for (let waited = 0; waited < 5_000 && pending(); waited += 10) {
           yield* Effect.sleep(10)
         }
         const fibers = [...actors.values()].flatMap((actor) => (actor.fiber ? [actor.fiber] : []))
