@@ -49,7 +49,7 @@ describe("server process lifecycle", () => {
     const db = new Database(join(dir.path, "events.db"), { readonly: true })
     const types = db.prepare("SELECT type FROM events ORDER BY position").all().map((row) => (row as { type: string }).type)
     db.close()
-    expect(types).toEqual(["UserRegistered", "LoginSucceeded", "LoginSucceeded"])
+    expect(types).toEqual(["DomainCreated", "UsernameClaimed", "UserRegistered", "LoginSucceeded", "LoginSucceeded"])
     // The generated password appears nowhere in the data dir.
     const files = ["events.db", "readmodels.db"].map((f) => readFileSync(join(dir.path, f)).toString("latin1")).join("")
     expect(files).not.toContain(printed)

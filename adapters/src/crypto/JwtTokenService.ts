@@ -1,7 +1,16 @@
-import { createHash } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { Effect, Layer } from "effect"
 import { errors, jwtVerify, SignJWT } from "jose"
-import { InvalidToken, TokenService, type Membership, type TokenClaims, type TokenServiceService, type VerifiedToken } from "@machhub/core"
+import {
+  InvalidToken,
+  TokenService,
+  type IssueOptions,
+  type Membership,
+  type TokenClaims,
+  type TokenServiceService,
+  type TokenUse,
+  type VerifiedToken
+} from "@machhub/core"
 import type { SigningKeys } from "./SigningKeyFile.js"
 import { VerifiedCredentialCache } from "./VerifiedCredentialCache.js"
 
@@ -13,6 +22,9 @@ export interface JwtOptions {
 }
 
 const ALGORITHM = "EdDSA"
+const MAX_TOKEN_LENGTH = 8192
+
+const isTokenUse = (value: unknown): value is TokenUse => value === "login" || value === "access" || value === "refresh"
 
 const membershipsFrom = (payload: Record<string, unknown>): ReadonlyArray<Membership> | undefined => {
   const groups = payload["groups"]
@@ -42,26 +54,34 @@ const describe = (error: unknown): string => {
 export const makeJwtTokenService = (options: JwtOptions): TokenServiceService => {
   const cache = new VerifiedCredentialCache<VerifiedToken>(50_000)
 
-  const issue = (claims: TokenClaims) =>
-    Effect.promise(() =>
-      new SignJWT({
+  const issue = (claims: TokenClaims, issueOptions: IssueOptions = { use: "login" }) =>
+    Effect.promise(() => {
+      const now = Math.floor(Date.now() / 1000)
+      return new SignJWT({
         username: claims.username,
         domains: claims.memberships.map((m) => m.domain),
-        groups: Object.fromEntries(claims.memberships.map((m) => [m.domain, m.groups]))
+        groups: Object.fromEntries(claims.memberships.map((m) => [m.domain, m.groups])),
+        use: issueOptions.use,
+        ...(issueOptions.sessionId === undefined ? {} : { sid: issueOptions.sessionId })
       })
         .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
         .setSubject(claims.userId)
         .setIssuer(options.issuer)
         .setAudience(options.audience)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + options.lifetimeSeconds)
+        .setIssuedAt(now)
+        .setJti(randomUUID())
+        .setExpirationTime(now + (issueOptions.lifetimeSeconds ?? options.lifetimeSeconds))
         .sign(options.keys.privateKey)
-    )
+    })
+
+  const cacheKey = (token: string) => createHash("sha256").update(token).digest("base64url")
+  const verifiedBefore = (token: string): VerifiedToken | undefined =>
+    token.length > MAX_TOKEN_LENGTH ? undefined : cache.get(cacheKey(token), Date.now() / 1000)
 
   const verify = (token: string): Effect.Effect<VerifiedToken, InvalidToken> =>
     Effect.suspend(() => {
-      if (token.length > 8192) return Effect.fail(new InvalidToken({ message: "token is too long" }))
-      const key = createHash("sha256").update(token).digest("base64url")
+      if (token.length > MAX_TOKEN_LENGTH) return Effect.fail(new InvalidToken({ message: "token is too long" }))
+      const key = cacheKey(token)
       const cached = cache.get(key, Date.now() / 1000)
       if (cached !== undefined) return Effect.succeed(cached)
       return Effect.tryPromise({
@@ -70,23 +90,36 @@ export const makeJwtTokenService = (options: JwtOptions): TokenServiceService =>
             algorithms: [ALGORITHM],
             issuer: options.issuer,
             audience: options.audience,
-            requiredClaims: ["sub", "exp"]
+            requiredClaims: ["sub", "exp", "iat"]
           }),
         catch: (error) => new InvalidToken({ message: describe(error) })
       }).pipe(
         Effect.flatMap(({ payload }) => {
           const memberships = membershipsFrom(payload)
-          if (memberships === undefined || typeof payload.username !== "string" || payload.sub === undefined || payload.exp === undefined) {
+          const use = payload["use"]
+          const sid = payload["sid"]
+          if (
+            memberships === undefined || typeof payload.username !== "string" || payload.sub === undefined ||
+            payload.exp === undefined || payload.iat === undefined || !isTokenUse(use) || (sid !== undefined && typeof sid !== "string")
+          ) {
             return Effect.fail(new InvalidToken({ message: "token lacks the user's identity" }))
           }
-          const verified: VerifiedToken = { userId: payload.sub, username: payload.username, memberships, expiresAt: payload.exp }
+          const verified: VerifiedToken = {
+            userId: payload.sub,
+            username: payload.username,
+            memberships,
+            use,
+            sessionId: sid,
+            issuedAt: payload.iat,
+            expiresAt: payload.exp
+          }
           cache.set(key, verified, payload.exp)
           return Effect.succeed(verified)
         })
       )
     })
 
-  return { issue, verify }
+  return { issue, verify, verifiedBefore }
 }
 
 export const JwtTokenServiceLayer = (options: JwtOptions) => Layer.succeed(TokenService, makeJwtTokenService(options))

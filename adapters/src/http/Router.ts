@@ -12,7 +12,7 @@ export type RouteMatch =
 interface Route {
   readonly method: string
   readonly segments: ReadonlyArray<string>
-  readonly handler: HttpHandler
+  handler: HttpHandler
 }
 
 /** "/a/b/" and "/a/b" are the same route. */
@@ -36,6 +36,16 @@ export class Router {
       if (byMethod === undefined) this.exact.set(key, (byMethod = new Map()))
       byMethod.set(upper, handler)
     }
+    return this
+  }
+
+  /** Wraps every route registered so far, except the listed fixed paths (e.g. a readiness gate). */
+  guardAll(wrap: (handler: HttpHandler) => HttpHandler, except: ReadonlyArray<string> = []): this {
+    for (const [path, byMethod] of this.exact) {
+      if (except.includes(path)) continue
+      for (const [method, handler] of byMethod) byMethod.set(method, wrap(handler))
+    }
+    for (const route of this.patterns) route.handler = wrap(route.handler)
     return this
   }
 

@@ -19,21 +19,33 @@ import {
   type HttpServer
 } from "@machhub/adapters"
 import {
+  domainAggregate,
   EventStore,
   failedLoginAggregate,
+  groupAggregate,
   makeActorSystem,
   userAggregate,
+  usernameAggregate,
   type CommandBusService,
   type EventBusService,
   type EventStoreService
 } from "@machhub/core"
 import {
+  domainsProjection,
+  groupsProjection,
+  makeDomainsReadModel,
+  makeGroupsReadModel,
   makeProjectionRunner,
   makeUsersReadModel,
   openReadModelDatabase,
   usersProjection,
   type ProjectionRunnerService
 } from "@machhub/projections"
+import { makeApiKeyVerifier } from "./auth/ApiKeyVerifier.js"
+import { makeAuthenticator } from "./auth/Authenticator.js"
+import { makeSessionRegistry } from "./auth/SessionRegistry.js"
+import { identityRoutes } from "./routes/identityRoutes.js"
+import type { RouteModule, ServerContext } from "./ServerContext.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
 import { runEventPublisher } from "./EventPublisher.js"
@@ -78,7 +90,13 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
 
   const wiring = Effect.gen(function*() {
     const store = yield* makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
-    const actors = yield* makeActorSystem([userAggregate, failedLoginAggregate]).pipe(Effect.provideService(EventStore, store))
+    const actors = yield* makeActorSystem([
+      userAggregate,
+      failedLoginAggregate,
+      usernameAggregate,
+      domainAggregate,
+      groupAggregate
+    ]).pipe(Effect.provideService(EventStore, store))
     let commands: CommandBusService
     let events: EventBusService
     if (config.natsUrl !== undefined) {
@@ -94,9 +112,19 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       Effect.sync(() => openReadModelDatabase(join(config.dataDir, "readmodels.db"))),
       (db) => Effect.sync(() => db.close())
     )
-    const projections = yield* makeProjectionRunner(db, [usersProjection]).pipe(Effect.provideService(EventStore, store))
+    const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection])
+      .pipe(Effect.provideService(EventStore, store))
     yield* Effect.forkScoped(runEventPublisher(store, events, db))
-    return { store, commands, events, projections, users: makeUsersReadModel(db) }
+    return {
+      store,
+      commands,
+      events,
+      projections,
+      readModels: db,
+      users: makeUsersReadModel(db),
+      groups: makeGroupsReadModel(db),
+      domains: makeDomainsReadModel(db)
+    }
   })
 
   const services = await Effect.runPromise(Scope.provide(scope)(wiring)).catch(async (error: unknown) => {
@@ -104,11 +132,22 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     throw error
   })
 
+  const authenticator = makeAuthenticator({
+    tokens,
+    users: services.users,
+    groups: services.groups,
+    keys: makeApiKeyVerifier(),
+    sessions: makeSessionRegistry()
+  })
+  const context: ServerContext = { ...services, config, passwords, tokens, authenticator }
   const router = new Router()
     .add("GET", "/healthz", healthz)
     .add("GET", "/readyz", readyz(services.projections))
-  const loginHandler = whenReady(services.projections, login({ ...services, passwords, tokens }))
+  const loginHandler = login({ ...services, passwords, tokens })
   router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
+  const modules: ReadonlyArray<RouteModule> = [identityRoutes]
+  for (const module of modules) module(router, context)
+  router.guardAll((handler) => whenReady(services.projections, handler), ["/healthz", "/readyz"])
 
   let http: HttpServer
   try {
@@ -136,7 +175,6 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       })
       const outcome = yield* bootstrapAdmin({ ...services, passwords, configuredPassword: config.adminPassword })
       if (outcome.created) {
-        yield* services.projections.waitFor(outcome.position)
         log("info", "created the bootstrap user admin (domain machhub_admin, group superuser)")
         if (outcome.generatedPassword !== undefined) hooks.onAdminPasswordGenerated?.(outcome.generatedPassword)
       }

@@ -8,8 +8,24 @@ export interface TokenClaims {
   readonly memberships: ReadonlyArray<Membership>
 }
 
+/**
+ * What a token may be used for: `login` tokens (POST /auth/login) and `access` tokens (sessions) open
+ * protected routes; `refresh` tokens only buy new access tokens. Each use is refused where another is
+ * expected, so a refresh token never works as an access token nor the reverse.
+ */
+export type TokenUse = "login" | "access" | "refresh"
+
+export interface IssueOptions {
+  readonly use: TokenUse
+  readonly sessionId?: string
+  readonly lifetimeSeconds?: number
+}
+
 export interface VerifiedToken extends TokenClaims {
-  /** Expiry, seconds since the epoch. */
+  readonly use: TokenUse
+  readonly sessionId: string | undefined
+  /** Issue time and expiry, seconds since the epoch. */
+  readonly issuedAt: number
   readonly expiresAt: number
 }
 
@@ -19,8 +35,10 @@ export class InvalidToken extends Schema.TaggedError<InvalidToken>()("InvalidTok
 
 /** Issues and verifies signed session tokens (EdDSA JWTs). */
 export interface TokenServiceService {
-  issue(claims: TokenClaims): Effect.Effect<string>
+  issue(claims: TokenClaims, options?: IssueOptions): Effect.Effect<string>
   verify(token: string): Effect.Effect<VerifiedToken, InvalidToken>
+  /** A token verified before and not yet expired, without doing any cryptography; else undefined. */
+  verifiedBefore(token: string): VerifiedToken | undefined
 }
 
 export class TokenService extends Context.Service<TokenService, TokenServiceService>()("@machhub/core/TokenService") {}

@@ -1,11 +1,11 @@
 import type Database from "better-sqlite3"
-import type { Membership, RecordedEvent, UserEvent } from "@machhub/core"
+import { usernameKey, type Membership, type RecordedEvent, type UserEvent } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
 
 /** One row per user: what login needs (by username) and what user listings show. */
 export const usersProjection: Projection = {
   name: "users",
-  version: 1,
+  version: 2,
   setup(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS users (
       user_id TEXT PRIMARY KEY,
@@ -15,6 +15,7 @@ export const usersProjection: Projection = {
       password_hash TEXT NOT NULL,
       disabled INTEGER NOT NULL DEFAULT 0,
       memberships TEXT NOT NULL,
+      credentials_changed_at INTEGER NOT NULL DEFAULT 0,
       version INTEGER NOT NULL,
       created_at TEXT NOT NULL,
       updated_at TEXT NOT NULL
@@ -38,24 +39,53 @@ export const usersProjection: Projection = {
           at: event.meta.at
         })
         return
+      case "MembershipSet": {
+        const row = statements(db).memberships.get(userEvent.data.userId)
+        if (row === undefined) return
+        const memberships = (JSON.parse(row.memberships) as Array<Membership>).filter((m) => m.domain !== userEvent.data.membership.domain)
+        memberships.push(userEvent.data.membership)
+        statements(db).setMemberships.run(JSON.stringify(memberships), event.version, event.meta.at, userEvent.data.userId)
+        return
+      }
+      case "UserDisabled":
+      case "UserEnabled":
+        statements(db).setDisabled.run(userEvent.type === "UserDisabled" ? 1 : 0, event.version, event.meta.at, userEvent.data.userId)
+        return
+      case "PasswordChanged":
+        statements(db).setPassword.run(
+          userEvent.data.passwordHash,
+          Math.floor(Date.parse(event.meta.at) / 1000),
+          event.version,
+          event.meta.at,
+          userEvent.data.userId
+        )
+        return
       default:
         return
     }
   }
 }
 
-/** Usernames are unique across the system regardless of case. */
-export const usernameKey = (username: string): string => username.normalize("NFC").toLowerCase()
-
 // Prepared statements are cached per database connection.
-const cache = new WeakMap<Database.Database, { insert: Database.Statement }>()
+interface Statements {
+  readonly insert: Database.Statement
+  readonly memberships: Database.Statement<[string], { memberships: string }>
+  readonly setMemberships: Database.Statement<[string, number, string, string]>
+  readonly setDisabled: Database.Statement<[number, number, string, string]>
+  readonly setPassword: Database.Statement<[string, number, number, string, string]>
+}
+const cache = new WeakMap<Database.Database, Statements>()
 const statements = (db: Database.Database) => {
   let prepared = cache.get(db)
   if (prepared === undefined) {
     prepared = {
       insert: db.prepare(`INSERT INTO users (user_id, username, username_key, home_domain, password_hash, memberships, version, created_at, updated_at)
         VALUES (@user_id, @username, @username_key, @home_domain, @password_hash, @memberships, @version, @at, @at)
-        ON CONFLICT(user_id) DO NOTHING`)
+        ON CONFLICT(user_id) DO NOTHING`),
+      memberships: db.prepare("SELECT memberships FROM users WHERE user_id = ?"),
+      setMemberships: db.prepare("UPDATE users SET memberships = ?, version = ?, updated_at = ? WHERE user_id = ?"),
+      setDisabled: db.prepare("UPDATE users SET disabled = ?, version = ?, updated_at = ? WHERE user_id = ?"),
+      setPassword: db.prepare("UPDATE users SET password_hash = ?, credentials_changed_at = ?, version = ?, updated_at = ? WHERE user_id = ?")
     }
     cache.set(db, prepared)
   }
@@ -69,7 +99,11 @@ export interface UserRow {
   readonly passwordHash: string
   readonly disabled: boolean
   readonly memberships: ReadonlyArray<Membership>
+  /** Seconds since the epoch of the last password change: tokens issued before it are refused. */
+  readonly credentialsChangedAt: number
   readonly version: number
+  readonly createdAt: string
+  readonly updatedAt: string
 }
 
 interface RawUserRow {
@@ -79,7 +113,10 @@ interface RawUserRow {
   password_hash: string
   disabled: number
   memberships: string
+  credentials_changed_at: number
   version: number
+  created_at: string
+  updated_at: string
 }
 
 /** Queries over the users read model. */
@@ -92,13 +129,26 @@ export const makeUsersReadModel = (db: Database.Database) => {
     passwordHash: raw.password_hash,
     disabled: raw.disabled !== 0,
     memberships: JSON.parse(raw.memberships) as ReadonlyArray<Membership>,
-    version: raw.version
+    credentialsChangedAt: raw.credentials_changed_at,
+    version: raw.version,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at
   })
+  const byId = db.prepare<[string], RawUserRow>("SELECT * FROM users WHERE user_id = ?")
+  // Membership is stored as JSON; `json_each` finds the users of one domain without a second table.
+  const inDomain = db.prepare<[string], RawUserRow>(
+    "SELECT u.* FROM users u WHERE EXISTS (SELECT 1 FROM json_each(u.memberships) m WHERE json_extract(m.value, '$.domain') = ?) ORDER BY u.username_key"
+  )
   return {
     findByUsername: (username: string): UserRow | undefined => {
       const raw = byUsername.get(usernameKey(username))
       return raw === undefined ? undefined : toRow(raw)
-    }
+    },
+    findById: (userId: string): UserRow | undefined => {
+      const raw = byId.get(userId)
+      return raw === undefined ? undefined : toRow(raw)
+    },
+    listInDomain: (domain: string): Array<UserRow> => inDomain.all(domain).map(toRow)
   }
 }
 

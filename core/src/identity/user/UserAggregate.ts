@@ -14,8 +14,17 @@ export type LoginResult =
 const toUserCommand = (command: Command): UserCommand | undefined => {
   const payload = command.payload as Record<string, unknown> | null
   if (payload === null || typeof payload !== "object") return undefined
-  if (command.type === "registerUser" || command.type === "login") return { ...payload, type: command.type } as UserCommand
-  return undefined
+  switch (command.type) {
+    case "registerUser":
+    case "login":
+    case "setMembership":
+    case "disableUser":
+    case "enableUser":
+    case "changePassword":
+      return { ...payload, type: command.type } as UserCommand
+    default:
+      return undefined
+  }
 }
 
 export const userAggregate = fromDecider<UserState, UserCommand, UserEvent>({

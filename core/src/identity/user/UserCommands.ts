@@ -21,4 +21,23 @@ export interface Login {
   readonly address: string | null
 }
 
-export type UserCommand = RegisterUser | Login
+export interface SetMembership {
+  readonly type: "setMembership"
+  readonly membership: Membership
+}
+
+export interface DisableUser {
+  readonly type: "disableUser"
+}
+
+export interface EnableUser {
+  readonly type: "enableUser"
+}
+
+/** Carries the new hash, computed off the event loop before the command was sent. */
+export interface ChangePassword {
+  readonly type: "changePassword"
+  readonly passwordHash: string
+}
+
+export type UserCommand = RegisterUser | Login | SetMembership | DisableUser | EnableUser | ChangePassword

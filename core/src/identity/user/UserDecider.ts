@@ -33,6 +33,17 @@ const evolve = (state: UserState, event: UserEvent): UserState => {
         passwordHash: event.data.passwordHash,
         memberships: event.data.memberships
       }
+    case "MembershipSet":
+      return {
+        ...state,
+        memberships: [...state.memberships.filter((m) => m.domain !== event.data.membership.domain), event.data.membership]
+      }
+    case "UserDisabled":
+      return { ...state, disabled: true }
+    case "UserEnabled":
+      return { ...state, disabled: false }
+    case "PasswordChanged":
+      return { ...state, passwordHash: event.data.passwordHash }
     case "LoginSucceeded":
     case "LoginFailed":
       return state
@@ -44,6 +55,8 @@ const loginVerdict = (command: Extract<UserCommand, { type: "login" }>, state: U
   if (command.verifiedHash !== state.passwordHash) return "credentials_changed"
   return command.passwordMatches ? null : "bad_password"
 }
+
+const notFound = new CommandRejected({ reason: "not_found", message: "no such user" })
 
 const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyArray<UserEvent>, CommandRejected> => {
   switch (command.type) {
@@ -58,6 +71,22 @@ const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyA
           memberships: command.memberships
         }
       }])
+    }
+    case "setMembership": {
+      if (!state.exists) return Result.fail(notFound)
+      return Result.succeed([{ type: "MembershipSet", data: { userId: state.userId, membership: command.membership } }])
+    }
+    case "disableUser": {
+      if (!state.exists) return Result.fail(notFound)
+      return Result.succeed(state.disabled ? [] : [{ type: "UserDisabled", data: { userId: state.userId } }])
+    }
+    case "enableUser": {
+      if (!state.exists) return Result.fail(notFound)
+      return Result.succeed(state.disabled ? [{ type: "UserEnabled", data: { userId: state.userId } }] : [])
+    }
+    case "changePassword": {
+      if (!state.exists) return Result.fail(notFound)
+      return Result.succeed([{ type: "PasswordChanged", data: { userId: state.userId, passwordHash: command.passwordHash } }])
     }
     case "login": {
       if (!state.exists) return Result.fail(new CommandRejected({ reason: "not_found", message: "no such user" }))

@@ -1,9 +1,16 @@
 import type { DomainEvent } from "../../decider/Decider.js"
 
-/** Membership of a user in one domain, with the groups that carry the user's permissions there. */
+import type { Access, Role } from "../../access/RoleAccess.js"
+
+/**
+ * Membership of a user in one domain: the groups that carry the user's permissions there, and
+ * optionally a Machinable role/access (mapped onto permissions, SPEC §3).
+ */
 export interface Membership {
   readonly domain: string
   readonly groups: ReadonlyArray<string>
+  readonly role?: Role
+  readonly access?: ReadonlyArray<Access>
 }
 
 /** Why a login was refused; recorded for auditors, never shown to the caller (who only sees 401). */
@@ -30,4 +37,20 @@ export type LoginFailed = DomainEvent<"LoginFailed", {
   readonly address: string | null
 }>
 
-export type UserEvent = UserRegistered | LoginSucceeded | LoginFailed
+/** Sets (adds or replaces) the user's membership in one domain. */
+export type MembershipSet = DomainEvent<"MembershipSet", { readonly userId: string; readonly membership: Membership }>
+
+export type UserDisabled = DomainEvent<"UserDisabled", { readonly userId: string }>
+export type UserEnabled = DomainEvent<"UserEnabled", { readonly userId: string }>
+
+/** The new hash only; tokens issued before this instant stop working. */
+export type PasswordChanged = DomainEvent<"PasswordChanged", { readonly userId: string; readonly passwordHash: string }>
+
+export type UserEvent =
+  | UserRegistered
+  | LoginSucceeded
+  | LoginFailed
+  | MembershipSet
+  | UserDisabled
+  | UserEnabled
+  | PasswordChanged

@@ -1,0 +1,26 @@
+import type Database from "better-sqlite3"
+import type { Router } from "@machhub/adapters"
+import type { CommandBusService, EventBusService, EventStoreService, PasswordHasherService, TokenServiceService } from "@machhub/core"
+import type { DomainsReadModel, GroupsReadModel, ProjectionRunnerService, UsersReadModel } from "@machhub/projections"
+import type { Authenticator } from "./auth/Authenticator.js"
+import type { ServerConfig } from "./config.js"
+
+/** Everything route modules may use; built once by the composition root. */
+export interface ServerContext {
+  readonly config: ServerConfig
+  readonly store: EventStoreService
+  readonly commands: CommandBusService
+  readonly events: EventBusService
+  readonly projections: ProjectionRunnerService
+  /** The read-model database of this node (for read models that route modules query). */
+  readonly readModels: Database.Database
+  readonly users: UsersReadModel
+  readonly groups: GroupsReadModel
+  readonly domains: DomainsReadModel
+  readonly passwords: PasswordHasherService
+  readonly tokens: TokenServiceService
+  readonly authenticator: Authenticator
+}
+
+/** A route module adds its routes to the router. */
+export type RouteModule = (router: Router, context: ServerContext) => void

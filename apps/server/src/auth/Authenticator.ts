@@ -1,0 +1,86 @@
+import { Effect } from "effect"
+import type { TokenServiceService, VerifiedToken } from "@machhub/core"
+import type { HttpRequest } from "@machhub/adapters"
+import type { GroupsReadModel, UsersReadModel } from "@machhub/projections"
+import { parseDomainHeader } from "../routes/domainHeader.js"
+import { grantsOf } from "./grantsOf.js"
+import { forbidden, unauthorized, type Principal, type Refusal } from "./Principal.js"
+import { readCredential } from "./readCredential.js"
+
+/** Verifies API keys (hash lookup, status, expiry, rate limit) into a principal of the key's domain. */
+export interface KeyVerifier {
+  verify(key: string, requestedDomain: string | undefined): Principal | Refusal
+}
+
+/** Knows whether a session (and so its access and refresh tokens) is still open. */
+export interface SessionRegistry {
+  isActive(sessionId: string): boolean
+}
+
+export type Authentication = Principal | Refusal
+
+export interface Authenticator {
+  /** Synchronous when the credential was verified before (the common case), a Promise otherwise. */
+  authenticate(request: HttpRequest, options?: { readonly allowCookie?: boolean }): Authentication | Promise<Authentication>
+}
+
+const NO_CREDENTIAL = unauthorized("Authentication required: send Authorization: Bearer <token>, Authorization: apikey <key> or X-Machhub-Api-Key")
+
+/**
+ * Turns a request's credential into a principal. Token signatures are verified once and cached by a
+ * hash of the token until expiry; everything that can be revoked (user disabled, password changed,
+ * session revoked, membership or group changed, key suspended) is read from the current read models
+ * on every request, so it takes effect on the very next one.
+ */
+export const makeAuthenticator = (deps: {
+  readonly tokens: TokenServiceService
+  readonly users: UsersReadModel
+  readonly groups: GroupsReadModel
+  readonly keys: KeyVerifier
+  readonly sessions: SessionRegistry
+}): Authenticator => {
+  const fromToken = (verified: VerifiedToken, domain: string): Authentication => {
+    if (verified.use === "refresh") return unauthorized("A refresh token cannot be used here; exchange it at POST /sessions/refresh/")
+    const user = deps.users.findById(verified.userId)
+    if (user === undefined) return unauthorized("The token's user no longer exists")
+    if (user.disabled) return unauthorized("The user is disabled")
+    if (verified.issuedAt < user.credentialsChangedAt) return unauthorized("The token predates a password change; log in again")
+    if (verified.sessionId !== undefined && !deps.sessions.isActive(verified.sessionId)) {
+      return unauthorized("The session has ended; log in again")
+    }
+    const grants = grantsOf(user, domain, deps.groups)
+    if (!grants.member) return forbidden(`Not a member of domain ${domain}`)
+    return {
+      kind: "user",
+      id: user.userId,
+      userId: user.userId,
+      username: user.username,
+      domain,
+      groups: grants.groups,
+      permissions: grants.permissions,
+      superuser: grants.superuser,
+      globalSuperuser: grants.globalSuperuser,
+      sessionId: verified.sessionId
+    }
+  }
+
+  return {
+    authenticate: (request, options = {}) => {
+      const credential = readCredential(request.headers, options)
+      if (credential.kind === "none") return NO_CREDENTIAL
+      if (credential.kind === "malformed") return unauthorized(credential.message)
+      const header = request.headers["domain"]
+      const domain = parseDomainHeader(header)
+      if (!domain.ok) return { status: 403, message: domain.message }
+      if (credential.kind === "key") return deps.keys.verify(credential.key, header === undefined ? undefined : domain.domain)
+      const known = deps.tokens.verifiedBefore(credential.token)
+      if (known !== undefined) return fromToken(known, domain.domain)
+      return Effect.runPromise(
+        deps.tokens.verify(credential.token).pipe(
+          Effect.map((verified) => fromToken(verified, domain.domain)),
+          Effect.catchTag("InvalidToken", (error) => Effect.succeed(unauthorized(`Invalid token: ${error.message}`)))
+        )
+      )
+    }
+  }
+}
