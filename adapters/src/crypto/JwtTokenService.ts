@@ -62,6 +62,7 @@ export const makeJwtTokenService = (options: JwtOptions): TokenServiceService =>
         domains: claims.memberships.map((m) => m.domain),
         groups: Object.fromEntries(claims.memberships.map((m) => [m.domain, m.groups])),
         use: issueOptions.use,
+        cv: claims.credentialsVersion,
         ...(issueOptions.sessionId === undefined ? {} : { sid: issueOptions.sessionId })
       })
         .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
@@ -98,9 +99,11 @@ export const makeJwtTokenService = (options: JwtOptions): TokenServiceService =>
           const memberships = membershipsFrom(payload)
           const use = payload["use"]
           const sid = payload["sid"]
+          const cv = payload["cv"]
           if (
             memberships === undefined || typeof payload.username !== "string" || payload.sub === undefined ||
-            payload.exp === undefined || payload.iat === undefined || !isTokenUse(use) || (sid !== undefined && typeof sid !== "string")
+            payload.exp === undefined || payload.iat === undefined || !isTokenUse(use) || (sid !== undefined && typeof sid !== "string") ||
+            typeof cv !== "number"
           ) {
             return Effect.fail(new InvalidToken({ message: "token lacks the user's identity" }))
           }
@@ -108,6 +111,7 @@ export const makeJwtTokenService = (options: JwtOptions): TokenServiceService =>
             userId: payload.sub,
             username: payload.username,
             memberships,
+            credentialsVersion: cv,
             use,
             sessionId: sid,
             issuedAt: payload.iat,

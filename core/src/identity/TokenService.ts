@@ -6,6 +6,8 @@ export interface TokenClaims {
   readonly userId: string
   readonly username: string
   readonly memberships: ReadonlyArray<Membership>
+  /** The user's password-change count at issue: a later change invalidates the token. */
+  readonly credentialsVersion: number
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Projection } from "../runner/Projection.js"
 /** One row per user: what login needs (by username) and what user listings show. */
 export const usersProjection: Projection = {
   name: "users",
-  version: 2,
+  version: 3,
   setup(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS users (
       user_id TEXT PRIMARY KEY,
@@ -15,7 +15,7 @@ export const usersProjection: Projection = {
       password_hash TEXT NOT NULL,
       disabled INTEGER NOT NULL DEFAULT 0,
       memberships TEXT NOT NULL,
-      credentials_changed_at INTEGER NOT NULL DEFAULT 0,
+      credentials_version INTEGER NOT NULL DEFAULT 0,
       version INTEGER NOT NULL,
       created_at TEXT NOT NULL,
       updated_at TEXT NOT NULL
@@ -54,7 +54,6 @@ export const usersProjection: Projection = {
       case "PasswordChanged":
         statements(db).setPassword.run(
           userEvent.data.passwordHash,
-          Math.floor(Date.parse(event.meta.at) / 1000),
           event.version,
           event.meta.at,
           userEvent.data.userId
@@ -72,7 +71,7 @@ interface Statements {
   readonly memberships: Database.Statement<[string], { memberships: string }>
   readonly setMemberships: Database.Statement<[string, number, string, string]>
   readonly setDisabled: Database.Statement<[number, number, string, string]>
-  readonly setPassword: Database.Statement<[string, number, number, string, string]>
+  readonly setPassword: Database.Statement<[string, number, string, string]>
 }
 const cache = new WeakMap<Database.Database, Statements>()
 const statements = (db: Database.Database) => {
@@ -85,7 +84,7 @@ const statements = (db: Database.Database) => {
       memberships: db.prepare("SELECT memberships FROM users WHERE user_id = ?"),
       setMemberships: db.prepare("UPDATE users SET memberships = ?, version = ?, updated_at = ? WHERE user_id = ?"),
       setDisabled: db.prepare("UPDATE users SET disabled = ?, version = ?, updated_at = ? WHERE user_id = ?"),
-      setPassword: db.prepare("UPDATE users SET password_hash = ?, credentials_changed_at = ?, version = ?, updated_at = ? WHERE user_id = ?")
+      setPassword: db.prepare("UPDATE users SET password_hash = ?, credentials_version = credentials_version + 1, version = ?, updated_at = ? WHERE user_id = ?")
     }
     cache.set(db, prepared)
   }
@@ -99,8 +98,8 @@ export interface UserRow {
   readonly passwordHash: string
   readonly disabled: boolean
   readonly memberships: ReadonlyArray<Membership>
-  /** Seconds since the epoch of the last password change: tokens issued before it are refused. */
-  readonly credentialsChangedAt: number
+  /** Number of password changes: tokens issued under a lower number are refused. */
+  readonly credentialsVersion: number
   readonly version: number
   readonly createdAt: string
   readonly updatedAt: string
@@ -113,7 +112,7 @@ interface RawUserRow {
   password_hash: string
   disabled: number
   memberships: string
-  credentials_changed_at: number
+  credentials_version: number
   version: number
   created_at: string
   updated_at: string
@@ -129,7 +128,7 @@ export const makeUsersReadModel = (db: Database.Database) => {
     passwordHash: raw.password_hash,
     disabled: raw.disabled !== 0,
     memberships: JSON.parse(raw.memberships) as ReadonlyArray<Membership>,
-    credentialsChangedAt: raw.credentials_changed_at,
+    credentialsVersion: raw.credentials_version,
     version: raw.version,
     createdAt: raw.created_at,
     updatedAt: raw.updated_at

@@ -44,7 +44,7 @@ export const makeAuthenticator = (deps: {
     const user = deps.users.findById(verified.userId)
     if (user === undefined) return unauthorized("The token's user no longer exists")
     if (user.disabled) return unauthorized("The user is disabled")
-    if (verified.issuedAt < user.credentialsChangedAt) return unauthorized("The token predates a password change; log in again")
+    if (verified.credentialsVersion < user.credentialsVersion) return unauthorized("The token predates a password change; log in again")
     if (verified.sessionId !== undefined && !deps.sessions.isActive(verified.sessionId)) {
       return unauthorized("The session has ended; log in again")
     }

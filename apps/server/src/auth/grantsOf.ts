@@ -14,8 +14,12 @@ export interface Grants {
  * so that a changed membership or group takes effect on the very next request. A superuser of the
  * admin domain is a superuser everywhere; elsewhere `superuser` reaches its own domain only.
  */
+/** A member of group superuser in the admin domain: may act in every domain. */
+export const isGlobalSuperuser = (user: UserRow): boolean =>
+  user.memberships.some((m) => m.domain === ADMIN_DOMAIN && m.groups.includes(SUPERUSER_GROUP))
+
 export const grantsOf = (user: UserRow, domain: string, groups: GroupsReadModel): Grants => {
-  const globalSuperuser = user.memberships.some((m) => m.domain === ADMIN_DOMAIN && m.groups.includes(SUPERUSER_GROUP))
+  const globalSuperuser = isGlobalSuperuser(user)
   const membership: Membership | undefined = user.memberships.find((m) => m.domain === domain)
   if (membership === undefined) return { member: globalSuperuser, groups: [], permissions: [], superuser: globalSuperuser, globalSuperuser }
   const permissions: Array<Permission> = roleAccessPermissions(membership.role, membership.access)

@@ -8,7 +8,13 @@ export const USER_CATEGORY = "user"
 
 /** What a login command answers: the identity to put into a token, or a refusal. */
 export type LoginResult =
-  | { readonly ok: true; readonly userId: string; readonly username: string; readonly memberships: UserState["memberships"] }
+  | {
+    readonly ok: true
+    readonly userId: string
+    readonly username: string
+    readonly memberships: UserState["memberships"]
+    readonly credentialsVersion: number
+  }
   | { readonly ok: false }
 
 const toUserCommand = (command: Command): UserCommand | undefined => {
@@ -34,7 +40,13 @@ export const userAggregate = fromDecider<UserState, UserCommand, UserEvent>({
   reply: (state, events): LoginResult | { readonly userId: string } => {
     const last = events[events.length - 1]
     if (last?.type === "LoginSucceeded") {
-      return { ok: true, userId: state.userId, username: state.username, memberships: state.memberships }
+      return {
+        ok: true,
+        userId: state.userId,
+        username: state.username,
+        memberships: state.memberships,
+        credentialsVersion: state.credentialsVersion
+      }
     }
     if (last?.type === "LoginFailed") return { ok: false }
     return { userId: state.userId }

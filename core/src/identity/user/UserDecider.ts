@@ -11,6 +11,8 @@ export interface UserState {
   readonly passwordHash: string
   readonly memberships: ReadonlyArray<Membership>
   readonly disabled: boolean
+  /** Counts password changes; tokens carry the count they were issued under. */
+  readonly credentialsVersion: number
 }
 
 const initialState = (): UserState => ({
@@ -19,7 +21,8 @@ const initialState = (): UserState => ({
   username: "",
   passwordHash: "",
   memberships: [],
-  disabled: false
+  disabled: false,
+  credentialsVersion: 0
 })
 
 const evolve = (state: UserState, event: UserEvent): UserState => {
@@ -43,7 +46,7 @@ const evolve = (state: UserState, event: UserEvent): UserState => {
     case "UserEnabled":
       return { ...state, disabled: false }
     case "PasswordChanged":
-      return { ...state, passwordHash: event.data.passwordHash }
+      return { ...state, passwordHash: event.data.passwordHash, credentialsVersion: state.credentialsVersion + 1 }
     case "LoginSucceeded":
     case "LoginFailed":
       return state

@@ -1,0 +1,19 @@
+import type { UserRow } from "@machhub/projections"
+
+/** A user as management routes show it, seen from one domain; never the password hash. */
+export const userView = (user: UserRow, domain: string) => {
+  const membership = user.memberships.find((m) => m.domain === domain)
+  return {
+    id: user.userId,
+    username: user.username,
+    domain,
+    groups: membership?.groups ?? [],
+    ...(membership?.role === undefined ? {} : { role: membership.role }),
+    ...(membership?.access === undefined ? {} : { access: membership.access }),
+    domains: user.memberships.map((m) => m.domain),
+    disabled: user.disabled,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    version: user.version
+  }
+}

@@ -1,0 +1,175 @@
+import { Effect, Schema } from "effect"
+import { json, text, type HttpRequest, type HttpResponse, type Router } from "@machhub/adapters"
+import { USER_CATEGORY, widestScope, scopeRank, type Membership } from "@machhub/core"
+import type { UserRow } from "@machhub/projections"
+import { isGlobalSuperuser } from "../auth/grantsOf.js"
+import { actorOf, type Principal } from "../auth/Principal.js"
+import { protect } from "../auth/protect.js"
+import { membershipProblem } from "../identity/assignable.js"
+import { createUser } from "../identity/createUser.js"
+import { userView } from "../identity/userView.js"
+import type { ServerContext } from "../ServerContext.js"
+import { decodeBody } from "./decodeBody.js"
+import { passwordProblem as passwordCheck } from "../identity/passwordPolicy.js"
+import { mutationHeaders, respond, runCommand } from "./runCommand.js"
+
+const GroupNames = Schema.Array(Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(64))).check(Schema.isMaxLength(64))
+const Role = Schema.Literals(["admin", "user"])
+const AccessList = Schema.Array(Schema.Literals(["read", "write"])).check(Schema.isMaxLength(2))
+
+const readCreate = decodeBody(Schema.Struct({
+  username: Schema.String.check(Schema.isMaxLength(256)),
+  password: Schema.String.check(Schema.isMaxLength(4096)),
+  groups: Schema.optional(GroupNames),
+  role: Schema.optional(Role),
+  access: Schema.optional(AccessList)
+}))
+const readPatch = decodeBody(Schema.Struct({
+  groups: Schema.optional(GroupNames),
+  role: Schema.optional(Role),
+  access: Schema.optional(AccessList)
+}))
+const readPassword = decodeBody(Schema.Struct({ password: Schema.String.check(Schema.isMaxLength(4096)) }))
+
+const membershipOf = (domain: string, body: { groups?: ReadonlyArray<string>; role?: "admin" | "user"; access?: ReadonlyArray<"read" | "write"> }, base?: Membership): Membership => {
+  const role = body.role ?? base?.role
+  const access = body.access ?? base?.access
+  return {
+    domain,
+    groups: [...new Set(body.groups ?? base?.groups ?? [])],
+    ...(role === undefined ? {} : { role }),
+    ...(access === undefined ? {} : { access: [...new Set(access)] })
+  }
+}
+
+/** Users of the active domain (SPEC §5). Another domain's user is "not found", never "forbidden". */
+export const userRoutes = (router: Router, context: ServerContext): void => {
+  const auth = context.authenticator
+  const notFound = (id: string) => text(404, `No user ${id.slice(0, 100)} in this domain`)
+
+  /** The target user if it is visible from the caller's domain. */
+  const target = (principal: Principal, id: string): UserRow | undefined => {
+    const user = context.users.findById(id)
+    if (user === undefined || !user.memberships.some((m) => m.domain === principal.domain)) return undefined
+    return user
+  }
+
+  /** Changes to a global superuser are reserved to global superusers. */
+  const guardSuperuser = (principal: Principal, user: UserRow): HttpResponse | undefined =>
+    isGlobalSuperuser(user) && !principal.globalSuperuser ? text(403, "Only a superuser of machhub_admin may change a superuser") : undefined
+
+  const userCommand = (request: HttpRequest, principal: Principal, user: UserRow, type: string, payload: unknown) =>
+    respond(
+      runCommand(context, {
+        type,
+        category: USER_CATEGORY,
+        domain: user.homeDomain,
+        aggregateId: user.userId,
+        payload,
+        actor: actorOf(principal),
+        correlationId: request.correlationId
+      }).pipe(Effect.map((reply) => {
+        const after = context.users.findById(user.userId) ?? user
+        return json(200, { success: true, user: userView(after, principal.domain) }, mutationHeaders(reply))
+      }))
+    )
+
+  router.add("POST", "/api/users", protect(auth, { feature: "users", action: "read-write", scope: "domain" }, (request, principal) => {
+    const body = readCreate(request)
+    if (!body.ok) return body.response
+    const membership = membershipOf(principal.domain, body.value)
+    const problem = membershipProblem(principal, membership, context.groups)
+    if (problem !== undefined) return text(problem.status, problem.message)
+    return respond(
+      createUser(context, {
+        username: body.value.username,
+        password: body.value.password,
+        homeDomain: principal.domain,
+        membership,
+        actor: actorOf(principal),
+        correlationId: request.correlationId
+      }).pipe(Effect.map((reply) => {
+        const created = context.users.findByUsername(body.value.username)
+        return json(201, { success: true, id: created?.userId, user: created && userView(created, principal.domain) }, mutationHeaders(reply))
+      }))
+    )
+  }))
+
+  router.add("GET", "/api/users", protect(auth, { feature: "users", action: "read", scope: "self" }, (_, principal) => {
+    const scope = widestScope(principal.permissions, "users", "read", principal.superuser)
+    const visible = scopeRank(scope) >= scopeRank("domain")
+      ? context.users.listInDomain(principal.domain)
+      : context.users.listInDomain(principal.domain).filter((u) => u.userId === principal.userId)
+    return json(200, visible.map((u) => userView(u, principal.domain)))
+  }))
+
+  router.add("GET", "/api/users/:id", protect(auth, { feature: "users", action: "read", scope: "self" }, (request, principal) => {
+    const id = request.params["id"]!
+    const user = target(principal, id)
+    const scope = widestScope(principal.permissions, "users", "read", principal.superuser)
+    if (user === undefined || (scopeRank(scope) < scopeRank("domain") && user.userId !== principal.userId)) return notFound(id)
+    return json(200, userView(user, principal.domain))
+  }))
+
+  router.add("PATCH", "/api/users/:id", protect(auth, { feature: "users", action: "read-write", scope: "domain" }, (request, principal) => {
+    const id = request.params["id"]!
+    const body = readPatch(request)
+    if (!body.ok) return body.response
+    if (body.value.groups === undefined && body.value.role === undefined && body.value.access === undefined) {
+      return text(400, "Send at least one of groups, role, access")
+    }
+    // A global superuser may add a user of any domain to the active one; others manage their members.
+    const user = principal.globalSuperuser ? context.users.findById(id) : target(principal, id)
+    if (user === undefined) return notFound(id)
+    const refused = guardSuperuser(principal, user)
+    if (refused !== undefined) return refused
+    const current = user.memberships.find((m) => m.domain === principal.domain)
+    const membership = membershipOf(principal.domain, body.value, current)
+    const problem = membershipProblem(principal, membership, context.groups)
+    if (problem !== undefined) return text(problem.status, problem.message)
+    return userCommand(request, principal, user, "setMembership", { membership })
+  }))
+
+  for (const [action, type] of [["disable", "disableUser"], ["enable", "enableUser"]] as const) {
+    router.add("POST", `/api/users/:id/${action}`, protect(auth, { feature: "users", action: "read-write", scope: "domain" }, (request, principal) => {
+      const id = request.params["id"]!
+      const user = target(principal, id)
+      if (user === undefined) return notFound(id)
+      const refused = guardSuperuser(principal, user)
+      if (refused !== undefined) return refused
+      return userCommand(request, principal, user, type, {})
+    }))
+  }
+
+  router.add("POST", "/api/users/:id/password", protect(auth, undefined, (request, principal) => {
+    const id = request.params["id"]!
+    const body = readPassword(request)
+    if (!body.ok) return body.response
+    const own = principal.kind === "user" && principal.userId === id
+    const user = own ? context.users.findById(id) : target(principal, id)
+    if (user === undefined) return notFound(id)
+    if (!own) {
+      const scope = widestScope(principal.permissions, "users", "read-write", principal.superuser)
+      if (scopeRank(scope) < scopeRank("domain")) return text(403, `Missing permission users:read-write:domain in domain ${principal.domain}`)
+      const refused = guardSuperuser(principal, user)
+      if (refused !== undefined) return refused
+    }
+    const problem = passwordCheck(body.value.password, user.username)
+    if (problem !== undefined) return text(422, problem)
+    return respond(
+      context.passwords.hash(body.value.password).pipe(
+        Effect.flatMap((passwordHash) =>
+          runCommand(context, {
+            type: "changePassword",
+            category: USER_CATEGORY,
+            domain: user.homeDomain,
+            aggregateId: user.userId,
+            payload: { passwordHash },
+            actor: actorOf(principal),
+            correlationId: request.correlationId
+          })),
+        Effect.map((reply) => json(200, { success: true }, mutationHeaders(reply)))
+      )
+    )
+  }))
+}
