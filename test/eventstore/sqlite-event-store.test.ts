@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import Database from "better-sqlite3"
 import { Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
 import { EventStore, EventStoreUnavailable } from "@machhub/core"
 import { makeSqliteEventStore, SqliteEventStore, type SqliteEventStoreOptions } from "@machhub/adapters"
@@ -43,6 +44,36 @@ describe("SQLite event store", () => {
       assert.isTrue(next.position > first.position)
       // Idempotency holds across restarts too.
       assert.isTrue((yield* store.append("s", "no_stream", events)).duplicate)
+    }))
+
+  it.live("closing leaves a complete database file: the WAL is checkpointed and removed", () =>
+    Effect.gen(function*() {
+      const path = join(yield* tempDir, "events.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const store = yield* makeSqliteEventStore({ path })
+        yield* Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) =>
+          store.append(`s-${i % 50}`, "any", [newEvent()]), { concurrency: 64, discard: true })
+        assert.isTrue(existsSync(`${path}-wal`))
+      }))
+      // Only the last connection to close removes the WAL: the checkpoint worker closed its own first.
+      assert.isFalse(existsSync(`${path}-wal`))
+      const count = new Database(path, { readonly: true })
+      assert.strictEqual((count.prepare("SELECT count(*) AS n FROM events").get() as { n: number }).n, 2000)
+      count.close()
+    }))
+
+  it.live("notices events another connection wrote to the same file", () =>
+    Effect.gen(function*() {
+      const path = join(yield* tempDir, "events.db")
+      const store = yield* makeSqliteEventStore({ path })
+      yield* store.append("s", "no_stream", [newEvent()])
+      // Another writer (a repair script, say) appends version 2 behind the store's back.
+      const other = new Database(path)
+      other.prepare("INSERT INTO events (id, stream, version, type, data, meta) VALUES (?, 's', 2, 'X', NULL, NULL)")
+        .run(newEvent().id)
+      other.close()
+      assertWrongVersion(yield* Effect.flip(store.append("s", 1, [newEvent()])), 2)
+      assert.strictEqual((yield* store.append("s", 2, [newEvent()])).version, 3)
     }))
 
   it.live("group commit: 64 concurrent appends share a handful of transactions", () =>
@@ -120,6 +151,32 @@ describe("SQLite event store", () => {
       assert.instanceOf(yield* Effect.flip(store.readAll(1, 10)), EventStoreUnavailable)
     }))
 
+  it.live("closing under continuous load completes, and the appenders are told the store closed", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const path = join(yield* tempDir, "events.db")
+      const store = yield* makeSqliteEventStore({ path }).pipe(Scope.provide(scope))
+      // Appenders are resumed synchronously by the commit, so each queues its next append at once.
+      const acknowledged = Array.from({ length: 64 }, () => 0)
+      const appender = (i: number) =>
+        Effect.gen(function*() {
+          for (;;) acknowledged[i] = (yield* store.append(`s-${i}`, acknowledged[i]!, [newEvent()])).version
+        })
+      const appenders = yield* Effect.forEach(acknowledged, (_, i) => Effect.forkChild(Effect.flip(appender(i))))
+      yield* Effect.sleep("50 millis")
+      yield* Scope.close(scope, Exit.void).pipe(Effect.timeout("5 seconds"))
+      for (const error of yield* Fiber.joinAll(appenders)) {
+        assert.instanceOf(error, EventStoreUnavailable)
+        assert.match(error.reason, /closed/)
+      }
+      // Exactly the acknowledged appends are in the file: none lost, none written after being refused.
+      const reopened = yield* makeSqliteEventStore({ path })
+      for (let i = 0; i < 64; i++) {
+        assert.strictEqual((yield* reopened.readStream(`s-${i}`)).length, acknowledged[i])
+      }
+      assert.isTrue(acknowledged.every((version) => version > 0))
+    }))
+
   it.live("a full disk fails the offending append with EventStoreUnavailable, not the rest of its batch", () =>
     Effect.gen(function*() {
       const store = yield* freshStore({ maxSizeBytes: 256 * 1024 })
@@ -179,3 +236,10 @@ describe("SQLite event store", () => {
       }
     }))
 })
+
+const assertWrongVersion = (error: unknown, actual: number): void => {
+  assert.isTrue(
+    (error as { _tag?: string })._tag === "WrongExpectedVersion" && (error as { actual: number }).actual === actual,
+    `expected WrongExpectedVersion(actual ${actual}), got ${String(error)}`
+  )
+}

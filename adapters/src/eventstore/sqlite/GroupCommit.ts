@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { type AppendOutcome, type AppendRequest, applyAppend } from "./appendRequest.js"
 import { unavailable } from "./failures.js"
 import type { Statements } from "./statements.js"
+import { type BatchHeads, StreamHeadCache } from "./StreamHeads.js"
 
 /** An append waiting for the next batch. */
 export interface PendingAppend {
@@ -38,7 +39,11 @@ const maxEventsPerBatch = 16_384
 export class GroupCommit {
   private queue: Array<PendingAppend> = []
   private scheduled: NodeJS.Immediate | undefined = undefined
-  private readonly runBatch: (batch: ReadonlyArray<PendingAppend>) => Array<AppendOutcome>
+  private readonly runBatch: (batch: ReadonlyArray<PendingAppend>) => {
+    readonly outcomes: Array<AppendOutcome>
+    readonly heads: BatchHeads
+  }
+  private readonly heads = new StreamHeadCache()
   private transactions = 0
   private appends = 0
 
@@ -50,9 +55,10 @@ export class GroupCommit {
   ) {
     // IMMEDIATE takes the write lock at BEGIN, so the transaction cannot fail half-way with SQLITE_BUSY
     // when it first writes.
-    this.runBatch = db.transaction((batch: ReadonlyArray<PendingAppend>) =>
-      batch.map((pending) => applyAppend(statements, pending.request))
-    ).immediate
+    this.runBatch = db.transaction((batch: ReadonlyArray<PendingAppend>) => {
+      const heads = this.heads.beginBatch(statements.dataVersion(), statements.streamHead)
+      return { outcomes: batch.map((pending) => applyAppend(statements, heads, pending.request)), heads }
+    }).immediate
   }
 
   get stats(): GroupCommitStats {
@@ -66,34 +72,46 @@ export class GroupCommit {
     return pending
   }
 
-  /** Commits everything queued, now (graceful shutdown). */
+  /**
+   * Commits what is queued at this moment, now (graceful shutdown). Only that: callers are resumed
+   * synchronously and may queue more appends at once, which the next turn of the event loop commits.
+   */
   flush(): void {
     if (this.scheduled !== undefined) {
       clearImmediate(this.scheduled)
       this.scheduled = undefined
     }
-    while (this.queue.length > 0) this.commitNextBatch()
+    let pending = this.queue
+    this.queue = []
+    while (pending.length > 0) pending = this.commitNextBatch(pending)
   }
 
   private readonly onImmediate = (): void => {
     this.scheduled = undefined
-    this.commitNextBatch()
-    if (this.queue.length > 0) this.scheduled = setImmediate(this.onImmediate)
+    const rest = this.commitNextBatch(this.queue.splice(0))
+    // What did not fit in this batch goes first; what resumed callers queued meanwhile follows.
+    if (rest.length > 0) this.queue = rest.concat(this.queue)
+    if (this.queue.length > 0 && this.scheduled === undefined) this.scheduled = setImmediate(this.onImmediate)
   }
 
-  private commitNextBatch(): void {
-    const batch = this.takeBatch()
-    if (batch.length === 0) return
+  /** Commits one batch from the head of `pending`; returns the requests that did not fit. */
+  private commitNextBatch(pending: Array<PendingAppend>): Array<PendingAppend> {
+    const { batch, rest } = takeBatch(pending)
+    if (batch.length === 0) return rest
     let outcomes: Array<AppendOutcome>
     try {
-      outcomes = this.runBatch(batch)
+      const ran = this.runBatch(batch)
+      ran.heads.committed()
+      outcomes = ran.outcomes
     } catch {
       // Something failed below the per-request checks (disk full, an oversized blob, a closed database).
       // Retry each request in its own transaction so that one bad request cannot fail the others.
-      return this.commitOneByOne(batch)
+      this.commitOneByOne(batch)
+      return rest
     }
     this.committed(1, batch.length)
     for (let i = 0; i < batch.length; i++) batch[i]!.resume(outcomes[i]!)
+    return rest
   }
 
   private commitOneByOne(batch: ReadonlyArray<PendingAppend>): void {
@@ -101,7 +119,9 @@ export class GroupCommit {
     let committed = 0
     for (const pending of batch) {
       try {
-        outcomes.push(this.runBatch([pending])[0]!)
+        const ran = this.runBatch([pending])
+        ran.heads.committed()
+        outcomes.push(ran.outcomes[0]!)
         committed++
       } catch (error) {
         outcomes.push(Effect.fail(unavailable(`append to stream ${pending.request.stream} failed`, error)))
@@ -116,18 +136,20 @@ export class GroupCommit {
     this.appends += appends
     this.onCommit()
   }
+}
 
-  private takeBatch(): Array<PendingAppend> {
-    const batch: Array<PendingAppend> = []
-    let events = 0
-    let taken = 0
-    while (taken < this.queue.length && batch.length < maxRequestsPerBatch && events < maxEventsPerBatch) {
-      const pending = this.queue[taken++]!
-      if (pending.cancelled) continue
-      batch.push(pending)
-      events += pending.request.events.length
-    }
-    this.queue = taken === this.queue.length ? [] : this.queue.slice(taken)
-    return batch
+/** Splits off the next batch (skipping interrupted callers), within the per-transaction bounds. */
+const takeBatch = (
+  pending: Array<PendingAppend>
+): { readonly batch: Array<PendingAppend>; readonly rest: Array<PendingAppend> } => {
+  const batch: Array<PendingAppend> = []
+  let events = 0
+  let taken = 0
+  while (taken < pending.length && batch.length < maxRequestsPerBatch && events < maxEventsPerBatch) {
+    const next = pending[taken++]!
+    if (next.cancelled) continue
+    batch.push(next)
+    events += next.request.events.length
   }
+  return { batch, rest: taken === pending.length ? [] : pending.slice(taken) }
 }

@@ -11,6 +11,7 @@ import {
 import type Database from "better-sqlite3"
 import { Effect, Layer, type Scope, Stream } from "effect"
 import { prepareAppend } from "./appendRequest.js"
+import { backstopCheckpointPages, Checkpointer } from "./Checkpointer.js"
 import { CommitSignal } from "./CommitSignal.js"
 import { openDatabase, type Synchronous } from "./database.js"
 import { invalid, storeClosed, unavailable } from "./failures.js"
@@ -25,6 +26,11 @@ export interface SqliteEventStoreOptions {
   readonly synchronous?: Synchronous | undefined
   /** Optional cap on the database size: appends beyond it fail as on a full disk. */
   readonly maxSizeBytes?: number | undefined
+  /**
+   * Checkpoint the WAL on a worker thread (default true; always off for ":memory:"). Off, the writing
+   * thread checkpoints by itself, as SQLite does by default: measured, 25-30% fewer appends per second.
+   */
+  readonly backgroundCheckpoint?: boolean | undefined
 }
 
 /** The event store port plus what only this adapter offers. */
@@ -35,22 +41,30 @@ export interface SqliteEventStoreService extends EventStoreService {
   readonly stats: Effect.Effect<GroupCommitStats>
 }
 
-/** Owns the database connection; everything here runs synchronously on the JS thread. */
+/**
+ * Owns the writing connection. Everything here runs synchronously on the JS thread, which is what makes
+ * a batch atomic with respect to readers and subscribers; only WAL checkpoints run elsewhere.
+ */
 class SqliteEventLog {
   private readonly db: Database.Database
   private readonly statements: Statements
+  private readonly checkpointer: Checkpointer | undefined
   readonly signal = new CommitSignal()
   readonly commit: GroupCommit
   private closed = false
 
   constructor(options: SqliteEventStoreOptions) {
+    const synchronous = options.synchronous ?? "normal"
+    const inBackground = (options.backgroundCheckpoint ?? true) && options.path !== ":memory:" && options.path !== ""
     this.db = openDatabase({
       path: options.path,
-      synchronous: options.synchronous ?? "normal",
-      maxSizeBytes: options.maxSizeBytes
+      synchronous,
+      maxSizeBytes: options.maxSizeBytes,
+      autoCheckpointPages: inBackground ? backstopCheckpointPages : 1000
     })
     try {
       this.statements = prepareStatements(this.db)
+      this.checkpointer = inBackground ? new Checkpointer(options.path, synchronous) : undefined
     } catch (error) {
       this.db.close()
       throw error
@@ -74,12 +88,18 @@ class SqliteEventLog {
     })
   }
 
-  /** Commits what is queued, ends subscriptions, then closes the connection. Idempotent. */
-  close(): void {
+  /**
+   * Refuses new work and ends subscriptions, commits what is queued, stops the checkpointer, then closes
+   * the connection: as the last one, it checkpoints the WAL completely and removes it. Idempotent.
+   */
+  async close(): Promise<void> {
     if (this.closed) return
-    this.commit.flush()
+    // Closed first, synchronously: callers resumed by the final flush get "closed" for further appends
+    // instead of queueing more work behind it, and subscribers it wakes end instead of reading.
     this.closed = true
     this.signal.close()
+    this.commit.flush()
+    await this.checkpointer?.stop()
     try {
       this.db.close()
     } catch {
@@ -91,8 +111,13 @@ class SqliteEventLog {
 const isPosition = (value: number): boolean => Number.isSafeInteger(value)
 
 const toService = (log: SqliteEventLog): SqliteEventStoreService => {
-  const readAll = (fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
-    if (!isPosition(fromPosition)) return Effect.fail(invalid(`readAll: fromPosition must be an integer, got ${fromPosition}`))
+  const readAll = (
+    fromPosition: number,
+    limit: number
+  ): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
+    if (!isPosition(fromPosition)) {
+      return Effect.fail(invalid(`readAll: fromPosition must be an integer, got ${fromPosition}`))
+    }
     if (!Number.isSafeInteger(limit) || limit < 0) {
       return Effect.fail(invalid(`readAll: limit must be an integer >= 0, got ${limit}`))
     }
@@ -160,7 +185,7 @@ export const makeSqliteEventStore = (
         try: () => new SqliteEventLog(options),
         catch: (error) => unavailable(`cannot open the SQLite event store at ${options.path}`, error)
       }),
-      (log) => Effect.sync(() => log.close())
+      (log) => Effect.promise(() => log.close())
     ),
     toService
   )

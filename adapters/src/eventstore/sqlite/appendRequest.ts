@@ -10,15 +10,8 @@ import {
 import { Effect, Predicate } from "effect"
 import { encode } from "./codec.js"
 import { invalid } from "./failures.js"
-import type { Statements, StoredRef } from "./statements.js"
-
-/** An event ready for the database: `data` and `meta` already encoded. */
-export interface EncodedEvent {
-  readonly id: string
-  readonly type: string
-  readonly data: Buffer
-  readonly meta: Buffer
-}
+import { type EncodedEvent, isDuplicateIdError, type Statements, type StoredRef } from "./statements.js"
+import type { BatchHeads } from "./StreamHeads.js"
 
 /** A validated append, waiting in the group-commit queue. */
 export interface AppendRequest {
@@ -65,40 +58,39 @@ export const prepareAppend = (
 }
 
 /**
- * Applies one append inside the batch transaction. Every check runs before the first insert, so a
- * rejected request writes nothing and the other requests of the batch are unaffected. Reads go through
- * the same connection as the batch's earlier inserts, so streams and ids touched earlier in the batch are
- * seen as they now are.
+ * Applies one append inside the batch transaction. It either writes all of its events or none, so a
+ * rejected request leaves the other requests of the batch unaffected. Reads go through the connection
+ * that wrote the batch's earlier requests, so streams and ids they touched are seen as they now are.
+ *
+ * Idempotency: a retried append whose first attempt did commit must succeed again, with the original
+ * result, even though its expectation may no longer hold. Ids are not looked up before inserting (that
+ * was an extra index probe per event for a rare case): UNIQUE(id) detects a stored id on insert, and the
+ * expectation failing is the other moment a retry can show up.
  */
-export const applyAppend = (statements: Statements, request: AppendRequest): AppendOutcome => {
+export const applyAppend = (statements: Statements, heads: BatchHeads, request: AppendRequest): AppendOutcome => {
   const { events, expected, stream } = request
-  if (events.length > 0) {
-    // Idempotency comes before the version check: a retried append whose first attempt did commit
-    // must succeed again even though the stream has moved on.
-    const stored = statements.findById(events[0]!.id)
-    if (stored !== undefined) return replay(statements, request, stored)
-    for (let i = 1; i < events.length; i++) {
-      const other = statements.findById(events[i]!.id)
-      if (other !== undefined) return Effect.fail(idReused(request, events[i]!.id, other))
-    }
-  }
-  const head = statements.streamHead(stream)
-  const current = head?.version ?? 0
+  const head = heads.get(stream)
+  const current = head.version
   if (!matchesExpectedVersion(expected, current)) {
+    const stored = events.length > 0 ? statements.findById(events[0]!.id) : undefined
+    if (stored !== undefined) return replay(statements, request, stored)
     return Effect.fail(new WrongExpectedVersion({ stream, expected, actual: current }))
   }
   if (events.length === 0) {
-    const position = head?.position ?? 0
-    return Effect.succeed({ version: current, firstPosition: position, position, duplicate: false })
+    return Effect.succeed({ version: current, firstPosition: head.position, position: head.position, duplicate: false })
   }
-  let firstPosition = 0
-  let position = 0
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!
-    position = statements.insert(event.id, stream, current + i + 1, event.type, event.data, event.meta)
-    if (i === 0) firstPosition = position
+  try {
+    const { firstPosition, position } = statements.insertEvents(stream, current, events)
+    const version = current + events.length
+    heads.set(stream, { version, position })
+    return Effect.succeed({ version, firstPosition, position, duplicate: false })
+  } catch (error) {
+    if (!isDuplicateIdError(error)) throw error
+    const stored = statements.findById(events[0]!.id)
+    if (stored !== undefined) return replay(statements, request, stored)
+    const clash = events.find((event) => statements.findById(event.id) !== undefined)!
+    return Effect.fail(idReused(request, clash.id, statements.findById(clash.id)!))
   }
-  return Effect.succeed({ version: current + events.length, firstPosition, position, duplicate: false })
 }
 
 /** The append was already committed: answer with what it got then, provided it is the same append. */
@@ -115,7 +107,12 @@ const replay = (statements: Statements, request: AppendRequest, first: StoredRef
     }
     last = ref
   }
-  return Effect.succeed({ version: last.version, firstPosition: first.position, position: last.position, duplicate: true })
+  return Effect.succeed({
+    version: last.version,
+    firstPosition: first.position,
+    position: last.position,
+    duplicate: true
+  })
 }
 
 const idReused = (request: AppendRequest, id: string, stored: StoredRef): EventStoreUnavailable =>

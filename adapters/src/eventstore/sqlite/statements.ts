@@ -1,6 +1,14 @@
-import type Database from "better-sqlite3"
+import Database from "better-sqlite3"
 import type { EventMeta, RecordedEvent } from "@machhub/core"
 import { decode } from "./codec.js"
+
+/** The fields of an event the store writes, `data` and `meta` already encoded. */
+export interface EncodedEvent {
+  readonly id: string
+  readonly type: string
+  readonly data: Buffer
+  readonly meta: Buffer
+}
 
 export interface EventRow {
   readonly position: number
@@ -29,12 +37,27 @@ export interface Statements {
   readonly findById: (id: string) => StoredRef | undefined
   /** Version and position of a stream's last event, if the stream exists (one index seek). */
   readonly streamHead: (stream: string) => StreamHead | undefined
-  /** Inserts one event and returns its position. */
-  readonly insert: (id: string, stream: string, version: number, type: string, data: Buffer, meta: Buffer) => number
+  /**
+   * Inserts events as versions current+1.. of a stream; returns the first and last position. All or
+   * nothing: a failure (such as an id that is already stored) leaves no event of the call behind.
+   */
+  readonly insertEvents: (
+    stream: string,
+    current: number,
+    events: ReadonlyArray<EncodedEvent>
+  ) => { readonly firstPosition: number; readonly position: number }
   readonly readStream: (stream: string, fromVersion: number) => Array<EventRow>
   readonly readAll: (fromPosition: number, limit: number) => Array<EventRow>
   readonly headPosition: () => number
+  /** Changes when another connection commits to the file (not on this connection's own commits). */
+  readonly dataVersion: () => number
 }
+
+/** The error SQLite raises when an inserted event's id is already stored. */
+export const isDuplicateIdError = (error: unknown): boolean =>
+  error instanceof Database.SqliteError &&
+  error.code === "SQLITE_CONSTRAINT_UNIQUE" &&
+  error.message.includes("events.id")
 
 const columns = "position, id, stream, version, type, data, meta"
 
@@ -53,14 +76,32 @@ export const prepareStatements = (db: Database.Database): Statements => {
     `SELECT ${columns} FROM events WHERE position >= ? ORDER BY position LIMIT ?`
   )
   const headPosition = db.prepare<[], { head: number }>("SELECT coalesce(max(position), 0) AS head FROM events")
+  const dataVersion = db.prepare<[], number>("PRAGMA data_version").pluck()
+
+  const insertOne = (stream: string, version: number, event: EncodedEvent): number =>
+    Number(insert.run(event.id, stream, version, event.type, event.data, event.meta).lastInsertRowid)
+  // Called inside the batch transaction, a better-sqlite3 transaction function runs as a SAVEPOINT and
+  // rolls back to it when it throws: the other appends of the batch keep their writes. A single insert
+  // needs no savepoint: a failed statement never leaves anything behind.
+  const insertMany = db.transaction((stream: string, current: number, events: ReadonlyArray<EncodedEvent>) => {
+    const firstPosition = insertOne(stream, current + 1, events[0]!)
+    let position = firstPosition
+    for (let i = 1; i < events.length; i++) position = insertOne(stream, current + i + 1, events[i]!)
+    return { firstPosition, position }
+  })
+
   return {
     findById: (id) => findById.get(id),
     streamHead: (stream) => streamHead.get(stream),
-    insert: (id, stream, version, type, data, meta) =>
-      Number(insert.run(id, stream, version, type, data, meta).lastInsertRowid),
+    insertEvents: (stream, current, events) => {
+      if (events.length !== 1) return insertMany(stream, current, events)
+      const position = insertOne(stream, current + 1, events[0]!)
+      return { firstPosition: position, position }
+    },
     readStream: (stream, fromVersion) => readStream.all(stream, fromVersion),
     readAll: (fromPosition, limit) => readAll.all(fromPosition, limit),
-    headPosition: () => headPosition.get()!.head
+    headPosition: () => headPosition.get()!.head,
+    dataVersion: () => dataVersion.get()!
   }
 }
 
