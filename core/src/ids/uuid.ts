@@ -8,9 +8,23 @@ const hex: ReadonlyArray<string> = Array.from({ length: 256 }, (_, i) => i.toStr
 let lastMs = 0
 let sequence = 0
 
+// One getRandomValues call per 256 ids: the call itself costs far more than the bytes it returns.
+const POOL_IDS = 256
+const pool = new Uint8Array(16 * POOL_IDS)
+let poolOffset = pool.length
+
+const randomBytes16 = (): Uint8Array => {
+  if (poolOffset >= pool.length) {
+    globalThis.crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const bytes = pool.slice(poolOffset, poolOffset + 16)
+  poolOffset += 16
+  return bytes
+}
+
 export const uuidv7 = (now: number = Date.now()): string => {
-  const bytes = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(bytes)
+  const bytes = randomBytes16()
   // Monotonic within one millisecond: a 12-bit counter in rand_a keeps ids from one process ordered.
   if (now <= lastMs) {
     now = lastMs
