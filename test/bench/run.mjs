@@ -39,6 +39,28 @@ const waitForAdmin = async (url) => {
   throw new Error("the bootstrap admin never became able to log in")
 }
 
+const loginToken = async (url) => {
+  const response = await fetch(`${url}/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
+  })
+  return (await response.json()).tkn
+}
+
+const issueKey = async (url, token) => {
+  const response = await fetch(`${url}/api/api-key/generate`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name: "bench", features: [{ name: "collections", action: "read", scope: "domain" }] })
+  })
+  if (response.status !== 200) {
+    console.error(`  (no API key figure: issuing a key answered ${response.status})`)
+    return undefined
+  }
+  return (await response.json()).token
+}
+
 const rows = []
 const row = (name, value, unit, ratio, note = "") => {
   rows.push({ name, value, unit, ratio, note })
@@ -64,7 +86,9 @@ const main = async () => {
         PORT: "0",
         NATS_URL: "",
         MACHHUB_DATA_DIR: join(dir, "server"),
-        MACHHUB_ADMIN_PASSWORD: ADMIN_PASSWORD
+        MACHHUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        // The per-key rate limit would otherwise be what the API-key figure measures.
+        MACHHUB_KEY_RATE_LIMIT: "100000000"
       }, /listening on http:\/\/[^:]+:(\d+)/)
       children.push(server.child)
       const url = `http://127.0.0.1:${server.port}`
@@ -72,6 +96,17 @@ const main = async () => {
 
       const health = runWrk({ url: `${url}/healthz`, seconds })
       row("GET /healthz", health.rps, "req/s", health.rps / baseline.rps, `p50 ${health.p50.toFixed(2)} ms, p99 ${health.p99.toFixed(2)} ms`)
+
+      const token = await loginToken(url)
+      const meJwt = runWrk({ url: `${url}/api/me`, seconds, headers: { Authorization: `Bearer ${token}` } })
+      row("GET /api/me, JWT (authenticated)", meJwt.rps, "req/s", meJwt.rps / baseline.rps,
+        `p50 ${meJwt.p50.toFixed(2)} ms, p99 ${meJwt.p99.toFixed(2)} ms; target >= 60%${meJwt.non2xx ? `; ${meJwt.non2xx} non-2xx` : ""}`)
+      const key = await issueKey(url, token)
+      if (key !== undefined) {
+        const meKey = runWrk({ url: `${url}/api/me`, seconds, headers: { "X-Machhub-Api-Key": key } })
+        row("GET /api/me, API key (authenticated)", meKey.rps, "req/s", meKey.rps / baseline.rps,
+          `p50 ${meKey.p50.toFixed(2)} ms, p99 ${meKey.p99.toFixed(2)} ms; target >= 60%${meKey.non2xx ? `; ${meKey.non2xx} non-2xx` : ""}`)
+      }
 
       const login = runWrk({
         url: `${url}/auth/login`,

@@ -146,3 +146,31 @@ describe("identity and access: domains, users, groups, permissions", () => {
     expect((await acme.json("POST", "/api/users", { username: "root2", password: "root2-password", role: "root" })).status).toBe(400)
   })
 })
+
+describe("no secret at rest", () => {
+  it("leaves no password in the event log or anywhere in the data dir", async () => {
+    const { readdirSync, readFileSync, statSync } = await import("node:fs")
+    const { join } = await import("node:path")
+    const server = await startTestServer()
+    try {
+      const admin = await adminApi(server.url)
+      const passwords = ["zed-password-123", "zed-password-456"]
+      await seedDomainUser(admin, { domain: "vault", username: "zed", password: passwords[0]! })
+      const zed = api(server.url, await loginAs(server.url, "zed", passwords[0]!), "vault")
+      const id = (await zed.json("GET", "/api/me")).body.id
+      expect((await zed.json("POST", `/api/users/${id}/password`, { password: passwords[1] })).status).toBe(200)
+      await loginAs(server.url, "zed", passwords[1]!)
+      await fetch(`${server.url}/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "zed", password: "wrong-guess-password" }) })
+      const files = (dir: string): Array<string> =>
+        readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]))
+      const everything = files(server.dataDir).map((file) => readFileSync(file).toString("latin1")).join("\n")
+      for (const secret of [...passwords, "wrong-guess-password", "correct horse battery staple"]) {
+        expect(everything.includes(secret), secret).toBe(false)
+      }
+      const events = JSON.stringify(await Effect.runPromise(server.store.readAll(1, 100_000)))
+      expect(events).not.toMatch(/zed-password|wrong-guess/)
+    } finally {
+      await server.dispose()
+    }
+  })
+})

@@ -23,7 +23,9 @@ describeWithManagedNats("the server with NATS_URL", () => {
     const subscriber = await connect({ servers: nats.url })
     const received: Array<{ subject: string; body: Record<string, unknown> }> = []
     const sub = subscriber.subscribe("mh.evt.machhub_admin.user.>", {
-      callback: (_error, msg) => received.push({ subject: msg.subject, body: decodeMsgpack(msg.data) as Record<string, unknown> })
+      callback: (_error, msg) => {
+        received.push({ subject: msg.subject, body: decodeMsgpack(msg.data) as Record<string, unknown> })
+      }
     })
     await subscriber.flush()
     const correlationId = "0190f3c2-bbbb-7ccc-8ddd-000000000001"

@@ -25,8 +25,8 @@ export const counterDecider: Decider<CounterState, Increment, Incremented> = {
 export const counterAggregate: Aggregate<CounterState, Incremented> = fromDecider({
   category: "counter",
   decider: counterDecider,
-  toCommand: (command: Command) =>
-    command.type === "increment" ? ({ type: "increment", ...(command.payload as { by: number; seq: number }) }) : undefined,
+  toCommand: (command: Command): Increment | undefined =>
+    command.type === "increment" ? { type: "increment", ...(command.payload as { by: number; seq: number }) } : undefined,
   reply: (state) => state.total
 })
 

@@ -19,11 +19,13 @@ import {
   type HttpServer
 } from "@machhub/adapters"
 import {
+  apiKeyAggregate,
   domainAggregate,
   EventStore,
   failedLoginAggregate,
   groupAggregate,
   makeActorSystem,
+  sessionAggregate,
   userAggregate,
   usernameAggregate,
   type CommandBusService,
@@ -31,20 +33,29 @@ import {
   type EventStoreService
 } from "@machhub/core"
 import {
+  apiKeysProjection,
   domainsProjection,
   groupsProjection,
   makeDomainsReadModel,
+  makeApiKeysReadModel,
   makeGroupsReadModel,
   makeProjectionRunner,
+  makeSessionsReadModel,
   makeUsersReadModel,
   openReadModelDatabase,
+  sessionsProjection,
   usersProjection,
   type ProjectionRunnerService
 } from "@machhub/projections"
+import { apiKeyHasherFor } from "./auth/apiKeyHasher.js"
 import { makeApiKeyVerifier } from "./auth/ApiKeyVerifier.js"
+import { makeKeyRateLimiter } from "./auth/KeyRateLimiter.js"
 import { makeAuthenticator } from "./auth/Authenticator.js"
 import { makeSessionRegistry } from "./auth/SessionRegistry.js"
+import { makeLoginThrottle } from "./auth/LoginThrottle.js"
+import { apiKeyRoutes } from "./routes/apiKeys.js"
 import { identityRoutes } from "./routes/identityRoutes.js"
+import { sessionRoutes } from "./routes/sessions.js"
 import type { RouteModule, ServerContext } from "./ServerContext.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
@@ -95,7 +106,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       failedLoginAggregate,
       usernameAggregate,
       domainAggregate,
-      groupAggregate
+      groupAggregate,
+      apiKeyAggregate,
+      sessionAggregate
     ]).pipe(Effect.provideService(EventStore, store))
     let commands: CommandBusService
     let events: EventBusService
@@ -112,7 +125,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       Effect.sync(() => openReadModelDatabase(join(config.dataDir, "readmodels.db"))),
       (db) => Effect.sync(() => db.close())
     )
-    const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection])
+    const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection, apiKeysProjection, sessionsProjection])
       .pipe(Effect.provideService(EventStore, store))
     yield* Effect.forkScoped(runEventPublisher(store, events, db))
     return {
@@ -136,16 +149,28 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     tokens,
     users: services.users,
     groups: services.groups,
-    keys: makeApiKeyVerifier(),
-    sessions: makeSessionRegistry()
+    onApplied: services.projections.onApplied,
+    keys: makeApiKeyVerifier({
+      keys: makeApiKeysReadModel(services.readModels),
+      users: services.users,
+      groups: services.groups,
+      hasher: apiKeyHasherFor(config.dataDir),
+      limiter: makeKeyRateLimiter({ perSecond: config.keyRateLimit, burst: 2 * config.keyRateLimit })
+    }),
+    sessions: makeSessionRegistry(makeSessionsReadModel(services.readModels))
   })
-  const context: ServerContext = { ...services, config, passwords, tokens, authenticator }
+  const loginThrottle = makeLoginThrottle({
+    maxFailuresPerUsername: config.loginMaxFailures,
+    maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+    windowSeconds: config.loginThrottleWindowSeconds
+  })
+  const context: ServerContext = { ...services, config, passwords, tokens, authenticator, loginThrottle }
   const router = new Router()
     .add("GET", "/healthz", healthz)
     .add("GET", "/readyz", readyz(services.projections))
-  const loginHandler = login({ ...services, passwords, tokens })
+  const loginHandler = login({ ...services, passwords, tokens, loginThrottle })
   router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  const modules: ReadonlyArray<RouteModule> = [identityRoutes]
+  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes]
   for (const module of modules) module(router, context)
   router.guardAll((handler) => whenReady(services.projections, handler), ["/healthz", "/readyz"])
 

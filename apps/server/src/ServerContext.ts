@@ -3,6 +3,7 @@ import type { Router } from "@machhub/adapters"
 import type { CommandBusService, EventBusService, EventStoreService, PasswordHasherService, TokenServiceService } from "@machhub/core"
 import type { DomainsReadModel, GroupsReadModel, ProjectionRunnerService, UsersReadModel } from "@machhub/projections"
 import type { Authenticator } from "./auth/Authenticator.js"
+import type { LoginThrottle } from "./auth/LoginThrottle.js"
 import type { ServerConfig } from "./config.js"
 
 /** Everything route modules may use; built once by the composition root. */
@@ -20,6 +21,8 @@ export interface ServerContext {
   readonly passwords: PasswordHasherService
   readonly tokens: TokenServiceService
   readonly authenticator: Authenticator
+  /** Shared by every route that checks a password, so all of them count against the same limits. */
+  readonly loginThrottle: LoginThrottle
 }
 
 /** A route module adds its routes to the router. */

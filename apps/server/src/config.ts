@@ -13,9 +13,18 @@ export interface ServerConfig {
   readonly jwtIssuer: string
   readonly jwtAudience: string
   readonly jwtLifetimeSeconds: number
+  /** Lifetimes of session tokens (POST /sessions/): access 5 min, refresh 3 days by default. */
+  readonly accessTokenSeconds: number
+  readonly refreshTokenSeconds: number
+  /** Login throttling: failures allowed per username and per address within the window. */
+  readonly loginMaxFailures: number
+  readonly loginMaxFailuresPerAddress: number
+  readonly loginThrottleWindowSeconds: number
   /** log2 of scrypt's N; 17 by default (OWASP's minimum). Tests lower it to run fast. */
   readonly passwordCost: number
   readonly shutdownGraceMillis: number
+  /** Requests per second each API key may make (its bucket holds twice that, for bursts). */
+  readonly keyRateLimit: number
 }
 
 export class ConfigError extends Error {}
@@ -55,7 +64,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     jwtIssuer: env["MACHHUB_JWT_ISSUER"] || "machhub",
     jwtAudience: env["MACHHUB_JWT_AUDIENCE"] || "machhub",
     jwtLifetimeSeconds: integer(env, "MACHHUB_JWT_LIFETIME_SECONDS", 24 * 3600, 10, 366 * 24 * 3600),
+    accessTokenSeconds: integer(env, "MACHHUB_ACCESS_TOKEN_SECONDS", 300, 1, 24 * 3600),
+    refreshTokenSeconds: integer(env, "MACHHUB_REFRESH_TOKEN_SECONDS", 3 * 24 * 3600, 1, 366 * 24 * 3600),
+    loginMaxFailures: integer(env, "MACHHUB_LOGIN_MAX_FAILURES", 5, 1, 1_000_000),
+    loginMaxFailuresPerAddress: integer(env, "MACHHUB_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, 1, 1_000_000),
+    loginThrottleWindowSeconds: integer(env, "MACHHUB_LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60, 1, 24 * 3600),
     passwordCost: integer(env, "MACHHUB_PASSWORD_COST", 17, 10, 20),
-    shutdownGraceMillis: integer(env, "MACHHUB_SHUTDOWN_GRACE_MS", 8_000, 0, 60_000)
+    shutdownGraceMillis: integer(env, "MACHHUB_SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
+    keyRateLimit: integer(env, "MACHHUB_KEY_RATE_LIMIT", 50, 1, 1_000_000)
   }
 }

@@ -12,6 +12,12 @@ export interface ProjectionRunnerService {
   readonly waitFor: (position: number, timeoutMillis?: number) => Effect.Effect<boolean>
   /** Drops every read model row and replays the whole log into them. */
   readonly rebuild: () => Effect.Effect<void, EventStoreUnavailable>
+  /**
+   * Calls `listener` with every batch right after it is committed and before anyone waiting for those
+   * positions is released, so caches derived from read models are invalidated before a writer's
+   * response goes out (a revocation is seen by the very next request).
+   */
+  readonly onApplied: (listener: (events: ReadonlyArray<RecordedEvent>) => void) => void
 }
 
 export class ProjectionFailed extends Data.TaggedError("ProjectionFailed")<{ readonly message: string }> {}
@@ -79,6 +85,7 @@ export const makeProjectionRunner = (
     const startHead = yield* store.headPosition
     let ready = position >= startHead
     let waiters: Array<Waiter> = []
+    const listeners: Array<(events: ReadonlyArray<RecordedEvent>) => void> = []
 
     const settleWaiters = () => {
       if (waiters.length === 0) return
@@ -96,6 +103,8 @@ export const makeProjectionRunner = (
           Effect.try({
             try: () => {
               applyBatch(events)
+              // A throwing listener fails the batch like a projection would: nothing is released stale.
+              for (const listener of listeners) listener(events)
               position = events[events.length - 1]!.position
               if (!ready && position >= startHead) ready = true
               settleWaiters()
@@ -150,6 +159,9 @@ export const makeProjectionRunner = (
       position: () => position,
       isReady: () => ready,
       waitFor,
-      rebuild
+      rebuild,
+      onApplied: (listener) => {
+        listeners.push(listener)
+      }
     } satisfies ProjectionRunnerService
   })

@@ -1,7 +1,72 @@
+import { expandKeyScopes, intersect, normalizePermissions } from "@machhub/core"
+import { isApiKeyToken, type ApiKeyHasher } from "@machhub/adapters"
+import type { ApiKeysReadModel, GroupsReadModel, UsersReadModel } from "@machhub/projections"
 import type { KeyVerifier } from "./Authenticator.js"
-import { unauthorized } from "./Principal.js"
+import { grantsOf } from "./grantsOf.js"
+import type { KeyRateLimiter } from "./KeyRateLimiter.js"
+import { forbidden, unauthorized, type Principal, type Refusal } from "./Principal.js"
 
-/** API keys are verified against the keys read model (issuing them comes with the API key routes). */
-export const makeApiKeyVerifier = (): KeyVerifier => ({
-  verify: () => unauthorized("Invalid API key")
-})
+const INVALID = unauthorized("Invalid API key")
+
+/**
+ * Verifies an API key on every request (SPEC §4): HMAC of the presented key, one lookup by that hash
+ * in the keys read model, then status, expiry, domain, rate and the issuer's current grants. Nothing
+ * is cached, so a suspension, revocation or change of the issuer's groups applies to the very next
+ * request. A key acts in its own domain only and never holds more than its issuer holds now.
+ */
+export const makeApiKeyVerifier = (deps: {
+  readonly keys: ApiKeysReadModel
+  readonly users: UsersReadModel
+  readonly groups: GroupsReadModel
+  readonly hasher: ApiKeyHasher
+  readonly limiter: KeyRateLimiter
+  /** Seconds since the epoch (for expiry); injectable for tests. */
+  readonly nowSeconds?: () => number
+}): KeyVerifier => {
+  const nowSeconds = deps.nowSeconds ?? (() => Date.now() / 1000)
+  return {
+    verify: (key, requestedDomain): Principal | Refusal => {
+      if (!isApiKeyToken(key)) return INVALID
+      const hash = deps.hasher.hash(key)
+      const row = deps.keys.findByHash(hash)
+      // The indexed lookup already matched; the constant-time compare keeps the rule "secrets are
+      // compared in constant time" true whatever the index does.
+      if (row === undefined || !deps.hasher.same(row.secretHash, hash)) return INVALID
+      if (row.status === "revoked") return unauthorized("The API key has been revoked")
+      if (row.status === "suspended") return unauthorized("The API key is suspended; ask an administrator to resume it")
+      if (row.expiresAt !== 0 && nowSeconds() >= row.expiresAt) {
+        return unauthorized(`The API key expired at ${new Date(row.expiresAt * 1000).toISOString()}`)
+      }
+      if (requestedDomain !== undefined && requestedDomain !== row.domain) {
+        return forbidden(`This API key belongs to another domain and cannot act in domain ${requestedDomain}`)
+      }
+      const rate = deps.limiter.take(row.keyId)
+      if (!rate.allowed) {
+        return {
+          status: 429,
+          message: `Too many requests with this API key; retry in ${rate.retryAfterSeconds} s`,
+          headers: { "Retry-After": String(rate.retryAfterSeconds) }
+        }
+      }
+      const issuer = deps.users.findById(row.issuedBy)
+      if (issuer === undefined) return unauthorized("The API key's issuer no longer exists")
+      if (issuer.disabled) return unauthorized("The API key's issuer is disabled")
+      const grants = grantsOf(issuer, row.domain, deps.groups)
+      if (!grants.member) return unauthorized(`The API key's issuer is no longer a member of domain ${row.domain}`)
+      const own = normalizePermissions([...row.permissions, ...expandKeyScopes(row.scopes)])
+      return {
+        kind: "key",
+        id: row.keyId,
+        userId: issuer.userId,
+        username: issuer.username,
+        domain: row.domain,
+        groups: [],
+        // Never more than the issuer holds now; a key is never a superuser, whoever issued it.
+        permissions: intersect(own, grants.permissions, grants.superuser),
+        superuser: false,
+        globalSuperuser: false,
+        sessionId: undefined
+      }
+    }
+  }
+}

@@ -1,10 +1,11 @@
 import { Effect } from "effect"
-import type { TokenServiceService, VerifiedToken } from "@machhub/core"
+import type { RecordedEvent, TokenServiceService, VerifiedToken } from "@machhub/core"
 import type { HttpRequest } from "@machhub/adapters"
 import type { GroupsReadModel, UsersReadModel } from "@machhub/projections"
 import { parseDomainHeader } from "../routes/domainHeader.js"
 import { grantsOf } from "./grantsOf.js"
-import { forbidden, unauthorized, type Principal, type Refusal } from "./Principal.js"
+import { isRefusal, forbidden, unauthorized, type Principal, type Refusal } from "./Principal.js"
+import { PrincipalCache } from "./PrincipalCache.js"
 import { readCredential } from "./readCredential.js"
 
 /** Verifies API keys (hash lookup, status, expiry, rate limit) into a principal of the key's domain. */
@@ -38,7 +39,19 @@ export const makeAuthenticator = (deps: {
   readonly groups: GroupsReadModel
   readonly keys: KeyVerifier
   readonly sessions: SessionRegistry
+  /** Reports applied read-model batches, so cached principals are dropped when access changes. */
+  readonly onApplied: (listener: (events: ReadonlyArray<RecordedEvent>) => void) => void
 }): Authenticator => {
+  const principals = new PrincipalCache()
+  deps.onApplied(principals.observe)
+
+  /** Derives the principal for a verified token and remembers it until the token expires or access changes. */
+  const remember = (token: string, verified: VerifiedToken, domain: string): Authentication => {
+    const outcome = fromToken(verified, domain)
+    if (!isRefusal(outcome)) principals.set(token, domain, outcome, verified.expiresAt)
+    return outcome
+  }
+
   const fromToken = (verified: VerifiedToken, domain: string): Authentication => {
     if (verified.use === "refresh") return unauthorized("A refresh token cannot be used here; exchange it at POST /sessions/refresh/")
     const user = deps.users.findById(verified.userId)
@@ -72,12 +85,14 @@ export const makeAuthenticator = (deps: {
       const header = request.headers["domain"]
       const domain = parseDomainHeader(header)
       if (!domain.ok) return { status: 403, message: domain.message }
-      if (credential.kind === "key") return deps.keys.verify(credential.key, header === undefined ? undefined : domain.domain)
+      if (credential.kind === "key") return deps.keys.verify(credential.key, header === undefined || header.trim() === "" ? undefined : domain.domain)
+      const cached = principals.get(credential.token, domain.domain, Date.now() / 1000)
+      if (cached !== undefined) return cached
       const known = deps.tokens.verifiedBefore(credential.token)
-      if (known !== undefined) return fromToken(known, domain.domain)
+      if (known !== undefined) return remember(credential.token, known, domain.domain)
       return Effect.runPromise(
         deps.tokens.verify(credential.token).pipe(
-          Effect.map((verified) => fromToken(verified, domain.domain)),
+          Effect.map((verified) => remember(credential.token, verified, domain.domain)),
           Effect.catchTag("InvalidToken", (error) => Effect.succeed(unauthorized(`Invalid token: ${error.message}`)))
         )
       )

@@ -1,18 +1,9 @@
 import { Effect, Schema } from "effect"
 import { json, text, type HttpHandler } from "@machhub/adapters"
-import {
-  ADMIN_DOMAIN,
-  LOGIN_CATEGORY,
-  USER_CATEGORY,
-  uuidv7,
-  type ActorRef,
-  type CommandBusService,
-  type LoginResult,
-  type PasswordHasherService,
-  type TokenServiceService
-} from "@machhub/core"
-import type { UsersReadModel } from "@machhub/projections"
-import { commandErrorResponse } from "./commandErrors.js"
+import type { TokenServiceService } from "@machhub/core"
+import { checkCredentials, INVALID_CREDENTIALS, type CredentialCheckDependencies } from "../auth/checkCredentials.js"
+import { throttledResponse } from "../auth/LoginThrottle.js"
+import { respond } from "./runCommand.js"
 import { decodeBody } from "./decodeBody.js"
 
 const LoginBody = Schema.Struct({
@@ -21,67 +12,30 @@ const LoginBody = Schema.Struct({
 })
 const readLoginBody = decodeBody(LoginBody)
 
-export interface LoginDependencies {
-  readonly commands: CommandBusService
-  readonly users: UsersReadModel
-  readonly passwords: PasswordHasherService
+export interface LoginDependencies extends CredentialCheckDependencies {
   readonly tokens: TokenServiceService
 }
 
-const INVALID = "Invalid Username or Password"
-const anonymous: ActorRef = { kind: "anonymous", id: "anonymous" }
-
 /**
- * `POST /auth/login` (SPEC §2). The password is checked here, against the hash in the users read model
- * and off the event loop, so no plaintext password ever travels on the command bus; the user aggregate
- * then decides (disabled? is that hash still current?) and records LoginSucceeded or LoginFailed.
+ * `POST /auth/login` (SPEC §2): `{ username, password }` → `{ success: true, tkn }`, a login token of
+ * the configured lifetime. The password check, its audit events and throttling live in
+ * checkCredentials, shared with `POST /sessions/`.
  */
 export const login = (deps: LoginDependencies): HttpHandler => (request) => {
   const body = readLoginBody(request)
   if (!body.ok) return body.response
   const { username, password } = body.value
-  const user = deps.users.findByUsername(username)
-  const base = { id: uuidv7(), correlationId: request.correlationId, expectedVersion: undefined }
-
-  const program = user === undefined
-    ? deps.passwords.dummyVerify(password).pipe(
-      Effect.andThen(deps.commands.dispatch({
-        ...base,
-        type: "recordUnknownLogin",
-        category: LOGIN_CATEGORY,
-        domain: ADMIN_DOMAIN,
-        aggregateId: username.normalize("NFC").toLowerCase(),
-        actor: anonymous,
-        payload: { username, address: request.remoteAddress }
-      })),
-      Effect.as(text(401, INVALID))
-    )
-    : deps.passwords.verify(user.passwordHash, password).pipe(
-      Effect.flatMap((passwordMatches) =>
-        deps.commands.dispatch({
-          ...base,
-          type: "login",
-          category: USER_CATEGORY,
-          domain: user.homeDomain,
-          aggregateId: user.userId,
-          actor: { kind: "user", id: user.userId },
-          payload: { username: user.username, passwordMatches, verifiedHash: user.passwordHash, address: request.remoteAddress }
-        })
-      ),
-      Effect.flatMap((reply) => {
-        const result = reply.result as LoginResult
-        if (!result.ok) return Effect.succeed(text(401, INVALID))
-        return deps.tokens.issue(result).pipe(Effect.map((tkn) => json(200, { success: true, tkn })))
-      })
-    )
-
-  return Effect.runPromise(
-    program.pipe(
-      Effect.catchTag("CommandRejected", (error) =>
-        Effect.succeed(error.reason === "not_found" ? text(401, INVALID) : commandErrorResponse(error))),
-      Effect.catchTags({
-        CommandUnavailable: (error) => Effect.succeed(commandErrorResponse(error)),
-        CommandFailed: (error) => Effect.succeed(commandErrorResponse(error))
+  return respond(
+    checkCredentials(deps, { username, password, address: request.remoteAddress, correlationId: request.correlationId }).pipe(
+      Effect.flatMap((outcome) => {
+        switch (outcome._tag) {
+          case "Throttled":
+            return Effect.succeed(throttledResponse(outcome.retryAfterSeconds))
+          case "Invalid":
+            return Effect.succeed(text(401, INVALID_CREDENTIALS))
+          case "Valid":
+            return deps.tokens.issue(outcome.identity).pipe(Effect.map((tkn) => json(200, { success: true, tkn })))
+        }
       })
     )
   )

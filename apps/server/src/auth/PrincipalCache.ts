@@ -1,0 +1,61 @@
+import type { RecordedEvent } from "@machhub/core"
+import type { Principal } from "./Principal.js"
+
+/** Categories whose events can change who a caller is or what it may do. */
+const ACCESS_CATEGORIES = new Set(["user", "group", "session", "domain", "apikey", "username"])
+
+/**
+ * Events of those categories that cannot change an existing principal: they record an attempt or
+ * add something new. Anything not listed here (including event types added later) empties the cache,
+ * so a forgotten entry costs speed, never a stale grant.
+ */
+const HARMLESS_TYPES = new Set([
+  "LoginSucceeded",
+  "LoginFailed",
+  "SessionOpened",
+  "SessionRefreshed",
+  "UsernameClaimed",
+  "UserRegistered",
+  "DomainCreated",
+  "KeyIssued"
+])
+
+const categoryOf = (stream: string): string => stream.slice(0, stream.indexOf("-"))
+
+/**
+ * Principals already worked out for a (credential, domain) pair, so an authenticated request costs a
+ * Map lookup. Correctness rests on invalidation: the projection runner reports every applied batch
+ * before releasing anyone waiting on it, and any access-related event that could change an existing
+ * principal empties the cache.
+ */
+export class PrincipalCache {
+  private readonly entries = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>()
+
+  constructor(private readonly capacity = 50_000) {}
+
+  get(credential: string, domain: string, nowSeconds: number): Principal | undefined {
+    const entry = this.entries.get(`${domain}\u0000${credential}`)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= nowSeconds) {
+      this.entries.delete(`${domain}\u0000${credential}`)
+      return undefined
+    }
+    return entry.principal
+  }
+
+  set(credential: string, domain: string, principal: Principal, expiresAt: number): void {
+    if (this.entries.size >= this.capacity) this.entries.clear()
+    this.entries.set(`${domain}\u0000${credential}`, { principal, expiresAt })
+  }
+
+  /** Feed it every applied batch (ProjectionRunner.onApplied). */
+  readonly observe = (events: ReadonlyArray<RecordedEvent>): void => {
+    if (this.entries.size === 0) return
+    for (const event of events) {
+      if (ACCESS_CATEGORIES.has(categoryOf(event.stream)) && !HARMLESS_TYPES.has(event.type)) {
+        this.entries.clear()
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import { Effect } from "effect"
+import { json, text, type HttpHandler, type HttpResponse } from "@machhub/adapters"
+import { isAllowed, isUuid, SESSION_CATEGORY, uuidv7, type CommandError, type TokenClaims } from "@machhub/core"
+import { makeSessionsReadModel, type SessionsReadModel } from "@machhub/projections"
+import { acceptRefreshToken } from "../auth/acceptRefreshToken.js"
+import { readBasicCredentials } from "../auth/basicCredentials.js"
+import { checkCredentials, INVALID_CREDENTIALS } from "../auth/checkCredentials.js"
+import { grantsOf } from "../auth/grantsOf.js"
+import { throttledResponse } from "../auth/LoginThrottle.js"
+import { actorOf } from "../auth/Principal.js"
+import { protect, type ProtectedHandler } from "../auth/protect.js"
+import type { RouteModule, ServerContext } from "../ServerContext.js"
+import { parseDomainHeader } from "./domainHeader.js"
+import { mutationHeaders, respond, runCommand } from "./runCommand.js"
+
+// Tokens must not be kept by caches between client and server (RFC 6749 §5.1).
+const NO_STORE = { "Cache-Control": "no-store" }
+const BASIC_CHALLENGE = { "WWW-Authenticate": 'Basic realm="machhub", charset="UTF-8"' }
+const NO_SUCH_SESSION = "No such session"
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+/**
+ * `POST /sessions/` (SPEC §2, Machinable): Basic credentials → an access token and a refresh token
+ * bound to a new session. The session belongs to the `Domain` header's domain when one is sent (the
+ * user must be a member), else to the user's home domain: Machinable clients send no Domain header.
+ */
+const openSession = (context: ServerContext): HttpHandler => (request) => {
+  const basic = readBasicCredentials(request.headers["authorization"])
+  if (!basic.ok) return text(basic.status, basic.message, basic.status === 401 ? BASIC_CHALLENGE : undefined)
+  const domainHeader = request.headers["domain"]
+  const requested = parseDomainHeader(domainHeader)
+  if (!requested.ok) return text(403, requested.message)
+  const address = request.remoteAddress
+
+  return respond(
+    checkCredentials(context, { username: basic.username, password: basic.password, address, correlationId: request.correlationId }).pipe(
+      Effect.flatMap((outcome): Effect.Effect<HttpResponse, CommandError> => {
+        if (outcome._tag === "Throttled") return Effect.succeed(throttledResponse(outcome.retryAfterSeconds))
+        if (outcome._tag === "Invalid") return Effect.succeed(text(401, INVALID_CREDENTIALS, BASIC_CHALLENGE))
+        const { identity, user } = outcome
+        const domain = domainHeader === undefined || domainHeader.trim() === "" ? user.homeDomain : requested.domain
+        // Membership as the aggregate just confirmed it, not as the read model had it.
+        if (!grantsOf({ ...user, memberships: identity.memberships }, domain, context.groups).member) {
+          return Effect.succeed(text(403, `Not a member of domain ${domain}`))
+        }
+        const sessionId = uuidv7()
+        const refreshExpiresAt = nowSeconds() + context.config.refreshTokenSeconds
+        return runCommand(context, {
+          type: "openSession",
+          category: SESSION_CATEGORY,
+          domain,
+          aggregateId: sessionId,
+          payload: { userId: identity.userId, refreshExpiresAt, address },
+          actor: { kind: "user", id: identity.userId },
+          correlationId: request.correlationId
+        }).pipe(
+          Effect.flatMap((reply) =>
+            Effect.all([
+              issueAccessToken(context, identity, sessionId, refreshExpiresAt),
+              context.tokens.issue(identity, { use: "refresh", sessionId, lifetimeSeconds: context.config.refreshTokenSeconds })
+            ]).pipe(
+              Effect.map(([access_token, refresh_token]) =>
+                json(201, { message: "Successfully logged in", access_token, refresh_token, session_id: sessionId }, {
+                  ...mutationHeaders(reply),
+                  ...NO_STORE
+                }))
+            )
+          )
+        )
+      })
+    )
+  )
+}
+
+/** An access token never outlives its session: its lifetime stops at the session's refresh expiry. */
+const issueAccessToken = (context: ServerContext, identity: TokenClaims, sessionId: string, sessionEndsAt: number) =>
+  context.tokens.issue(identity, {
+    use: "access",
+    sessionId,
+    lifetimeSeconds: Math.max(1, Math.min(context.config.accessTokenSeconds, sessionEndsAt - nowSeconds()))
+  })
+
+/**
+ * `POST /sessions/refresh/`: `Authorization: Bearer <refresh_token>` → `{ access_token }`. The new
+ * token carries the user's current memberships. The session aggregate refuses a revoked or expired
+ * session (and records each refresh it allows).
+ */
+const refreshSession = (context: ServerContext, sessions: SessionsReadModel): HttpHandler => (request) =>
+  respond(
+    acceptRefreshToken({ ...context, sessions }, request.headers).pipe(
+      Effect.flatMap((accepted): Effect.Effect<HttpResponse, CommandError> => {
+        if (!accepted.ok) {
+          const { status, message, headers } = accepted.refusal
+          return Effect.succeed(text(status, message, headers as Record<string, string> | undefined))
+        }
+        const { user, session } = accepted
+        return runCommand(context, {
+          type: "refreshSession",
+          category: SESSION_CATEGORY,
+          domain: session.domain,
+          aggregateId: session.sessionId,
+          payload: { userId: user.userId, now: nowSeconds() },
+          actor: { kind: "user", id: user.userId },
+          correlationId: request.correlationId
+        }).pipe(
+          Effect.flatMap(() => {
+            const claims = { userId: user.userId, username: user.username, memberships: user.memberships, credentialsVersion: user.credentialsVersion }
+            return issueAccessToken(context, claims, session.sessionId, session.refreshExpiresAt)
+          }),
+          Effect.map((access_token) => json(200, { access_token }, NO_STORE)),
+          // Refused by the session (revoked, expired, gone): the refresh token is worthless, so 401.
+          Effect.catchTag("CommandRejected", (error) =>
+            error.reason === "unauthorized" || error.reason === "not_found"
+              ? Effect.succeed(text(401, `Refresh refused: ${error.message}`, { "WWW-Authenticate": 'Bearer realm="machhub"' }))
+              : Effect.fail(error))
+        )
+      })
+    )
+  )
+
+const USERS_ADMIN = { feature: "users", action: "read-write", scope: "domain" } as const
+
+/**
+ * `DELETE /sessions/<id>`: the session's own user may end it, and so may whoever holds
+ * users:read-write:domain in the session's domain (the active domain). Sessions of other domains are
+ * not revealed to anyone else: 404, as for an id that does not exist.
+ */
+const revokeSession = (context: ServerContext, sessions: SessionsReadModel): ProtectedHandler => (request, principal) => {
+  const id = request.params["id"] ?? ""
+  const session = isUuid(id) ? sessions.find(id.toLowerCase()) : undefined
+  if (session === undefined) return text(404, NO_SUCH_SESSION)
+  const own = principal.kind === "user" && principal.userId === session.userId
+  if (!own) {
+    if (session.domain !== principal.domain) return text(404, NO_SUCH_SESSION)
+    if (!isAllowed(principal.permissions, USERS_ADMIN, principal.superuser)) {
+      return text(403, `Missing permission users:read-write:domain in domain ${principal.domain} to end another user's session`)
+    }
+  }
+  return respond(
+    runCommand(context, {
+      type: "revokeSession",
+      category: SESSION_CATEGORY,
+      domain: session.domain,
+      aggregateId: session.sessionId,
+      payload: {},
+      actor: actorOf(principal),
+      correlationId: request.correlationId
+    }).pipe(Effect.map((reply) => json(200, { success: true, session_id: session.sessionId, revoked: true }, mutationHeaders(reply))))
+  )
+}
+
+/** Machinable sessions (SPEC §2). The Router treats `/sessions/` and `/sessions` as one route. */
+export const sessionRoutes: RouteModule = (router, context) => {
+  const sessions = makeSessionsReadModel(context.readModels)
+  router
+    .add("POST", "/sessions", openSession(context))
+    .add("POST", "/sessions/refresh", refreshSession(context, sessions))
+    .add("DELETE", "/sessions/:id", protect(context.authenticator, undefined, revokeSession(context, sessions)))
+}

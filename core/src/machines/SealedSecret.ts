@@ -1,0 +1,24 @@
+/**
+ * A secret after authenticated encryption (AES-256-GCM): `gcm1.<iv>.<ciphertext>.<tag>`, each part
+ * base64url. Core never encrypts or decrypts (that is I/O-free but belongs to the crypto adapter); it
+ * only knows the shape, so deciders can refuse anything that is not sealed and a plaintext secret can
+ * never reach an event by mistake.
+ */
+export type SealedSecret = string
+
+const sealedPattern = /^gcm1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{22}$/
+
+export const isSealedSecret = (value: unknown): value is SealedSecret => typeof value === "string" && sealedPattern.test(value)
+
+/**
+ * How a key is derived from a master password: the algorithm, its cost and the salt. Recorded with
+ * the salt so the cost can be raised later without breaking what was sealed before.
+ */
+export interface KeyDerivation {
+  readonly algorithm: "scrypt"
+  readonly logN: number
+  readonly r: number
+  readonly p: number
+  /** base64 */
+  readonly salt: string
+}
