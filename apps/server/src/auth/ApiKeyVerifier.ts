@@ -9,10 +9,11 @@ import { forbidden, unauthorized, type Principal, type Refusal } from "./Princip
 const INVALID = unauthorized("Invalid API key")
 
 /**
- * Verifies an API key on every request (SPEC §4): HMAC of the presented key, one lookup by that hash
- * in the keys read model, then status, expiry, domain, rate and the issuer's current grants. Nothing
- * is cached, so a suspension, revocation or change of the issuer's groups applies to the very next
- * request. A key acts in its own domain only and never holds more than its issuer holds now.
+ * Verifies an API key (SPEC §4): HMAC of the presented key, one lookup by that hash in the keys read
+ * model, then status, expiry, domain and the issuer's current grants. The authenticator caches the
+ * outcome until the key expires and drops it on any access-related event, so a suspension, revocation
+ * or change of the issuer's groups still applies to the very next request; the rate limit is counted
+ * on every request. A key acts in its own domain only and never holds more than its issuer holds now.
  */
 export const makeApiKeyVerifier = (deps: {
   readonly keys: ApiKeysReadModel
@@ -25,7 +26,16 @@ export const makeApiKeyVerifier = (deps: {
 }): KeyVerifier => {
   const nowSeconds = deps.nowSeconds ?? (() => Date.now() / 1000)
   return {
-    verify: (key, requestedDomain): Principal | Refusal => {
+    admit: (keyId) => {
+      const rate = deps.limiter.take(keyId)
+      if (rate.allowed) return undefined
+      return {
+        status: 429,
+        message: `Too many requests with this API key; retry in ${rate.retryAfterSeconds} s`,
+        headers: { "Retry-After": String(rate.retryAfterSeconds) }
+      }
+    },
+    resolve: (key, requestedDomain): { readonly principal: Principal; readonly validUntil: number } | Refusal => {
       if (!isApiKeyToken(key)) return INVALID
       const hash = deps.hasher.hash(key)
       const row = deps.keys.findByHash(hash)
@@ -40,21 +50,13 @@ export const makeApiKeyVerifier = (deps: {
       if (requestedDomain !== undefined && requestedDomain !== row.domain) {
         return forbidden(`This API key belongs to another domain and cannot act in domain ${requestedDomain}`)
       }
-      const rate = deps.limiter.take(row.keyId)
-      if (!rate.allowed) {
-        return {
-          status: 429,
-          message: `Too many requests with this API key; retry in ${rate.retryAfterSeconds} s`,
-          headers: { "Retry-After": String(rate.retryAfterSeconds) }
-        }
-      }
       const issuer = deps.users.findById(row.issuedBy)
       if (issuer === undefined) return unauthorized("The API key's issuer no longer exists")
       if (issuer.disabled) return unauthorized("The API key's issuer is disabled")
       const grants = grantsOf(issuer, row.domain, deps.groups)
       if (!grants.member) return unauthorized(`The API key's issuer is no longer a member of domain ${row.domain}`)
       const own = normalizePermissions([...row.permissions, ...expandKeyScopes(row.scopes)])
-      return {
+      const principal: Principal = {
         kind: "key",
         id: row.keyId,
         userId: issuer.userId,
@@ -67,6 +69,7 @@ export const makeApiKeyVerifier = (deps: {
         globalSuperuser: false,
         sessionId: undefined
       }
+      return { principal, validUntil: row.expiresAt === 0 ? Number.MAX_SAFE_INTEGER : row.expiresAt }
     }
   }
 }

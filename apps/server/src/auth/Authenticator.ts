@@ -8,9 +8,12 @@ import { isRefusal, forbidden, unauthorized, type Principal, type Refusal } from
 import { PrincipalCache } from "./PrincipalCache.js"
 import { readCredential } from "./readCredential.js"
 
-/** Verifies API keys (hash lookup, status, expiry, rate limit) into a principal of the key's domain. */
+/** Verifies API keys (hash lookup, status, expiry, issuer) into a principal of the key's domain. */
 export interface KeyVerifier {
-  verify(key: string, requestedDomain: string | undefined): Principal | Refusal
+  /** The key's principal, reusable until `validUntil` (seconds) unless access changes; no rate accounting. */
+  resolve(key: string, requestedDomain: string | undefined): { readonly principal: Principal; readonly validUntil: number } | Refusal
+  /** Counts one request against the key's rate limit; a 429 refusal when it is over. */
+  admit(keyId: string): Refusal | undefined
 }
 
 /** Knows whether a session (and so its access and refresh tokens) is still open. */
@@ -85,7 +88,18 @@ export const makeAuthenticator = (deps: {
       const header = request.headers["domain"]
       const domain = parseDomainHeader(header)
       if (!domain.ok) return { status: 403, message: domain.message }
-      if (credential.kind === "key") return deps.keys.verify(credential.key, header === undefined || header.trim() === "" ? undefined : domain.domain)
+      if (credential.kind === "key") {
+        // A key acts in its own domain when no Domain header names one ("" in the cache key).
+        const requested = header === undefined || header.trim() === "" ? undefined : domain.domain
+        let principal = principals.get(credential.key, requested ?? "", Date.now() / 1000)
+        if (principal === undefined) {
+          const resolved = deps.keys.resolve(credential.key, requested)
+          if (isRefusal(resolved)) return resolved
+          principal = resolved.principal
+          principals.set(credential.key, requested ?? "", principal, resolved.validUntil)
+        }
+        return deps.keys.admit(principal.id) ?? principal
+      }
       const cached = principals.get(credential.token, domain.domain, Date.now() / 1000)
       if (cached !== undefined) return cached
       const known = deps.tokens.verifiedBefore(credential.token)

@@ -26,7 +26,7 @@ export interface Refusal {
   readonly headers?: Readonly<Record<string, string>>
 }
 
-export const isRefusal = (value: Principal | Refusal): value is Refusal => "status" in value
+export const isRefusal = <T extends object>(value: T | Refusal): value is Refusal => "status" in value
 
 export const actorOf = (principal: Principal): ActorRef => ({ kind: principal.kind, id: principal.id })
 

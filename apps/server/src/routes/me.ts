@@ -1,5 +1,6 @@
 import { allowedActions, isFeatureName, isScope, normalizePermissions } from "@machhub/core"
-import { json, text, type Router } from "@machhub/adapters"
+import { json, text, type HttpResponse, type Router } from "@machhub/adapters"
+import type { Principal } from "../auth/Principal.js"
 import { protect } from "../auth/protect.js"
 import type { ServerContext } from "../ServerContext.js"
 
@@ -9,17 +10,25 @@ import type { ServerContext } from "../ServerContext.js"
  * permissions in the active domain.
  */
 export const meRoutes = (router: Router, context: ServerContext): void => {
-  router.add("GET", "/api/me", protect(context.authenticator, undefined, (_, principal) =>
-    json(200, {
-      kind: principal.kind,
-      id: principal.id,
-      userId: principal.userId,
-      username: principal.username,
-      domain: principal.domain,
-      groups: principal.groups,
-      superuser: principal.superuser,
-      permissions: normalizePermissions(principal.permissions)
-    })))
+  // Principals are cached until access changes, so their answer can be cached alongside them.
+  const answers = new WeakMap<Principal, HttpResponse>()
+  router.add("GET", "/api/me", protect(context.authenticator, undefined, (_, principal) => {
+    let answer = answers.get(principal)
+    if (answer === undefined) {
+      answer = json(200, {
+        kind: principal.kind,
+        id: principal.id,
+        userId: principal.userId,
+        username: principal.username,
+        domain: principal.domain,
+        groups: principal.groups,
+        superuser: principal.superuser,
+        permissions: normalizePermissions(principal.permissions)
+      })
+      answers.set(principal, answer)
+    }
+    return answer
+  }))
 
   router.add("GET", "/auth/permission/action/feature/:feature/scope/:scope", protect(context.authenticator, undefined, (request, principal) => {
     const { feature, scope } = request.params as { feature: string; scope: string }
