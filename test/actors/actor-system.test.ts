@@ -108,4 +108,25 @@ describe("actor system", () => {
       expect(yield* Effect.flip(actors.handle({ ...increment("f", 1), domain: "Bad-Domain" }))).toMatchObject({ _tag: "CommandRejected" })
       expect((yield* actors.handle(increment("f", 2))).result).toBe(2)
     }).pipe(Effect.scoped))
+
+  it.effect("keeps at most maxLiveActors in memory, passivating the oldest idle ones, without losing state", () =>
+    Effect.gen(function*() {
+      const store = yield* withStore
+      const actors = yield* makeActorSystem([counterAggregate], { maxLiveActors: 100 }).pipe(Effect.provideService(EventStore, store))
+      yield* Effect.forEach(Array.from({ length: 1_000 }, (_, i) => i), (i) => actors.handle(increment(`m${i}`, 1)), { concurrency: 50 })
+      expect(actors.liveActors()).toBeLessThanOrEqual(100)
+      // An evicted aggregate comes back with its history.
+      expect((yield* actors.handle(increment("m0", 1))).result).toBe(2)
+    }).pipe(Effect.scoped))
+
+  it.effect("starts a newly generated aggregate without reading the store, and still honours the version check", () =>
+    Effect.gen(function*() {
+      const store = yield* withStore
+      const actors = yield* makeActorSystem([counterAggregate]).pipe(Effect.provideService(EventStore, store))
+      expect((yield* actors.handle(increment("fresh", 1, 0, { newAggregate: true }))).version).toBe(1)
+      // A wrong hint (the stream exists, written by someone else) costs a reload, not a lost update.
+      yield* store.append("counter-acme-existing", "no_stream", [{ id: "0190f3c2-0000-7000-8000-0000000000e1", type: "Incremented", data: { by: 5, seq: 0 }, meta: { domain: "acme", actor: { kind: "system", id: "t" }, correlationId: "c", causationId: null, commandId: null, at: new Date().toISOString() } }])
+      const reply = yield* actors.handle(increment("existing", 1, 1, { newAggregate: true }))
+      expect(reply).toMatchObject({ version: 2, result: 6 })
+    }).pipe(Effect.scoped))
 })

@@ -17,6 +17,8 @@ export interface ActorSystemOptions {
   readonly maxConflictRetries?: number
   /** Commands queued for one aggregate beyond this are refused as unavailable rather than buffered forever. */
   readonly mailboxCapacity?: number
+  /** Live actors kept in memory at most; beyond it the least recently started idle ones are passivated. */
+  readonly maxLiveActors?: number
   readonly now?: () => Date
 }
 
@@ -63,6 +65,7 @@ export const makeActorSystem = <R>(
     const idleMillis = options.idleMillis ?? 60_000
     const maxRetries = options.maxConflictRetries ?? 5
     const capacity = options.mailboxCapacity ?? 10_000
+    const maxLive = options.maxLiveActors ?? 20_000
     const now = options.now ?? (() => new Date())
     const byCategory = new Map(aggregates.map((aggregate) => [aggregate.category, aggregate] as const))
     const actors = new Map<string, Actor>()
@@ -89,7 +92,14 @@ export const makeActorSystem = <R>(
 
     const decideAndAppend = (actor: Actor, command: Command): Effect.Effect<CommandReply, CommandError, R> =>
       Effect.gen(function*() {
-        if (!actor.loaded) yield* catchUp(actor)
+        if (!actor.loaded) {
+          if (command.newAggregate === true) {
+            actor.state = actor.aggregate.initialState()
+            actor.loaded = true
+          } else {
+            yield* catchUp(actor)
+          }
+        }
         for (let attempt = 0;; attempt++) {
           if (command.expectedVersion !== undefined && !matchesExpectedVersion(command.expectedVersion, actor.version)) {
             return yield* new CommandRejected({
@@ -177,7 +187,25 @@ export const makeActorSystem = <R>(
         }
       })
 
+    /**
+     * Keeps memory bounded when many aggregates are touched once (every new record is one): passivates
+     * idle actors, oldest first (a Map iterates in insertion order), down to 90% of the cap. Runs
+     * synchronously, so an actor it removes has an empty mailbox and no command in hand.
+     */
+    const evictIdle = () => {
+      const target = Math.floor(maxLive * 0.9)
+      const evicted: Array<Fiber.Fiber<void>> = []
+      for (const actor of actors.values()) {
+        if (actors.size <= target) break
+        if (actor.busy || actor.mailbox.size > 0) continue
+        actors.delete(actor.stream)
+        if (actor.fiber !== undefined) evicted.push(actor.fiber)
+      }
+      if (evicted.length > 0) Effect.runFork(Fiber.interruptAll(evicted))
+    }
+
     const start = (stream: string, aggregate: Aggregate<any, any, R>): Actor => {
+      if (actors.size >= maxLive) evictIdle()
       const actor: Actor = {
         stream,
         aggregate,

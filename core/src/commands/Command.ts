@@ -17,6 +17,12 @@ export interface Command<P = unknown> {
   readonly idempotencyKey?: string
   readonly correlationId: string
   readonly causationId?: string
+  /**
+   * The sender just generated this aggregate id, so its stream cannot exist yet: the actor starts from
+   * the empty state without reading the store. Safe either way: if the stream did exist, the append's
+   * version check fails and the actor reloads.
+   */
+  readonly newAggregate?: boolean
 }
 
 /** What a handled command answers: where its events landed and what the aggregate chose to tell the caller. */

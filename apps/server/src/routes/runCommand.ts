@@ -18,6 +18,8 @@ export interface CommandInput {
   readonly actor: ActorRef
   readonly correlationId: string
   readonly expectedVersion?: ExpectedVersion
+  /** The aggregate id was generated for this command (see Command.newAggregate). */
+  readonly newAggregate?: boolean
 }
 
 /**
@@ -34,7 +36,8 @@ export const runCommand = (context: CommandContext, input: CommandInput): Effect
     actor: input.actor,
     payload: input.payload,
     correlationId: input.correlationId,
-    ...(input.expectedVersion === undefined ? {} : { expectedVersion: input.expectedVersion })
+    ...(input.expectedVersion === undefined ? {} : { expectedVersion: input.expectedVersion }),
+    ...(input.newAggregate === true ? { newAggregate: true } : {})
   }).pipe(Effect.tap((reply) => context.projections.waitFor(reply.position)))
 
 /** `ETag` (the stream version) and `App-Event-Position` on every mutation's answer (SPEC §1). */

@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto"
+import { Effect } from "effect"
+import { json, text, type HttpRequest, type HttpResponse, type Router } from "@machhub/adapters"
+import { DEFAULT_ACCESS, RECORD_CATEGORY, recordAggregateId, uuidv7, type CommandReply } from "@machhub/core"
+import { parsePublicRecordId, publicRecordId, recordJson, type RecordsReadModel } from "@machhub/projections"
+import type { Principal } from "../auth/Principal.js"
+import { withCaller } from "../auth/withCaller.js"
+import { collectionAccess } from "../data/collectionAccess.js"
+import { readRecordBody } from "../data/recordBody.js"
+import type { SchemaValidator } from "../data/SchemaValidator.js"
+import type { ServerContext } from "../ServerContext.js"
+import { parseDomainHeader } from "./domainHeader.js"
+import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+
+/** Table names: they also appear in record ids and routes, so letters, digits and `_` only. */
+export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
+/** Names taken by other data-plane routes (SPEC §7). */
+const RESERVED_TABLES = new Set(["auth", "tag", "historian", "processes", "function", "flow"])
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
+
+export interface RecordRouteContext extends ServerContext {
+  readonly records: RecordsReadModel
+  readonly schemas: SchemaValidator
+}
+
+/** The active domain: the caller's, or for anonymous callers the `Domain` header's. */
+export const activeDomain = (request: HttpRequest, principal: Principal | undefined): { ok: true; domain: string } | { ok: false; response: HttpResponse } => {
+  if (principal !== undefined) return { ok: true, domain: principal.domain }
+  const parsed = parseDomainHeader(request.headers["domain"])
+  return parsed.ok ? parsed : { ok: false, response: text(400, parsed.message) }
+}
+
+const idempotencyKeyOf = (request: HttpRequest): { ok: true; key: string | undefined } | { ok: false; response: HttpResponse } => {
+  const key = request.headers["idempotency-key"]
+  if (key === undefined) return { ok: true, key: undefined }
+  return IDEMPOTENCY_KEY.test(key) ? { ok: true, key } : { ok: false, response: text(400, "Idempotency-Key must be 1 to 128 visible ASCII characters") }
+}
+
+/** `POST /machhub/<table>`, `GET|PUT|DELETE /machhub/<domain>.<table>:<id>` (SPEC §6). */
+export const recordRoutes = (router: Router, context: RecordRouteContext): void => {
+  const auth = context.authenticator
+
+  const answerRecord = (status: number, domain: string, table: string, id: string, reply: CommandReply): HttpResponse => {
+    const row = context.records.get(domain, table, id)
+    const record = row === undefined ? "null" : recordJson(domain, table, row)
+    return {
+      status,
+      contentType: "application/json; charset=utf-8",
+      body: `{"success":true,"id":${JSON.stringify(publicRecordId(domain, table, id))},"record":${record}}`,
+      headers: mutationHeaders(reply)
+    }
+  }
+
+  const schemaProblem = (domain: string, table: string, record: Record<string, unknown>): string | undefined => {
+    const definition = context.records.collection(domain, table)
+    if (definition === undefined || definition.schema === null) return undefined
+    return context.schemas.violation(`${domain}\u0000${table}`, definition.version, definition.schema, record)
+  }
+
+  router.add("POST", "/machhub/:table", withCaller(auth, (request, principal) => {
+    const table = request.params["table"]!
+    if (!TABLE_NAME.test(table) || RESERVED_TABLES.has(table)) {
+      return text(400, "Table names are 1 to 64 letters, digits or _ starting with a letter (and not a reserved name)")
+    }
+    const domain = activeDomain(request, principal)
+    if (!domain.ok) return domain.response
+    const access = collectionAccess(principal, context.records.collection(domain.domain, table)?.access ?? DEFAULT_ACCESS, "write")
+    if (!access.allowed) return text(access.status, access.message)
+    const body = readRecordBody(request)
+    if (!body.ok) return body.response
+    const problem = schemaProblem(domain.domain, table, body.data)
+    if (problem !== undefined) return text(422, problem)
+    const idempotency = idempotencyKeyOf(request)
+    if (!idempotency.ok) return idempotency.response
+    // With an Idempotency-Key the id derives from it, so a retry lands on the same record and the
+    // record's own history says it was already done.
+    const id = idempotency.key === undefined
+      ? uuidv7()
+      : createHash("sha256").update(`${domain.domain}\u0000${access.actor.kind}:${access.actor.id}\u0000${table}\u0000${idempotency.key}`).digest("hex").slice(0, 32)
+    return respond(
+      runCommand(context, {
+        type: "createRecord",
+        category: RECORD_CATEGORY,
+        domain: domain.domain,
+        aggregateId: recordAggregateId(table, id),
+        payload: { table, id, data: body.data, creator: access.actor, ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key }) },
+        actor: access.actor,
+        correlationId: request.correlationId,
+        newAggregate: idempotency.key === undefined
+      }).pipe(Effect.map((reply) => answerRecord(201, domain.domain, table, id, reply)))
+    )
+  }))
+
+  /** Resolves `/machhub/<domain>.<table>:<id>` for the caller: another domain's id is simply not found. */
+  const locate = (request: HttpRequest, principal: Principal | undefined) => {
+    const parsed = parsePublicRecordId(request.params["id"]!)
+    const domain = activeDomain(request, principal)
+    if (!domain.ok) return { ok: false as const, response: domain.response }
+    if (parsed === undefined) return { ok: false as const, response: text(404, "Record ids look like <domain>.<table>:<id>") }
+    if (parsed.domain !== domain.domain) return { ok: false as const, response: text(404, `No record ${request.params["id"]!.slice(0, 200)}`) }
+    return { ok: true as const, ...parsed, access: context.records.collection(parsed.domain, parsed.table)?.access ?? DEFAULT_ACCESS }
+  }
+
+  router.add("GET", "/machhub/:id", withCaller(auth, (request, principal) => {
+    const target = locate(request, principal)
+    if (!target.ok) return target.response
+    const access = collectionAccess(principal, target.access, "read")
+    if (!access.allowed) return text(access.status, access.message)
+    const row = context.records.get(target.domain, target.table, target.id)
+    if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) {
+      return text(404, `No record ${request.params["id"]!.slice(0, 200)}`)
+    }
+    return { status: 200, contentType: "application/json; charset=utf-8", body: recordJson(target.domain, target.table, row) }
+  }))
+
+  router.add("PUT", "/machhub/:id", withCaller(auth, (request, principal) => {
+    const target = locate(request, principal)
+    if (!target.ok) return target.response
+    const access = collectionAccess(principal, target.access, "write")
+    if (!access.allowed) return text(access.status, access.message)
+    const body = readRecordBody(request)
+    if (!body.ok) return body.response
+    const expected = ifMatch(request)
+    if (!expected.ok) return expected.response
+    const idempotency = idempotencyKeyOf(request)
+    if (!idempotency.ok) return idempotency.response
+    const current = context.records.get(target.domain, target.table, target.id)
+    if (current !== undefined) {
+      const problem = schemaProblem(target.domain, target.table, { ...(JSON.parse(current.data) as object), ...body.data })
+      if (problem !== undefined) return text(422, problem)
+    }
+    return respond(
+      runCommand(context, {
+        type: "updateRecord",
+        category: RECORD_CATEGORY,
+        domain: target.domain,
+        aggregateId: recordAggregateId(target.table, target.id),
+        payload: {
+          changes: body.data,
+          ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
+          ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
+        },
+        actor: access.actor,
+        correlationId: request.correlationId,
+        ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+      }).pipe(Effect.map((reply) => answerRecord(200, target.domain, target.table, target.id, reply)))
+    )
+  }))
+
+  router.add("DELETE", "/machhub/:id", withCaller(auth, (request, principal) => {
+    const target = locate(request, principal)
+    if (!target.ok) return target.response
+    const access = collectionAccess(principal, target.access, "write")
+    if (!access.allowed) return text(access.status, access.message)
+    const expected = ifMatch(request)
+    if (!expected.ok) return expected.response
+    const idempotency = idempotencyKeyOf(request)
+    if (!idempotency.ok) return idempotency.response
+    return respond(
+      runCommand(context, {
+        type: "deleteRecord",
+        category: RECORD_CATEGORY,
+        domain: target.domain,
+        aggregateId: recordAggregateId(target.table, target.id),
+        payload: {
+          ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
+          ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
+        },
+        actor: access.actor,
+        correlationId: request.correlationId,
+        ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+      }).pipe(Effect.map((reply) => json(200, { success: true, id: publicRecordId(target.domain, target.table, target.id) }, mutationHeaders(reply))))
+    )
+  }))
+}
