@@ -6,6 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { benchStoreAppend } from "./store-append.mjs"
+import { benchRecords } from "./records.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -127,6 +128,15 @@ const main = async () => {
       })
       row("POST /auth/login (scrypt N=2^17, r=8)", login.rps, "req/s", login.rps / baselineRps,
         `4 conns; p50 ${login.p50.toFixed(1)} ms, p99 ${login.p99.toFixed(1)} ms${login.non2xx ? `; ${login.non2xx} non-2xx` : ""}`)
+      await benchRecords({
+        url,
+        token,
+        seconds,
+        baselineRps,
+        row,
+        serverPid: server.child.pid,
+        memoryRecords: Number(process.env.BENCH_MEMORY_RECORDS ?? 1_000_000)
+      })
       server.child.kill("SIGTERM")
     }
 

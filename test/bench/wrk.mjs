@@ -15,13 +15,14 @@ const millis = (text) => {
  * Runs wrk (one thread, like the figures in ARCHITECTURE.md) and returns requests/s, p50 and p99
  * latency in ms, and the count of non-2xx answers.
  */
-export const runWrk = ({ url, connections = 64, seconds = 5, method = "GET", body, headers = {}, timeoutSeconds = 2 }) => {
+export const runWrk = ({ url, connections = 64, seconds = 5, method = "GET", body, headers = {}, timeoutSeconds = 2, lua }) => {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, "--latency"]
-  if (method !== "GET" || body !== undefined || Object.keys(headers).length > 0) {
+  if (method !== "GET" || body !== undefined || Object.keys(headers).length > 0 || lua !== undefined) {
     const script = join(tmpdir(), `wrk-${process.pid}-${Date.now()}.lua`)
     const lines = [`wrk.method = ${JSON.stringify(method)}`]
     if (body !== undefined) lines.push(`wrk.body = ${JSON.stringify(body)}`)
     for (const [name, value] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+    if (lua !== undefined) lines.push(lua)
     writeFileSync(script, lines.join("\n") + "\n")
     args.push("-s", script)
   }

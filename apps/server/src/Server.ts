@@ -15,6 +15,7 @@ import {
   serveCommands,
   startHttpServer,
   text,
+  WebSocketRoutes,
   type HttpHandler,
   type HttpServer
 } from "@machhub/adapters"
@@ -24,9 +25,14 @@ import {
   EventStore,
   failedLoginAggregate,
   groupAggregate,
+  machineAggregate,
+  machineIdsAggregate,
+  machineVaultAggregate,
   makeActorSystem,
   sessionAggregate,
   userAggregate,
+  recordAggregate,
+  collectionAggregate,
   usernameAggregate,
   type CommandBusService,
   type EventBusService,
@@ -36,6 +42,8 @@ import {
   apiKeysProjection,
   domainsProjection,
   groupsProjection,
+  machinesProjection,
+  machineVaultsProjection,
   makeDomainsReadModel,
   makeApiKeysReadModel,
   makeGroupsReadModel,
@@ -45,6 +53,7 @@ import {
   openReadModelDatabase,
   sessionsProjection,
   usersProjection,
+  recordsProjection,
   type ProjectionRunnerService
 } from "@machhub/projections"
 import { apiKeyHasherFor } from "./auth/apiKeyHasher.js"
@@ -55,7 +64,9 @@ import { makeSessionRegistry } from "./auth/SessionRegistry.js"
 import { makeLoginThrottle } from "./auth/LoginThrottle.js"
 import { apiKeyRoutes } from "./routes/apiKeys.js"
 import { identityRoutes } from "./routes/identityRoutes.js"
+import { dataRoutes } from "./routes/dataRoutes.js"
 import { sessionRoutes } from "./routes/sessions.js"
+import { machineRoutes } from "./routes/machines.js"
 import type { RouteModule, ServerContext } from "./ServerContext.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
@@ -108,7 +119,12 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       domainAggregate,
       groupAggregate,
       apiKeyAggregate,
-      sessionAggregate
+      sessionAggregate,
+      machineAggregate,
+      machineVaultAggregate,
+      machineIdsAggregate,
+      recordAggregate,
+      collectionAggregate
     ]).pipe(Effect.provideService(EventStore, store))
     let commands: CommandBusService
     let events: EventBusService
@@ -125,7 +141,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       Effect.sync(() => openReadModelDatabase(join(config.dataDir, "readmodels.db"))),
       (db) => Effect.sync(() => db.close())
     )
-    const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection, apiKeysProjection, sessionsProjection])
+    const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection, apiKeysProjection, sessionsProjection, machinesProjection, machineVaultsProjection, recordsProjection])
       .pipe(Effect.provideService(EventStore, store))
     yield* Effect.forkScoped(runEventPublisher(store, events, db))
     return {
@@ -164,13 +180,14 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
     windowSeconds: config.loginThrottleWindowSeconds
   })
-  const context: ServerContext = { ...services, config, passwords, tokens, authenticator, loginThrottle }
+  const sockets = new WebSocketRoutes()
+  const context: ServerContext = { ...services, config, passwords, tokens, authenticator, loginThrottle, sockets }
   const router = new Router()
     .add("GET", "/healthz", healthz)
     .add("GET", "/readyz", readyz(services.projections))
   const loginHandler = login({ ...services, passwords, tokens, loginThrottle })
   router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes]
+  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes]
   for (const module of modules) module(router, context)
   router.guardAll((handler) => whenReady(services.projections, handler), ["/healthz", "/readyz"])
 
@@ -181,6 +198,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       port: config.port,
       router,
       maxBodyBytes: config.maxBodyBytes,
+      configure: sockets.attach,
       onHandlerError: (error, request) =>
         log("error", "request handler failed", {
           correlationId: request.correlationId,
@@ -213,6 +231,8 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
+      // Terminal sessions end first, with a close frame and their recordings stored.
+      await sockets.close()
       await http.close(config.shutdownGraceMillis)
       await Effect.runPromise(Scope.close(scope, Exit.void))
     })())

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import type { Router } from "@machhub/adapters"
+import type { Router, WebSocketRoutes } from "@machhub/adapters"
 import type { CommandBusService, EventBusService, EventStoreService, PasswordHasherService, TokenServiceService } from "@machhub/core"
 import type { DomainsReadModel, GroupsReadModel, ProjectionRunnerService, UsersReadModel } from "@machhub/projections"
 import type { Authenticator } from "./auth/Authenticator.js"
@@ -23,6 +23,8 @@ export interface ServerContext {
   readonly authenticator: Authenticator
   /** Shared by every route that checks a password, so all of them count against the same limits. */
   readonly loginThrottle: LoginThrottle
+  /** WebSocket routes (the SSH terminal); attached to the HTTP edge and ended first on stop. */
+  readonly sockets: WebSocketRoutes
 }
 
 /** A route module adds its routes to the router. */

@@ -184,6 +184,12 @@ export const makeActorSystem = <R>(
           const exit = yield* Effect.exit(decideAndAppend(actor, envelope.command))
           actor.busy = false
           Deferred.doneUnsafe(envelope.reply, exit)
+          // An aggregate created just now (a new record, say) is rarely touched again soon: drop it at
+          // once instead of holding it, and an idle timer, for idleMillis. A later command reloads it.
+          if (envelope.command.newAggregate === true && actor.mailbox.size === 0) {
+            actors.delete(actor.stream)
+            return
+          }
         }
       })
 

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import type { CollectionAccess } from "@machhub/core"
+import type { CollectionAccess, RecordedEvent } from "@machhub/core"
 import { recordTables } from "./RecordsProjection.js"
 import type { RecordRow } from "./RecordRow.js"
 
@@ -10,8 +10,14 @@ export interface CollectionRow {
 }
 
 /** Reads of collection records and definitions; list queries go through the query engine. */
-export const makeRecordsReadModel = (db: Database.Database) => {
+export const makeRecordsReadModel = (db: Database.Database, onApplied?: (listener: (events: ReadonlyArray<RecordedEvent>) => void) => void) => {
   const tables = recordTables(db)
+  // Definitions are read on every write; they change rarely, so they are kept in memory and dropped
+  // whenever a CollectionDefined is applied (before the definer's response goes out).
+  const definitions = new Map<string, CollectionRow | null>()
+  onApplied?.((events) => {
+    if (events.some((e) => e.type === "CollectionDefined")) definitions.clear()
+  })
   const collection = db.prepare<[string, string], { schema: string | null; access: string; version: number }>(
     "SELECT schema, access, version FROM collections WHERE domain = ? AND tbl = ?"
   )
@@ -19,10 +25,15 @@ export const makeRecordsReadModel = (db: Database.Database) => {
   return {
     tables,
     collection: (domain: string, table: string): CollectionRow | undefined => {
+      const key = `${domain}\u0000${table}`
+      const known = definitions.get(key)
+      if (known !== undefined) return known ?? undefined
       const row = collection.get(domain, table)
-      return row === undefined
-        ? undefined
+      const definition = row === undefined
+        ? null
         : { schema: row.schema === null ? null : JSON.parse(row.schema), access: JSON.parse(row.access) as CollectionAccess, version: row.version }
+      if (onApplied !== undefined) definitions.set(key, definition)
+      return definition ?? undefined
     },
     get: (domain: string, table: string, id: string): RecordRow | undefined => {
       const name = tables.find(domain, table)

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import { Data, Deferred, Effect, Fiber, Option, Schedule, type Scope, Stream } from "effect"
+import { Data, Deferred, Effect, Fiber, Schedule, type Scope, Stream } from "effect"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "@machhub/core"
 import type { Projection } from "./Projection.js"
 
@@ -25,6 +25,8 @@ export class ProjectionFailed extends Data.TaggedError("ProjectionFailed")<{ rea
 interface Waiter {
   readonly position: number
   readonly done: Deferred.Deferred<boolean>
+  /** Date.now() after which the wait answers false. */
+  readonly deadline: number
 }
 
 /**
@@ -123,18 +125,39 @@ export const makeProjectionRunner = (
         Effect.orDie
       )
 
+    yield* Effect.addFinalizer(() => Effect.sync(() => sweep !== undefined && clearInterval(sweep)))
     const scope = yield* Effect.scope
     let fiber = yield* Effect.forkIn(consume(position), scope)
+
+    /**
+     * Read-your-writes waits are on every mutation's path, so they share one sweep timer for their
+     * deadlines instead of each arming its own.
+     */
+    let sweep: NodeJS.Timeout | undefined
+    const sweepExpired = () => {
+      const now = Date.now()
+      const still: Array<Waiter> = []
+      for (const waiter of waiters) {
+        if (waiter.deadline <= now) Deferred.doneUnsafe(waiter.done, Effect.succeed(false))
+        else still.push(waiter)
+      }
+      waiters = still
+      if (waiters.length === 0 && sweep !== undefined) {
+        clearInterval(sweep)
+        sweep = undefined
+      }
+    }
 
     const waitFor = (target: number, timeoutMillis = 5_000) =>
       Effect.suspend(() => {
         if (target <= position) return Effect.succeed(true)
         const done = Deferred.makeUnsafe<boolean>()
-        waiters.push({ position: target, done })
-        return Deferred.await(done).pipe(
-          Effect.timeoutOption(timeoutMillis),
-          Effect.map(Option.getOrElse(() => false))
-        )
+        waiters.push({ position: target, done, deadline: Date.now() + timeoutMillis })
+        if (sweep === undefined) {
+          sweep = setInterval(sweepExpired, 50)
+          sweep.unref()
+        }
+        return Deferred.await(done)
       })
 
     const rebuild = () =>

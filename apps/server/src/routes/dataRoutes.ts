@@ -7,7 +7,7 @@ import { recordRoutes, type RecordRouteContext } from "./records.js"
 
 /** The collections data plane (SPEC §6). */
 export const dataRoutes: RouteModule = (router, context) => {
-  const data: RecordRouteContext = { ...context, records: makeRecordsReadModel(context.readModels), schemas: new SchemaValidator() }
+  const data: RecordRouteContext = { ...context, records: makeRecordsReadModel(context.readModels, context.projections.onApplied), schemas: new SchemaValidator() }
   collectionRoutes(router, data)
   listRoutes(router, data)
   recordRoutes(router, data)

@@ -1,8 +1,111 @@
-import { text, type Router } from "@machhub/adapters"
-import type { RecordRouteContext } from "./records.js"
+import type Database from "better-sqlite3"
+import { json, text, type HttpRequest, type Router } from "@machhub/adapters"
+import { DEFAULT_ACCESS } from "@machhub/core"
+import {
+  indexableFields,
+  parseListQuery,
+  parsePublicRecordId,
+  project,
+  QueryError,
+  recordJson,
+  recordObject,
+  toSql,
+  type Filter,
+  type ListQuery,
+  type RecordRow
+} from "@machhub/projections"
+import type { Principal } from "../auth/Principal.js"
+import { withCaller } from "../auth/withCaller.js"
+import { collectionAccess } from "../data/collectionAccess.js"
+import { activeDomain, TABLE_NAME, type RecordRouteContext } from "./records.js"
 
-/** `GET /machhub/<table>/all` and `/count` — wired to the query engine. */
+const STATEMENT_CACHE = 256
+
+/** `GET /machhub/<table>/all` (a bare array of records) and `GET /machhub/<table>/count` (SPEC §6). */
 export const listRoutes = (router: Router, context: RecordRouteContext): void => {
-  void context
-  router.add("GET", "/machhub/:table/all", () => text(503, "listing is being wired"))
+  const db: Database.Database = context.readModels
+  const statements = new Map<string, Database.Statement>()
+  const prepared = (sql: string): Database.Statement => {
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      if (statements.size >= STATEMENT_CACHE) statements.delete(statements.keys().next().value!)
+      statement = db.prepare(sql)
+      statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  /** Parses and authorizes a list request; a self-scope caller's query gets a filter on its own records. */
+  const plan = (request: HttpRequest, principal: Principal | undefined) => {
+    const table = request.params["table"]!
+    if (!TABLE_NAME.test(table)) return { ok: false as const, response: text(404, `No collection ${table.slice(0, 64)}`) }
+    const domain = activeDomain(request, principal)
+    if (!domain.ok) return { ok: false as const, response: domain.response }
+    const access = collectionAccess(principal, context.records.collection(domain.domain, table)?.access ?? DEFAULT_ACCESS, "read")
+    if (!access.allowed) return { ok: false as const, response: text(access.status, access.message) }
+    const parsed = parseListQuery(new URLSearchParams(request.query))
+    if (parsed instanceof QueryError) return { ok: false as const, response: text(400, parsed.message) }
+    const query: ListQuery = access.onlyCreator === undefined ? parsed : { ...parsed, filters: [...parsed.filters, ownRecords(access.onlyCreator)] }
+    const name = context.records.tables.find(domain.domain, table)
+    if (name !== undefined) for (const path of indexableFields(query)) context.records.tables.ensureIndex(name, path)
+    return { ok: true as const, domain: domain.domain, table, name, query, principal }
+  }
+
+  const expandRecord = (record: Record<string, unknown>, fields: ReadonlyArray<string>, domain: string, principal: Principal | undefined) => {
+    for (const field of fields) {
+      const path = field.split(".")
+      let holder: Record<string, unknown> | undefined = record
+      for (const segment of path.slice(0, -1)) {
+        const next: unknown = holder?.[segment]
+        holder = typeof next === "object" && next !== null && !Array.isArray(next) ? (next as Record<string, unknown>) : undefined
+      }
+      const last = path[path.length - 1]!
+      const reference = holder?.[last]
+      if (holder === undefined || typeof reference !== "string") continue
+      const target = parsePublicRecordId(reference)
+      // Only references within the caller's domain, to records the caller may read, are followed.
+      if (target === undefined || target.domain !== domain) continue
+      const access = collectionAccess(principal, context.records.collection(domain, target.table)?.access ?? DEFAULT_ACCESS, "read")
+      if (!access.allowed) continue
+      const row = context.records.get(domain, target.table, target.id)
+      if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) continue
+      holder[last] = recordObject(domain, target.table, row)
+    }
+    return record
+  }
+
+  router.add("GET", "/machhub/:table/all", withCaller(context.authenticator, (request, principal) => {
+    const listing = plan(request, principal)
+    if (!listing.ok) return listing.response
+    if (listing.name === undefined) return json(200, [])
+    const sql = toSql(listing.query, listing.name)
+    const rows = prepared(sql.sql).all(...sql.params) as Array<RecordRow>
+    const { domain, table, query } = listing
+    if (query.fields === undefined && query.expand.length === 0) {
+      // The hot path: splice stored JSON text, no parse/stringify per record.
+      return { status: 200, contentType: "application/json; charset=utf-8", body: `[${rows.map((row) => recordJson(domain, table, row)).join(",")}]` }
+    }
+    const records = rows.map((row) => {
+      const record = expandRecord(recordObject(domain, table, row), query.expand, domain, principal)
+      return query.fields === undefined ? record : project(record, query.fields)
+    })
+    return json(200, records)
+  }))
+
+  router.add("GET", "/machhub/:table/count", withCaller(context.authenticator, (request, principal) => {
+    const listing = plan(request, principal)
+    if (!listing.ok) return listing.response
+    if (listing.name === undefined) return json(200, { count: 0 })
+    const sql = toSql(listing.query, listing.name).count
+    const row = prepared(sql.sql).get(...sql.params) as { count?: number; n?: number } | undefined
+    return json(200, { count: Number(Object.values(row ?? { n: 0 })[0] ?? 0) })
+  }))
 }
+
+/** The filter that limits a `self`-scope caller to the records it created. */
+const ownRecords = (creator: string): Filter => ({
+  field: { kind: "column", name: "_meta.creator", column: "creator" },
+  op: "eq",
+  type: "string",
+  values: [creator]
+})

@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto"
+import { openMachineSecrets, openSshConnection, SshConnectError, type HttpRequest, type HttpResponse, type SshConnection } from "@machhub/adapters"
+import { MACHINE_CATEGORY, type HostKey, type HostKeyVerdict } from "@machhub/core"
+import type { MachineRow } from "@machhub/projections"
+import { actorOf, type Principal } from "../auth/Principal.js"
+import { mutationHeaders } from "../routes/runCommand.js"
+import { dispatch } from "./dispatch.js"
+import { failure, ok } from "./envelope.js"
+import type { TerminalTickets } from "./TerminalTickets.js"
+import { unlockVault, type VaultDependencies } from "./vault.js"
+
+export interface ConnectDependencies extends VaultDependencies {
+  readonly tickets: TerminalTickets
+  readonly connectTimeoutMillis: number
+}
+
+const where = (machine: MachineRow) => `${machine.hostname}:${machine.port}`
+
+const mismatch = (machine: MachineRow, presented: HostKey, pinned: HostKey) =>
+  failure(
+    409,
+    `Host key mismatch for ${where(machine)}: it presented ${presented.algorithm} ${presented.fingerprint}, but ${pinned.algorithm} ${pinned.fingerprint} is pinned. ` +
+      "The connection was refused before any credential was sent. If the machine's key really changed, delete the machine and register it again."
+  )
+
+const sshFailure = (error: SshConnectError, machine: MachineRow): HttpResponse => {
+  switch (error.kind) {
+    case "unreachable":
+    case "timeout":
+      return failure(504, `Cannot connect to ${where(machine)}: ${error.message}`)
+    case "authentication":
+      return failure(422, `${where(machine)} refused the stored SSH credentials for user ${machine.username}`)
+    case "private_key":
+    case "protocol":
+    case "host_key_rejected":
+      return failure(422, `Cannot connect to ${where(machine)}: ${error.message}`)
+  }
+}
+
+/**
+ * `POST /api/v1/machine/<id>/connect` (SPEC §9): unlock the vault with the master password (a wrong
+ * one → 401 before any network traffic), open the secrets, then open SSH. The `connectMachine`
+ * command runs while ssh2 waits on host verification, so the aggregate pins or checks the host key
+ * before credentials leave the server. The open connection waits under a fresh ticket.
+ */
+export const connectMachine = async (
+  deps: ConnectDependencies,
+  principal: Principal,
+  machine: MachineRow,
+  masterPassword: string,
+  request: HttpRequest
+): Promise<HttpResponse> => {
+  const unlocked = await unlockVault(deps, {
+    principal,
+    masterPassword,
+    machineId: machine.machineId,
+    address: request.remoteAddress,
+    correlationId: request.correlationId
+  })
+  if (!unlocked.ok) return unlocked.response
+  const secrets = openMachineSecrets(unlocked.key, { domain: machine.domain, machineId: machine.machineId, ownerId: machine.ownerId }, machine.secrets)
+  unlocked.key.fill(0)
+  if (secrets === undefined) return failure(401, "The master password does not open this machine's credentials")
+
+  const ticket = randomUUID()
+  const command = (type: string, payload: Record<string, unknown>) =>
+    dispatch(deps, {
+      type,
+      category: MACHINE_CATEGORY,
+      domain: machine.domain,
+      aggregateId: String(machine.machineId),
+      payload: { ownerId: principal.userId, ticket, ...payload },
+      actor: actorOf(principal),
+      correlationId: request.correlationId
+    })
+
+  let refusal: HttpResponse | undefined
+  let verified = false
+  let connection: SshConnection
+  try {
+    connection = await openSshConnection({
+      host: machine.hostname,
+      port: Number(machine.port),
+      username: machine.username,
+      ...secrets,
+      readyTimeoutMillis: deps.connectTimeoutMillis,
+      verifyHostKey: async (hostKey) => {
+        const decided = await command("connectMachine", { hostKey })
+        if (!decided.ok) {
+          refusal = decided.response
+          return false
+        }
+        const verdict = decided.reply.result as HostKeyVerdict
+        if (!verdict.accepted) {
+          refusal = mismatch(machine, hostKey, verdict.pinned!)
+          return false
+        }
+        verified = true
+        return true
+      }
+    })
+  } catch (error) {
+    if (!(error instanceof SshConnectError)) throw error
+    const response = refusal ?? sshFailure(error, machine)
+    if (verified) await command("recordConnectOutcome", { failure: error.message })
+    return response
+  }
+
+  const recorded = await command("recordConnectOutcome", { failure: null })
+  if (!recorded.ok) {
+    // E.g. the machine was deleted while connecting.
+    connection.close()
+    return recorded.response
+  }
+  deps.tickets.issue({
+    ticket,
+    userId: principal.userId,
+    domain: machine.domain,
+    machineId: machine.machineId,
+    hostname: machine.hostname,
+    port: machine.port,
+    username: machine.username,
+    hostKey: connection.hostKey,
+    connection
+  })
+  return ok("Connected to machine successfully", ticket, mutationHeaders(recorded.reply))
+}

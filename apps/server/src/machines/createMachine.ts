@@ -1,0 +1,63 @@
+import { sealMachineSecrets, type HttpRequest, type HttpResponse } from "@machhub/adapters"
+import { MACHINE_CATEGORY, MACHINE_IDS_CATEGORY, MACHINE_IDS_STREAM_ID } from "@machhub/core"
+import { actorOf, type Principal } from "../auth/Principal.js"
+import { mutationHeaders } from "../routes/runCommand.js"
+import { dispatch } from "./dispatch.js"
+import { ok } from "./envelope.js"
+import type { MachineInput } from "./machineInput.js"
+import { openOrCreateVault, type VaultDependencies } from "./vault.js"
+
+/**
+ * `POST /api/v1/machine`: opens (or, on the first machine, creates) the caller's vault with the master
+ * password, allocates the machine's numeric id, seals the secrets bound to that id and the owner, and
+ * registers the machine. Only ciphertexts travel in the command and land in the event.
+ */
+export const createMachine = async (deps: VaultDependencies, principal: Principal, input: MachineInput, request: HttpRequest): Promise<HttpResponse> => {
+  const vault = await openOrCreateVault(deps, {
+    principal,
+    masterPassword: input.masterPassword,
+    machineId: null,
+    address: request.remoteAddress,
+    correlationId: request.correlationId
+  })
+  if (!vault.ok) return vault.response
+  try {
+    const actor = actorOf(principal)
+    const allocated = await dispatch(deps, {
+      type: "allocateMachineId",
+      category: MACHINE_IDS_CATEGORY,
+      domain: principal.domain,
+      aggregateId: MACHINE_IDS_STREAM_ID,
+      payload: {},
+      actor,
+      correlationId: request.correlationId
+    })
+    if (!allocated.ok) return allocated.response
+    const machineId = (allocated.reply.result as { readonly machineId: number }).machineId
+    const secrets = sealMachineSecrets(vault.key, { domain: principal.domain, machineId, ownerId: principal.userId }, input.secrets)
+    const registered = await dispatch(deps, {
+      type: "registerMachine",
+      category: MACHINE_CATEGORY,
+      domain: principal.domain,
+      aggregateId: String(machineId),
+      payload: {
+        ownerId: principal.userId,
+        ownerName: principal.username,
+        name: input.name,
+        hostname: input.hostname,
+        port: input.port,
+        username: input.username,
+        organization: input.organization,
+        secrets
+      },
+      actor,
+      correlationId: request.correlationId,
+      expectedVersion: "no_stream"
+    })
+    if (!registered.ok) return registered.response
+    // The seed answers `data: null`; the new id is in Location for clients that want it.
+    return ok("Machine created successfully", null, { ...mutationHeaders(registered.reply), Location: `/api/v1/machine/${machineId}` })
+  } finally {
+    vault.key.fill(0)
+  }
+}

@@ -1,0 +1,148 @@
+import { bridgeTerminal, TerminalCloseCode, type TerminalBridge, type UpgradeDecision, type WebSocketRoute } from "@machhub/adapters"
+import {
+  isAllowed,
+  isUuid,
+  makeTerminalRecorder,
+  streamName,
+  TERMINAL_SESSION_CATEGORY,
+  type EventStoreService
+} from "@machhub/core"
+import type { ProjectionRunnerService } from "@machhub/projections"
+import type { Authenticator } from "../auth/Authenticator.js"
+import { isRefusal } from "../auth/Principal.js"
+import { log } from "../log.js"
+import { failure } from "./envelope.js"
+import type { TerminalTickets } from "./TerminalTickets.js"
+
+export interface TerminalSocketDependencies {
+  readonly authenticator: Authenticator
+  readonly projections: ProjectionRunnerService
+  readonly store: EventStoreService
+  readonly tickets: TerminalTickets
+  /** No input, resize or heartbeat for this long ends a session. */
+  readonly idleMillis: number
+}
+
+const refuse = (status: number, message: string, headers?: Readonly<Record<string, string>>): UpgradeDecision => ({
+  accept: false,
+  response: failure(status, message, headers)
+})
+
+const dimension = (raw: string | null, fallback: number): number | undefined => {
+  if (raw === null) return fallback
+  const value = Number(raw)
+  return Number.isInteger(value) && value >= 1 && value <= 10_000 ? value : undefined
+}
+
+/** How long a stopping server waits for sessions' recordings to be stored. */
+const SHUTDOWN_RECORDING_MILLIS = 5_000
+
+/**
+ * `GET /ssh?uuid=<ticket>[&cols=&rows=]` upgrades to the terminal of a connection opened by
+ * `connect`. The caller must present a credential (cookie `jwt` or Bearer) of the ticket's user,
+ * still holding `machines:read-write` in the ticket's domain; the ticket is claimed only then, so a
+ * stranger holding the uuid cannot burn it. Refusals answer plain HTTP in the machines envelope.
+ * Each session is recorded on `sshsession-<domain>-<ticket>`.
+ */
+export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocketRoute => {
+  const live = new Set<TerminalBridge>()
+  const recordings = new Set<Promise<void>>()
+  let closing = false
+
+  return {
+    path: "/ssh",
+    maxPayloadLength: 64 * 1024,
+    maxBackpressure: 64 * 1024 * 1024,
+    idleTimeoutSeconds: 120,
+    upgrade: async (request) => {
+      if (closing) return refuse(503, "The server is shutting down; connect again shortly", { "Retry-After": "1" })
+      if (!deps.projections.isReady()) return refuse(503, "The server is starting; retry shortly", { "Retry-After": "1" })
+      const params = new URLSearchParams(request.query)
+      const ticketId = params.get("uuid")
+      if (ticketId === null || !isUuid(ticketId)) {
+        return refuse(400, "Query parameter uuid must be the ticket answered by POST /api/v1/machine/<id>/connect")
+      }
+      const cols = dimension(params.get("cols"), 80)
+      const rows = dimension(params.get("rows"), 24)
+      if (cols === undefined || rows === undefined) return refuse(400, "cols and rows must be integers from 1 to 10000")
+      const waiting = deps.tickets.peek(ticketId)
+      if (waiting === undefined) return refuse(404, "Unknown, expired or already used ticket; connect again")
+      // A browser cannot set a Domain header on a WebSocket: the ticket says which domain it was issued in.
+      const outcome = await deps.authenticator.authenticate(
+        { ...request, headers: { ...request.headers, domain: `domains:${waiting.domain}` } },
+        { allowCookie: true }
+      )
+      if (isRefusal(outcome)) return refuse(outcome.status, outcome.message, outcome.headers)
+      if (outcome.kind !== "user" || outcome.userId !== waiting.userId) return refuse(403, "This ticket was issued to another user")
+      if (!isAllowed(outcome.permissions, { feature: "machines", action: "read-write", scope: "self" }, outcome.superuser)) {
+        return refuse(403, `Missing permission machines:read-write:self in domain ${waiting.domain}`)
+      }
+      const claimed = deps.tickets.claim(ticketId)
+      if (claimed === undefined) return refuse(404, "Unknown, expired or already used ticket; connect again")
+      let channel: Awaited<ReturnType<typeof claimed.connection.openShell>>
+      try {
+        channel = await claimed.connection.openShell({ cols, rows })
+      } catch (error) {
+        claimed.connection.close()
+        return refuse(503, `The machine did not open a shell: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      return {
+        accept: true,
+        abandon: () => {
+          channel.close()
+          claimed.connection.close()
+        },
+        open: (peer) => {
+          let bridge: TerminalBridge | undefined
+          const recorder = makeTerminalRecorder({
+            store: deps.store,
+            stream: streamName(TERMINAL_SESSION_CATEGORY, claimed.domain, claimed.ticket),
+            domain: claimed.domain,
+            actor: { kind: "user", id: claimed.userId },
+            correlationId: request.correlationId,
+            onFailure: (message) => {
+              log("error", "terminal recording failed; ending the session", { ticket: claimed.ticket, error: message })
+              bridge?.end("server", "the session could not be recorded", TerminalCloseCode.internal)
+            }
+          })
+          recorder.opened({
+            ticket: claimed.ticket,
+            machineId: claimed.machineId,
+            ownerId: claimed.userId,
+            hostname: claimed.hostname,
+            port: claimed.port,
+            username: claimed.username,
+            hostKey: claimed.hostKey,
+            cols,
+            rows
+          })
+          bridge = bridgeTerminal({
+            channel,
+            peer,
+            recorder,
+            idleMillis: deps.idleMillis,
+            onEnd: (_by, _reason, recorded) => {
+              live.delete(bridge!)
+              claimed.connection.close()
+              const tracked: Promise<void> = recorded.finally(() => recordings.delete(tracked))
+              recordings.add(tracked)
+            }
+          })
+          live.add(bridge)
+          return bridge.session
+        }
+      }
+    },
+    close: async () => {
+      closing = true
+      deps.tickets.closeAll()
+      for (const bridge of [...live]) bridge.end("server", "the server is shutting down", TerminalCloseCode.goingAway)
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all([...recordings]),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_RECORDING_MILLIS)))
+      ])
+      clearTimeout(timer)
+    }
+  }
+}

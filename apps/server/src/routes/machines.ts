@@ -1,0 +1,104 @@
+import type { HttpRequest, HttpResponse } from "@machhub/adapters"
+import { MACHINE_CATEGORY } from "@machhub/core"
+import { makeMachinesReadModel, makeMachineVaultsReadModel, type MachineRow } from "@machhub/projections"
+import { actorOf, type Principal } from "../auth/Principal.js"
+import { log } from "../log.js"
+import { connectMachine, type ConnectDependencies } from "../machines/connectMachine.js"
+import { createMachine } from "../machines/createMachine.js"
+import { dispatch } from "../machines/dispatch.js"
+import { enveloped, failure, ok } from "../machines/envelope.js"
+import { guardMachines } from "../machines/guardMachines.js"
+import { machineIdOf, readConnectInput, readMachineInput } from "../machines/machineInput.js"
+import { machineView } from "../machines/machineView.js"
+import { TerminalTickets } from "../machines/TerminalTickets.js"
+import { terminalSocketRoute } from "../machines/terminalSocket.js"
+import type { RouteModule } from "../ServerContext.js"
+import { ifMatch, mutationHeaders } from "./runCommand.js"
+
+/** How long connect waits for the machine's SSH handshake. */
+const CONNECT_TIMEOUT_MILLIS = 15_000
+
+/**
+ * SSH machines (SPEC §9, seed 004): the owner's registry of machines with sealed credentials, the
+ * connect command that opens SSH and answers a ticket, and the `/ssh` terminal socket that claims it.
+ * Every answer, errors included, is in the `{ status, message, data }` envelope. Only the owner sees a
+ * machine: anyone else gets 404, exactly as for a machine that does not exist.
+ */
+export const machineRoutes: RouteModule = (router, context) => {
+  const machines = makeMachinesReadModel(context.readModels)
+  const tickets = new TerminalTickets(context.config.sshTicketSeconds * 1000, (entry) =>
+    log("info", "an SSH ticket lapsed unclaimed; its connection was closed", { ticket: entry.ticket, machineId: entry.machineId }))
+  const deps: ConnectDependencies = {
+    commands: context.commands,
+    projections: context.projections,
+    users: context.users,
+    vaults: makeMachineVaultsReadModel(context.readModels),
+    loginThrottle: context.loginThrottle,
+    keyCost: context.config.passwordCost,
+    tickets,
+    connectTimeoutMillis: CONNECT_TIMEOUT_MILLIS
+  }
+  const auth = context.authenticator
+
+  /** The caller's own machine named by the path, or the answer to send instead. */
+  const owned = (request: HttpRequest, principal: Principal): { ok: true; machine: MachineRow } | { ok: false; response: HttpResponse } => {
+    const id = machineIdOf(request.params["id"]!)
+    if (!id.ok) return id
+    const machine = machines.find(principal.domain, id.value)
+    if (machine === undefined || machine.ownerId !== principal.userId) return { ok: false, response: failure(404, `No machine ${id.value}`) }
+    return { ok: true, machine }
+  }
+
+  router.add("POST", "/api/v1/machine", guardMachines(auth, "read-write", (request, principal) => {
+    const input = readMachineInput(request, principal.domain)
+    if (!input.ok) return input.response
+    return createMachine(deps, principal, input.value, request)
+  }))
+
+  router.add("GET", "/api/v1/machines", guardMachines(auth, "read", (_, principal) =>
+    ok("Machines fetched successfully", machines.listOwned(principal.domain, principal.userId).map(machineView))))
+
+  router.add("GET", "/api/v1/machine/:id", guardMachines(auth, "read", (request, principal) => {
+    const target = owned(request, principal)
+    if (!target.ok) return target.response
+    return ok("Machine fetched successfully", machineView(target.machine), { ETag: `"${target.machine.version}"` })
+  }))
+
+  router.add("DELETE", "/api/v1/machine/:id", guardMachines(auth, "read-write", async (request, principal) => {
+    const target = owned(request, principal)
+    if (!target.ok) return target.response
+    const expected = ifMatch(request)
+    if (!expected.ok) return enveloped(expected.response)
+    const deleted = await dispatch(context, {
+      type: "deleteMachine",
+      category: MACHINE_CATEGORY,
+      domain: principal.domain,
+      aggregateId: String(target.machine.machineId),
+      payload: { ownerId: principal.userId },
+      actor: actorOf(principal),
+      correlationId: request.correlationId,
+      ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+    })
+    return deleted.ok ? ok("Machine deleted successfully", null, mutationHeaders(deleted.reply)) : deleted.response
+  }))
+
+  router.add("POST", "/api/v1/machine/:id/connect", guardMachines(auth, "read-write", (request, principal) => {
+    const target = owned(request, principal)
+    if (!target.ok) return target.response
+    const master = readConnectInput(request)
+    if (!master.ok) return master.response
+    return connectMachine(deps, principal, target.machine, master.value, request).catch((error: unknown) => {
+      log("error", "connect failed unexpectedly", { correlationId: request.correlationId, error: error instanceof Error ? error.message : String(error) })
+      return failure(500, `Internal error; it was logged with correlation id ${request.correlationId}`)
+    })
+  }))
+
+  context.sockets.add(terminalSocketRoute({
+    authenticator: auth,
+    projections: context.projections,
+    store: context.store,
+    tickets,
+    idleMillis: context.config.sshIdleSeconds * 1000
+  }))
+}
+
