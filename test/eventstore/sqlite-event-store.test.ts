@@ -76,6 +76,24 @@ describe("SQLite event store", () => {
       assert.strictEqual((yield* store.append("s", 2, [newEvent()])).version, 3)
     }))
 
+  it.live("serves just-committed events from memory, and reads the file once another store wrote to it", () =>
+    Effect.gen(function*() {
+      const path = join(yield* tempDir, "events.db")
+      const a = yield* makeSqliteEventStore({ path })
+      const b = yield* makeSqliteEventStore({ path })
+      for (let i = 0; i < 3; i++) yield* a.append(`a-${i}`, "no_stream", [newEvent()])
+      const fromMemory = yield* a.readAll(2, 10)
+      assert.deepStrictEqual(fromMemory.map((e) => e.position), [2, 3])
+      yield* b.append("b-0", "no_stream", [newEvent(), newEvent()])
+      // A's recent-events memory knows nothing of B's commit; A must see it anyway.
+      assert.deepStrictEqual((yield* a.readAll(1, 10)).map((e) => e.stream), ["a-0", "a-1", "a-2", "b-0", "b-0"])
+      yield* a.append("a-3", "no_stream", [newEvent()])
+      assert.deepStrictEqual((yield* a.readAll(4, 10)).map((e) => e.position), [4, 5, 6])
+      // And what memory serves is what the file holds.
+      const fromFile = yield* b.readAll(1, 10)
+      assert.deepStrictEqual((yield* a.readAll(1, 10)).map((e) => [e.id, e.stream, e.version, e.position]), fromFile.map((e) => [e.id, e.stream, e.version, e.position]))
+    }))
+
   it.live("group commit: 64 concurrent appends share a handful of transactions", () =>
     Effect.gen(function*() {
       const store = yield* freshStore()

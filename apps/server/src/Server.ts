@@ -143,7 +143,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     )
     const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection, apiKeysProjection, sessionsProjection, machinesProjection, machineVaultsProjection, recordsProjection])
       .pipe(Effect.provideService(EventStore, store))
-    yield* Effect.forkScoped(runEventPublisher(store, events, db))
+    // Events leave the process only over NATS; without it nobody could receive them, so the
+    // publisher (a second reader of the whole log) runs only when NATS is configured.
+    if (config.natsUrl !== undefined) yield* Effect.forkScoped(runEventPublisher(store, events, db))
     return {
       store,
       commands,

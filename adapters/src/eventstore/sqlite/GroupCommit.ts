@@ -1,3 +1,4 @@
+import type { RecordedEvent } from "@machhub/core"
 import type Database from "better-sqlite3"
 import { Effect } from "effect"
 import { type AppendOutcome, type AppendRequest, applyAppend } from "./appendRequest.js"
@@ -42,6 +43,7 @@ export class GroupCommit {
   private readonly runBatch: (batch: ReadonlyArray<PendingAppend>) => {
     readonly outcomes: Array<AppendOutcome>
     readonly heads: BatchHeads
+    readonly recorded: ReadonlyArray<RecordedEvent>
   }
   private readonly heads = new StreamHeadCache()
   private transactions = 0
@@ -50,14 +52,15 @@ export class GroupCommit {
   constructor(
     db: Database.Database,
     statements: Statements,
-    /** Called after each committed transaction (wakes live subscribers). */
-    private readonly onCommit: () => void
+    /** Called after each committed transaction with the events it recorded (wakes live subscribers). */
+    private readonly onCommit: (recorded: ReadonlyArray<RecordedEvent>) => void
   ) {
     // IMMEDIATE takes the write lock at BEGIN, so the transaction cannot fail half-way with SQLITE_BUSY
     // when it first writes.
     this.runBatch = db.transaction((batch: ReadonlyArray<PendingAppend>) => {
       const heads = this.heads.beginBatch(statements.dataVersion(), statements.streamHead)
-      return { outcomes: batch.map((pending) => applyAppend(statements, heads, pending.request)), heads }
+      const recorded: Array<RecordedEvent> = []
+      return { outcomes: batch.map((pending) => applyAppend(statements, heads, pending.request, recorded)), heads, recorded }
     }).immediate
   }
 
@@ -99,42 +102,46 @@ export class GroupCommit {
     const { batch, rest } = takeBatch(pending)
     if (batch.length === 0) return rest
     let outcomes: Array<AppendOutcome>
+    let recorded: ReadonlyArray<RecordedEvent>
     try {
       const ran = this.runBatch(batch)
       ran.heads.committed()
       outcomes = ran.outcomes
+      recorded = ran.recorded
     } catch {
       // Something failed below the per-request checks (disk full, an oversized blob, a closed database).
       // Retry each request in its own transaction so that one bad request cannot fail the others.
       this.commitOneByOne(batch)
       return rest
     }
-    this.committed(1, batch.length)
+    this.committed(1, batch.length, recorded)
     for (let i = 0; i < batch.length; i++) batch[i]!.resume(outcomes[i]!)
     return rest
   }
 
   private commitOneByOne(batch: ReadonlyArray<PendingAppend>): void {
     const outcomes: Array<AppendOutcome> = []
+    const recorded: Array<RecordedEvent> = []
     let committed = 0
     for (const pending of batch) {
       try {
         const ran = this.runBatch([pending])
         ran.heads.committed()
         outcomes.push(ran.outcomes[0]!)
+        recorded.push(...ran.recorded)
         committed++
       } catch (error) {
         outcomes.push(Effect.fail(unavailable(`append to stream ${pending.request.stream} failed`, error)))
       }
     }
-    if (committed > 0) this.committed(committed, committed)
+    if (committed > 0) this.committed(committed, committed, recorded)
     for (let i = 0; i < batch.length; i++) batch[i]!.resume(outcomes[i]!)
   }
 
-  private committed(transactions: number, appends: number): void {
+  private committed(transactions: number, appends: number, recorded: ReadonlyArray<RecordedEvent>): void {
     this.transactions += transactions
     this.appends += appends
-    this.onCommit()
+    this.onCommit(recorded)
   }
 }
 

@@ -17,6 +17,7 @@ import { openDatabase, type Synchronous } from "./database.js"
 import { invalid, storeClosed, unavailable } from "./failures.js"
 import { GroupCommit, type GroupCommitStats } from "./GroupCommit.js"
 import { prepareStatements, type Statements, toRecordedEvent } from "./statements.js"
+import { RecentEvents } from "./RecentEvents.js"
 import { subscribeToLog } from "./subscription.js"
 
 export interface SqliteEventStoreOptions {
@@ -50,6 +51,7 @@ class SqliteEventLog {
   private readonly statements: Statements
   private readonly checkpointer: Checkpointer | undefined
   readonly signal = new CommitSignal()
+  readonly recent = new RecentEvents()
   readonly commit: GroupCommit
   private closed = false
 
@@ -69,7 +71,10 @@ class SqliteEventLog {
       this.db.close()
       throw error
     }
-    this.commit = new GroupCommit(this.db, this.statements, () => this.signal.notify())
+    this.commit = new GroupCommit(this.db, this.statements, (recorded) => {
+      this.recent.committed(recorded, this.statements.dataVersion())
+      this.signal.notify()
+    })
   }
 
   get isClosed(): boolean {
@@ -122,7 +127,10 @@ const toService = (log: SqliteEventLog): SqliteEventStoreService => {
       return Effect.fail(invalid(`readAll: limit must be an integer >= 0, got ${limit}`))
     }
     if (limit === 0) return Effect.succeed([])
-    return log.read("readAll failed", (s) => s.readAll(Math.max(1, fromPosition), limit).map(toRecordedEvent))
+    return log.read("readAll failed", (s) => {
+      const from = Math.max(1, fromPosition)
+      return log.recent.read(from, limit, s.dataVersion()) ?? s.readAll(from, limit).map(toRecordedEvent)
+    })
   }
 
   return {

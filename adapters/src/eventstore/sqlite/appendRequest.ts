@@ -5,6 +5,7 @@ import {
   isExpectedVersion,
   matchesExpectedVersion,
   type NewEvent,
+  type RecordedEvent,
   WrongExpectedVersion
 } from "@machhub/core"
 import { Effect, Predicate } from "effect"
@@ -18,6 +19,8 @@ export interface AppendRequest {
   readonly stream: string
   readonly expected: ExpectedVersion
   readonly events: ReadonlyArray<EncodedEvent>
+  /** The events as given, handed to live subscribers once committed (see RecentEvents). */
+  readonly originals: ReadonlyArray<NewEvent>
 }
 
 export type AppendOutcome = Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable>
@@ -54,7 +57,7 @@ export const prepareAppend = (
       return invalid(`event ${event.id} of stream ${stream} cannot be encoded: ${String(error)}`)
     }
   }
-  return { stream, expected, events: encoded }
+  return { stream, expected, events: encoded, originals: events as ReadonlyArray<NewEvent> }
 }
 
 /**
@@ -67,7 +70,13 @@ export const prepareAppend = (
  * was an extra index probe per event for a rare case): UNIQUE(id) detects a stored id on insert, and the
  * expectation failing is the other moment a retry can show up.
  */
-export const applyAppend = (statements: Statements, heads: BatchHeads, request: AppendRequest): AppendOutcome => {
+export const applyAppend = (
+  statements: Statements,
+  heads: BatchHeads,
+  request: AppendRequest,
+  /** Receives the events this append recorded (only kept if the transaction commits). */
+  recorded?: Array<RecordedEvent>
+): AppendOutcome => {
   const { events, expected, stream } = request
   const head = heads.get(stream)
   const current = head.version
@@ -83,6 +92,12 @@ export const applyAppend = (statements: Statements, heads: BatchHeads, request: 
     const { firstPosition, position } = statements.insertEvents(stream, current, events)
     const version = current + events.length
     heads.set(stream, { version, position })
+    if (recorded !== undefined) {
+      for (let i = 0; i < request.originals.length; i++) {
+        const original = request.originals[i]!
+        recorded.push({ id: original.id, type: original.type, data: original.data, meta: original.meta, stream, version: current + 1 + i, position: firstPosition + i })
+      }
+    }
     return Effect.succeed({ version, firstPosition, position, duplicate: false })
   } catch (error) {
     if (!isDuplicateIdError(error)) throw error
