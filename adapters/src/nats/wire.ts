@@ -35,7 +35,8 @@ const CommandReplySchema = Schema.Struct({
   version: Schema.Number,
   position: Schema.Number,
   eventCount: Schema.Number,
-  result: Schema.Unknown
+  result: Schema.Unknown,
+  at: Schema.optional(Schema.String)
 })
 
 /** The core error classes, encoded as `{ _tag, ...fields }`. */

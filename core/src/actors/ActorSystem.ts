@@ -136,7 +136,8 @@ export const makeActorSystem = <R>(
               version: actor.version,
               position: actor.position,
               eventCount: events.length,
-              result: decision.result
+              result: decision.result,
+              at: meta.at
             }
           }
           const failure = appended.failure

@@ -34,4 +34,6 @@ export interface CommandReply {
   readonly position: number
   readonly eventCount: number
   readonly result: unknown
+  /** When the command's events were decided (their `meta.at`); absent when it produced none. */
+  readonly at?: string
 }

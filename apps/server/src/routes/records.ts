@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import { json, text, type HttpRequest, type HttpResponse, type Router } from "@machhub/adapters"
-import { DEFAULT_ACCESS, RECORD_CATEGORY, recordAggregateId, uuidv7, type CommandReply } from "@machhub/core"
+import { DEFAULT_ACCESS, RECORD_CATEGORY, recordAggregateId, uuidv7, type CommandReply, type RecordReply } from "@machhub/core"
 import { parsePublicRecordId, publicRecordId, recordJson, type RecordsReadModel } from "@machhub/projections"
 import type { Principal } from "../auth/Principal.js"
 import { withCaller } from "../auth/withCaller.js"
@@ -41,7 +41,11 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
   const auth = context.authenticator
 
   const answerRecord = (status: number, domain: string, table: string, id: string, reply: CommandReply): HttpResponse => {
-    const row = context.records.get(domain, table, id)
+    // A record created by this very command is known without a read: its data, creator and time.
+    const result = reply.result as RecordReply
+    const row = status === 201 && reply.eventCount > 0 && reply.at !== undefined && result.creator !== undefined
+      ? { id, data: JSON.stringify(result.data), creator: `${result.creator.kind}:${result.creator.id}`, created: reply.at, updated: reply.at, version: reply.version }
+      : context.records.get(domain, table, id)
     const record = row === undefined ? "null" : recordJson(domain, table, row)
     return {
       status,
