@@ -185,12 +185,6 @@ export const makeActorSystem = <R>(
           const exit = yield* Effect.exit(decideAndAppend(actor, envelope.command))
           actor.busy = false
           Deferred.doneUnsafe(envelope.reply, exit)
-          // An aggregate created just now (a new record, say) is rarely touched again soon: drop it at
-          // once instead of holding it, and an idle timer, for idleMillis. A later command reloads it.
-          if (envelope.command.newAggregate === true && actor.mailbox.size === 0) {
-            actors.delete(actor.stream)
-            return
-          }
         }
       })
 
@@ -210,6 +204,18 @@ export const makeActorSystem = <R>(
       }
       if (evicted.length > 0) Effect.runFork(Fiber.interruptAll(evicted))
     }
+
+    const unregistered = (stream: string, aggregate: Aggregate<any, any, R>): Actor => ({
+      stream,
+      aggregate,
+      mailbox: new Mailbox<Envelope>(),
+      loaded: false,
+      state: undefined,
+      version: 0,
+      position: 0,
+      busy: false,
+      fiber: undefined
+    })
 
     const start = (stream: string, aggregate: Aggregate<any, any, R>): Actor => {
       if (actors.size >= maxLive) evictIdle()
@@ -240,6 +246,12 @@ export const makeActorSystem = <R>(
           return Effect.fail(new CommandRejected({ reason: "invalid", message: "command names no valid aggregate" }))
         }
         const stream = streamName(command.category, command.domain, command.aggregateId)
+        if (command.newAggregate === true && !actors.has(stream)) {
+          // Nobody else can address an aggregate whose id was generated for this command, so there is
+          // no queue to keep in order: decide in the caller's fiber, without a mailbox, fiber or idle
+          // timer. The append's version check still guards the (impossible) case of a clash.
+          return decideAndAppend(unregistered(stream, aggregate), command).pipe(Effect.provideContext(context))
+        }
         const actor = actors.get(stream) ?? start(stream, aggregate)
         if (actor.mailbox.size >= capacity) {
           return Effect.fail(new CommandUnavailable({ message: `${stream} is overloaded; retry shortly` }))
