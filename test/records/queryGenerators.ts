@@ -149,12 +149,17 @@ const typedText = (rng: Rng, value: unknown): { readonly type: string; readonly 
 /** A random valid list query, built with URLSearchParams.append so every character is encoded. */
 export const randomQuery = (rng: Rng, rows: ReadonlyArray<ParsedRecordRow> = []): URLSearchParams => {
   const params = new URLSearchParams()
-  const filterCount = rng.int(1, 3)
+  const filterCount = rng.pick([1, 1, 1, 2, 2, 3])
   for (let i = 0; i < filterCount; i++) {
-    const field = rng.pick(QUERY_FIELDS.filter((f) => f !== "alpha.length" || rng.chance(0.2)))
-    const op = rng.pick(Object.keys(OP_FORMS))
-    // Half the time, compare with a value some record actually holds, so filters select something.
-    const seen = rows.length > 0 && rng.chance(0.5) ? typedText(rng, fieldOf(rng.pick(rows), field)) : undefined
+    let field = rng.pick(QUERY_FIELDS.filter((f) => f !== "alpha.length" || rng.chance(0.2)))
+    // ANDed filters soon match nothing; later ones lean to ne, which keeps most records.
+    const op = i > 0 && rng.chance(0.4) ? "ne" : rng.pick(Object.keys(OP_FORMS))
+    // Mostly compare with a value some record actually holds, so filters select something.
+    let seen: ReturnType<typeof typedText>
+    for (let attempt = 0; attempt < 6 && seen === undefined && rows.length > 0 && rng.chance(0.9); attempt++) {
+      field = rng.pick(QUERY_FIELDS)
+      seen = typedText(rng, fieldOf(rng.pick(rows), field))
+    }
     const type = op === "contains" ? "string" : seen?.type ?? rng.pick(["string", "number", "boolean", "date"])
     const one = (forIn: boolean): string => {
       const text = seen !== undefined && seen.type === type && rng.chance(0.7) ? seen.text : valueText(rng, type, forIn)

@@ -61,7 +61,8 @@ export class RecordTables {
   }
 
   /**
-   * Adds an expression index for a JSON path a query filters or sorts on (at most `max` per table, to
+   * Adds an expression index for a JSON path a query filters or sorts on, with `id` after it so the
+   * final id tie-breaker of a sorted page needs no sort step (at most `max` per table, to
    * bound the cost every write pays). `path` must already be validated by the query parser.
    */
   ensureIndex(name: string, path: string, max = 16): void {
@@ -72,7 +73,7 @@ export class RecordTables {
     }
     if (known.has(path) || known.size >= max) return
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) return
-    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_ix${known.size + 1}" ON "${name}"(json_extract(data, '$.${path}'))`)
+    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_ix${known.size + 1}" ON "${name}"(json_extract(data, '$.${path}'), id)`)
     this.db.prepare("INSERT OR IGNORE INTO record_indexes (name, path) VALUES (?, ?)").run(name, path)
     known.add(path)
   }

@@ -83,6 +83,7 @@ export const parseListQuery = (params: URLSearchParams): ListQuery | QueryError 
         // `fields` may name id and _meta (kept anyway); expand follows references in data only.
         const checked = key === "fields" && fieldSegments(name) !== undefined ? undefined : resolveField(name)
         if (typeof checked === "string") return fail(key, `${show(name)} ${checked}`)
+        if (checked?.kind === "column") return fail(key, `${show(name)} is reserved (only fields of the record can be expanded)`)
         if (!target.includes(name)) target.push(name)
         if (target.length > MAX_LIST_ENTRIES) return fail(key, `at most ${MAX_LIST_ENTRIES} names`)
       }

@@ -83,11 +83,16 @@ const filterSql = (filter: Filter, params: Array<unknown>): string => {
     default:
       terms.push(`${lhs} ${COMPARISON[filter.op]} ${bind(filter.values[0] ?? "")}`)
   }
-  // Redundant bounds that keep an index range scan inside the right type: in SQLite's order every
-  // number sorts before '' and every text at or after it. Implied by the guard, so semantics are equal.
+  // Redundant bounds that close an index range around the right type: in SQLite's order every number
+  // lies in [-9e999 (= -Infinity), ''), every text at or after ''. Implied by the guard, so they change
+  // no result; they keep a range scan off other types and make the planner rate it as selective
+  // (a one-sided range loses to scanning in id order without statistics).
   if (filter.field.kind === "data") {
-    if (filter.type === "string" && (filter.op === "lt" || filter.op === "lte")) terms.push(`${x} >= ''`)
-    if ((filter.type === "number" || filter.type === "boolean") && (filter.op === "gt" || filter.op === "gte")) terms.push(`${x} < ''`)
+    const lower = filter.op === "gt" || filter.op === "gte"
+    const upper = filter.op === "lt" || filter.op === "lte"
+    if (filter.type === "string" && upper) terms.push(`${x} >= ''`)
+    if ((filter.type === "number" || filter.type === "boolean") && lower) terms.push(`${x} < ''`)
+    if ((filter.type === "number" || filter.type === "boolean") && upper) terms.push(`${x} >= -9e999`)
   }
   const all = terms.join(" AND ")
   // ne is NOT eq, including where eq is NULL (json_type of a missing field is NULL): coalesce to false.

@@ -23,9 +23,6 @@ export const compareText = (a: string, b: string): number => {
 /** A finite decimal, optionally with an exponent: `-12`, `0.5`, `.5`, `1e-3`. No hex, no `Infinity`. */
 const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
 
-/** Matches an unpaired surrogate (with the `u` flag a valid pair is one code point, not `Cs`). */
-const LONE_SURROGATE = /\p{Cs}/u
-
 /** Longest accepted filter value, in UTF-16 code units. */
 export const MAX_VALUE_LENGTH = 4096
 
@@ -37,9 +34,10 @@ export const parseTypedValue = (type: FieldType, raw: string): { readonly value:
   if (raw.length > MAX_VALUE_LENGTH) return { problem: `value is longer than ${MAX_VALUE_LENGTH} characters` }
   switch (type) {
     case "string":
-      // A URL cannot carry an unpaired surrogate (percent-decoding yields U+FFFD); refusing one here
-      // keeps substring semantics identical between UTF-16 (JS) and UTF-8 (SQLite).
-      return LONE_SURROGATE.test(raw) ? { problem: "value is not well-formed Unicode" } : { value: raw }
+      // Never an unpaired surrogate: URLSearchParams holds USVStrings (it turns one into U+FFFD). That
+      // matters for contains, where JS matches UTF-16 units and SQLite bytes; for well-formed needles
+      // both find the same substrings.
+      return { value: raw }
     case "number": {
       const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN
       return Number.isFinite(value) ? { value } : { problem: `${show(raw)} is not a finite decimal number` }
