@@ -25,6 +25,10 @@ export interface HttpServer {
 }
 
 const METHODS_WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
+/** uWS reports methods in lower case; the common ones map to constants instead of a new string each. */
+const UPPER_METHODS: Readonly<Record<string, string>> = {
+  get: "GET", post: "POST", put: "PUT", patch: "PATCH", delete: "DELETE", head: "HEAD", options: "OPTIONS"
+}
 const CORRELATION_HEADER = "App-CorrelationID"
 const EMPTY_BODY = Buffer.alloc(0)
 
@@ -129,7 +133,8 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
   options.configure?.(app)
 
   app.any("/*", (res, req) => {
-    const method = req.getCaseSensitiveMethod().toUpperCase()
+    const lower = req.getMethod()
+    const method = UPPER_METHODS[lower] ?? lower.toUpperCase()
     const path = req.getUrl()
     const query = req.getQuery() ?? ""
     const headers: Record<string, string> = {}

@@ -29,15 +29,16 @@ const categoryOf = (stream: string): string => stream.slice(0, stream.indexOf("-
  * principal empties the cache.
  */
 export class PrincipalCache {
-  private readonly entries = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>()
+  // Keyed by the credential string as it arrived, then by domain: no key is built per request.
+  private readonly entries = new Map<string, Map<string, { readonly principal: Principal; readonly expiresAt: number }>>()
 
   constructor(private readonly capacity = 50_000) {}
 
   get(credential: string, domain: string, nowSeconds: number): Principal | undefined {
-    const entry = this.entries.get(`${domain}\u0000${credential}`)
+    const entry = this.entries.get(credential)?.get(domain)
     if (entry === undefined) return undefined
     if (entry.expiresAt <= nowSeconds) {
-      this.entries.delete(`${domain}\u0000${credential}`)
+      this.entries.delete(credential)
       return undefined
     }
     return entry.principal
@@ -45,7 +46,9 @@ export class PrincipalCache {
 
   set(credential: string, domain: string, principal: Principal, expiresAt: number): void {
     if (this.entries.size >= this.capacity) this.entries.clear()
-    this.entries.set(`${domain}\u0000${credential}`, { principal, expiresAt })
+    let byDomain = this.entries.get(credential)
+    if (byDomain === undefined) this.entries.set(credential, (byDomain = new Map()))
+    byDomain.set(domain, { principal, expiresAt })
   }
 
   /** Feed it every applied batch (ProjectionRunner.onApplied). */
