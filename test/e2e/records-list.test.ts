@@ -54,6 +54,7 @@ describe("collections data plane: listing, filters, paging (SPEC §6)", () => {
     expect(await q("filter[name][in][string]=saw,mill,nope")).toEqual(["mill", "saw"])
     expect(await q("filter[since][gt][date]=2024-01-01")).toEqual(["lathe", "press"])
     expect(await q("filter[site.city][eq][string]=Oslo")).toEqual(["lathe", "press"])
+    expect(await q(`filter[id][eq][string]=${encodeURIComponent(ids["mill"]!)}`)).toEqual(["mill"])
   })
 
   it("sorts (repeatable), pages with limit and offset, projects fields and expands references", async () => {

@@ -45,7 +45,13 @@ export const listRoutes = (router: Router, context: RecordRouteContext): void =>
     if (!access.allowed) return { ok: false as const, response: text(access.status, access.message) }
     const parsed = parseListQuery(new URLSearchParams(request.query))
     if (parsed instanceof QueryError) return { ok: false as const, response: text(400, parsed.message) }
-    const query: ListQuery = access.onlyCreator === undefined ? parsed : { ...parsed, filters: [...parsed.filters, ownRecords(access.onlyCreator)] }
+    const prefix = `${domain.domain}.${table}:`
+    // Record ids travel as `<domain>.<table>:<id>`; the table stores the short id.
+    const filters = parsed.filters.map((filter) =>
+      filter.field.kind === "column" && filter.field.column === "id"
+        ? { ...filter, values: filter.values.map((v) => (typeof v === "string" && v.startsWith(prefix) ? v.slice(prefix.length) : v)) }
+        : filter)
+    const query: ListQuery = { ...parsed, filters: access.onlyCreator === undefined ? filters : [...filters, ownRecords(access.onlyCreator)] }
     const name = context.records.tables.find(domain.domain, table)
     if (name !== undefined) for (const path of indexableFields(query)) context.records.tables.ensureIndex(name, path)
     return { ok: true as const, domain: domain.domain, table, name, query, principal }
