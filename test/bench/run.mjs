@@ -5,8 +5,12 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { benchTerminal } from "./ssh-terminal.mjs"
 import { benchStoreAppend } from "./store-append.mjs"
+import { benchJetStream } from "./jetstream.mjs"
+import { benchReplay } from "./replay.mjs"
 import { benchRecords } from "./records.mjs"
+import { benchAudit } from "./audit.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -138,6 +142,21 @@ const main = async () => {
         memoryRecords: Number(process.env.BENCH_MEMORY_RECORDS ?? 1_000_000)
       })
       server.child.kill("SIGTERM")
+
+      // The audit API on a 1,000,000-event log written straight into a fresh data dir.
+      await benchAudit({
+        dir,
+        seconds,
+        baselineRps,
+        row,
+        events: Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000),
+        startServer: async (env) => {
+          const started = await startProcess([here("../../apps/server/dist/main.js")], { HOST: "127.0.0.1", PORT: "0", NATS_URL: "", ...env },
+            /listening on http:\/\/[^:]+:(\d+)/)
+          children.push(started.child)
+          return started
+        }
+      })
     }
 
     console.error(`event store: SQLite (WAL, synchronous=normal), single-event appends for ${Math.min(seconds, 3)} s`)
@@ -145,6 +164,65 @@ const main = async () => {
     const store = await benchStoreAppend({ dir: join(dir, "store"), seconds: Math.min(seconds, 3) })
     row("SQLite append, 1 appender", store.single, "events/s", undefined, "each append awaited")
     row("SQLite append, 64 concurrent appenders", store.concurrent64, "events/s", undefined, "group commit; target >= 50,000")
+
+    // JetStream: the adapter's appends beside raw js.publish, same nats-server, same run. Skipped
+    // (not failed) without a nats-server binary, so the rest of the bench still runs.
+    const jsSeconds = Math.min(seconds, 3)
+    console.error(`event store: JetStream (own nats-server on 127.0.0.1, file storage), single-event appends for ${jsSeconds} s each`)
+    const js = await benchJetStream({ seconds: jsSeconds }).catch((error) => {
+      console.error(`  (no JetStream figures: ${error.message})`)
+      return null
+    })
+    if (js === undefined) console.error("  (no JetStream figures: nats-server is not installed; apt-get install nats-server)")
+    if (js) {
+      row("raw js.publish, each awaited (JetStream baseline)", js.raw1, "msgs/s", 1, "no headers, no expectation")
+      row("JetStream adapter append, 1 appender", js.adapter1, "events/s", js.adapter1 / js.raw1, "ratio to raw js.publish awaited; one message per append")
+      row("raw js.publish, 64 in flight", js.raw64, "msgs/s", undefined, "")
+      row("JetStream adapter append, 64 concurrent appenders", js.adapter64, "events/s", js.adapter64 / js.raw64, "ratio to raw js.publish with 64 in flight")
+      row(`raw js.publish, ${js.inFlight.toLocaleString("en")} in flight`, js.rawMany, "msgs/s", undefined, "")
+    }
+
+    // `machhub replay` (the built CLI, its own process) of a generated log into every read model.
+    const replayEvents = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000)
+    console.error(`replay: ${replayEvents.toLocaleString("en")} events (records, users, logins, sessions) into every read model with machhub replay`)
+    const replay = await benchReplay({ dir: join(dir, "replay"), events: replayEvents })
+    row(`machhub replay, ${replay.events.toLocaleString("en")} events into all read models`, replay.eventsPerSecond, "events/s", undefined,
+      `peak RSS ${replay.peakRssMb} MB; ${replay.replaySeconds.toFixed(1)} s; target >= 200,000`)
+    rmSync(join(dir, "replay"), { recursive: true, force: true })
+
+    // The SSH terminal: the same SSH machine (its own process) over a direct ssh2 connection and
+    // through the server's /ssh WebSocket (server in its own process, recording every byte). The
+    // ratio column compares with the direct connection measured here, not with raw uWS.
+    const megabytes = Number(process.env.BENCH_SSH_MB ?? 100)
+    console.error(`SSH terminal: ${megabytes} MB bulk output (median of 3) and 2,000 keystroke round trips, direct ssh2 vs /ssh`)
+    const target = await startProcess([here("./ssh-target.mjs")], { SSH_PASSWORD: "bench-ssh-password" }, /listening (\d+)/)
+    children.push(target.child)
+    const sshServer = await startProcess([here("../../apps/server/dist/main.js")], {
+      HOST: "127.0.0.1",
+      PORT: "0",
+      NATS_URL: "",
+      MACHHUB_DATA_DIR: join(dir, "ssh-server"),
+      MACHHUB_ADMIN_PASSWORD: ADMIN_PASSWORD
+    }, /listening on http:\/\/[^:]+:(\d+)/)
+    children.push(sshServer.child)
+    const sshUrl = `http://127.0.0.1:${sshServer.port}`
+    await waitForAdmin(sshUrl)
+    const terminal = await benchTerminal({
+      url: sshUrl,
+      token: await loginToken(sshUrl),
+      host: "127.0.0.1",
+      port: target.port,
+      username: "bench",
+      password: "bench-ssh-password",
+      megabytes
+    })
+    row("SSH bulk output, direct ssh2 (terminal baseline)", terminal.bulk.direct, "MB/s", 1, "same machine, same run")
+    row("SSH bulk output through /ssh (recorded)", terminal.bulk.socket, "MB/s", terminal.bulk.socket / terminal.bulk.direct, "ratio to direct ssh2; target >= 95%")
+    row("keystroke round trip p50, direct ssh2", terminal.keys.direct.p50, "µs", undefined, `p99 ${Math.round(terminal.keys.direct.p99)} µs`)
+    row("keystroke round trip p50 through /ssh (recorded)", terminal.keys.socket.p50, "µs", undefined,
+      `p99 ${Math.round(terminal.keys.socket.p99)} µs; +${Math.round(terminal.keys.socket.p50 - terminal.keys.direct.p50)} µs over direct; target <= +300 µs`)
+    sshServer.child.kill("SIGTERM")
+    target.child.kill("SIGTERM")
   } finally {
     for (const child of children) child.kill("SIGKILL")
     rmSync(dir, { recursive: true, force: true })

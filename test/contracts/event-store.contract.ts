@@ -56,6 +56,19 @@ export const eventStoreContract = <E>(
           assert.deepStrictEqual(yield* store.readStream("nope"), [])
         }))
 
+      it.live("reads at most `limit` events of a stream when asked, from a version", () =>
+        Effect.gen(function*() {
+          const store = yield* makeStore()
+          yield* store.append("s", "any", [newEvent(), newEvent(), newEvent(), newEvent(), newEvent()])
+          yield* store.append("t", "any", [newEvent()])
+          assert.deepStrictEqual((yield* store.readStream("s", 1, 2)).map((e) => e.version), [1, 2])
+          assert.deepStrictEqual((yield* store.readStream("s", 2, 3)).map((e) => e.version), [2, 3, 4])
+          assert.deepStrictEqual((yield* store.readStream("s", 4, 10)).map((e) => e.version), [4, 5])
+          assert.deepStrictEqual(yield* store.readStream("s", 1, 0), [])
+          assert.deepStrictEqual(yield* store.readStream("s", 6, 1), [])
+          assert.deepStrictEqual((yield* store.readStream("s", 3, 1)), (yield* store.readStream("s")).slice(2, 3))
+        }))
+
       it.live("keeps streams apart", () =>
         Effect.gen(function*() {
           const store = yield* makeStore()

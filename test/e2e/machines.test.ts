@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, api, seedDomainUser, type Api } from "../support/api.js"
-import { createMachine, MASTER_PASSWORD, machineBody } from "../support/machines.js"
+import { createMachine, encryptedKeyPair, MASTER_PASSWORD, machineBody } from "../support/machines.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 
 const READ_WRITE = [{ feature: "machines", action: "read-write", scope: "self" }]
@@ -131,8 +131,7 @@ describe("SSH machines registry (seed 004)", () => {
 
   it("keeps only ciphertexts: no secret or master password in events, read models or any file", async () => {
     const secrets = { password: "pw-zebra-4417", private_key: undefined as string | undefined, passphrase: undefined as string | undefined }
-    const { utils } = (await import("ssh2")).default
-    const pair = utils.generateKeyPairSync("ed25519", { passphrase: "phrase-okapi-9921", cipher: "aes256-ctr", rounds: 16 })
+    const pair = await encryptedKeyPair("phrase-okapi-9921")
     secrets.private_key = pair.private
     secrets.passphrase = "phrase-okapi-9921"
     const master = "master-narwhal-5512"

@@ -1,9 +1,8 @@
 import { Effect } from "effect"
-import ssh2 from "ssh2"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { replayTerminal } from "@machhub/core"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
-import { connect, createMachine, MASTER_PASSWORD, machineBody } from "../support/machines.js"
+import { connect, createMachine, encryptedKeyPair, MASTER_PASSWORD, machineBody } from "../support/machines.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 import { startSshTarget, type SshTarget } from "../support/ssh-target.mjs"
 import { openTerminal, type Refused, type TerminalClient } from "../support/terminalClient.js"
@@ -142,7 +141,7 @@ describe("SSH terminal over WebSocket (/ssh)", () => {
   })
 
   it("authenticates with an encrypted private key and its passphrase", async () => {
-    const pair = ssh2.utils.generateKeyPairSync("ed25519", { passphrase: "key-passphrase-1", cipher: "aes256-ctr", rounds: 16 })
+    const pair = await encryptedKeyPair("key-passphrase-1")
     const keyTarget = await startSshTarget({ username: "keyuser", publicKey: pair.public })
     try {
       const id = await createMachine(alice, { ...machineBody(keyTarget.port), username: "keyuser", password: "", private_key: pair.private, passphrase: "key-passphrase-1" })

@@ -22,6 +22,15 @@ describe("native modules", () => {
     expect(typeof uws["us_socket_local_port"]).toBe("function")
   })
 
+  it("ssh2 loads with its native crypto binding (and cpu-features, which picks its ciphers)", () => {
+    const ssh2 = require("ssh2") as typeof import("ssh2")
+    expect(typeof ssh2.Client).toBe("function")
+    const crypto = require("ssh2/lib/protocol/crypto.js") as { bindingAvailable: boolean }
+    expect(crypto.bindingAvailable).toBe(true)
+    const cpuFeatures = require("cpu-features") as () => { arch: string }
+    expect(typeof cpuFeatures().arch).toBe("string")
+  })
+
   it("msgpackr uses its native extension", () => {
     const msgpackr = require("msgpackr") as { isNativeAccelerationEnabled: boolean }
     expect(msgpackr.isNativeAccelerationEnabled).toBe(true)

@@ -17,6 +17,12 @@ export interface HttpResponse {
   readonly headers?: Readonly<Record<string, string>>
   readonly body: string | Buffer
   readonly contentType?: string
+  /**
+   * A body produced piece by piece (see `streamed`): the edge pulls the next chunk only once the
+   * client has taken the previous ones, so a body of any size is sent in bounded memory. `body` is
+   * ignored when this is set.
+   */
+  readonly stream?: AsyncIterable<string | Uint8Array>
 }
 
 export type HttpHandler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>
@@ -36,5 +42,24 @@ export const text = (status: number, message: string, headers?: Record<string, s
   status,
   body: message,
   contentType: TEXT_TYPE,
+  ...(headers === undefined ? {} : { headers })
+})
+
+/**
+ * A response whose body is pulled from `chunks` as the client reads it (chunked transfer encoding).
+ * Yield chunks of some kilobytes rather than one per line: each is one write. The iterator is ended
+ * early (its `finally` runs) when the client goes away; if it throws after the status was sent, the
+ * connection is cut, so the client sees a truncated body rather than a complete-looking one.
+ */
+export const streamed = (
+  status: number,
+  contentType: string,
+  chunks: AsyncIterable<string | Uint8Array>,
+  headers?: Record<string, string>
+): HttpResponse => ({
+  status,
+  body: "",
+  contentType,
+  stream: chunks,
   ...(headers === undefined ? {} : { headers })
 })

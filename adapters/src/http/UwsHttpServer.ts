@@ -4,6 +4,7 @@ import { isUuid } from "@machhub/core"
 import { text, type HttpHandler, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
 import type { Router } from "./Router.js"
 import { statusLine } from "./statusLines.js"
+import { sendStream } from "./streamBody.js"
 
 export interface HttpServerOptions {
   readonly host?: string
@@ -38,22 +39,32 @@ interface Exchange {
   abortable: boolean
   /** Set while the exchange counts as in flight (outlives its request callback); called once. */
   settle: (() => void) | undefined
+  /** Set while a streamed body waits for the socket: wakes it when the client goes away. */
+  onAbort: (() => void) | undefined
   readonly correlationId: string
   readonly head: boolean
+}
+
+const writeHead = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse): void => {
+  res.writeStatus(statusLine(response.status))
+  res.writeHeader(CORRELATION_HEADER, exchange.correlationId)
+  if (response.contentType !== undefined) res.writeHeader("Content-Type", response.contentType)
+  if (response.headers !== undefined) {
+    for (const name in response.headers) res.writeHeader(name, response.headers[name]!)
+  }
 }
 
 const write = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse, closeConnection = false): void => {
   if (exchange.aborted) return
   exchange.aborted = true // an HttpResponse may be ended once
   exchange.settle?.()
+  // A HEAD request gets a streamed response's head only; its producer is never started.
+  if (response.stream !== undefined && exchange.head) void response.stream[Symbol.asyncIterator]().return?.()
   res.cork(() => {
-    res.writeStatus(statusLine(response.status))
-    res.writeHeader(CORRELATION_HEADER, exchange.correlationId)
-    if (response.contentType !== undefined) res.writeHeader("Content-Type", response.contentType)
-    if (response.headers !== undefined) {
-      for (const name in response.headers) res.writeHeader(name, response.headers[name]!)
-    }
-    if (exchange.head) res.endWithoutBody(Buffer.byteLength(response.body), closeConnection)
+    writeHead(res, exchange, response)
+    // A streamed body's length is unknown: no argument at all (an explicit undefined breaks uWS).
+    if (exchange.head && response.stream !== undefined) res.endWithoutBody()
+    else if (exchange.head) res.endWithoutBody(Buffer.byteLength(response.body), closeConnection)
     else res.end(response.body, closeConnection)
   })
 }
@@ -107,7 +118,15 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     res.onAborted(() => {
       exchange.aborted = true
       exchange.settle?.()
+      exchange.onAbort?.()
     })
+  }
+
+  /** Answers a handler's response: whole, or pulled chunk by chunk for a streamed body. */
+  const answer = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse, request: HttpRequest): void => {
+    if (response.stream === undefined || exchange.head || exchange.aborted) return write(res, exchange, response)
+    track(res, exchange)
+    void sendStream(res, exchange, () => writeHead(res, exchange, response), response.stream, (error) => options.onHandlerError?.(error, request))
   }
 
   const run = (res: uWS.HttpResponse, exchange: Exchange, handler: HttpHandler, request: HttpRequest): void => {
@@ -117,12 +136,12 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     } catch (error) {
       result = Promise.reject(error)
     }
-    if (!(result instanceof Promise)) return write(res, exchange, result)
+    if (!(result instanceof Promise)) return answer(res, exchange, result, request)
     // onAborted is registered before control returns to the event loop, i.e. before any of the
     // handler's awaits can resume: uWS requires it for every response not ended synchronously.
     track(res, exchange)
     result.then(
-      (response) => write(res, exchange, response),
+      (response) => answer(res, exchange, response, request),
       (error: unknown) => {
         options.onHandlerError?.(error, request)
         write(res, exchange, text(500, `Internal error; it was logged with correlation id ${exchange.correlationId}`))
@@ -146,6 +165,7 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
       aborted: false,
       abortable: false,
       settle: undefined,
+      onAbort: undefined,
       correlationId: sent !== undefined && isUuid(sent) ? sent.toLowerCase() : randomUUID(),
       head: method === "HEAD"
     }

@@ -1,4 +1,5 @@
 import { Packr } from "msgpackr"
+import { stringifyWithBytes } from "../json/eventJson.js"
 
 /**
  * Body encodings on NATS. `useRecords: false` keeps msgpackr to plain MessagePack: its record
@@ -25,7 +26,8 @@ export const encodeMsgpack = (value: unknown): Uint8Array => packr.pack(value)
 /** Throws on bytes that are not MessagePack; callers validate the result with a Schema anyway. */
 export const decodeMsgpack = (bytes: Uint8Array): unknown => packr.unpack(bytes)
 
-export const encodeJson = (value: unknown): Uint8Array => textEncoder.encode(JSON.stringify(value))
+/** Byte fields (terminal output) travel as base64 strings, not as one JSON number per byte. */
+export const encodeJson = (value: unknown): Uint8Array => textEncoder.encode(stringifyWithBytes(value))
 export const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(textDecoder.decode(bytes))
 
 export const encodeBody = (format: WireFormat, value: unknown): Uint8Array =>

@@ -30,10 +30,21 @@ export interface TerminalBridgeOptions {
   readonly onEnd: (by: TerminalCloser, reason: string, recorded: Promise<void>) => void
 }
 
+/** What a session moved, and how hard backpressure had to work (logged when it ends). */
+export interface TerminalStats {
+  readonly bytesIn: number
+  readonly bytesOut: number
+  /** Largest amount uWS held for the client after a send: stays near the high-water mark. */
+  readonly peakBufferedBytes: number
+  /** Times the machine's output was paused for a slow client or a recording backlog. */
+  readonly pauses: number
+}
+
 export interface TerminalBridge {
   readonly session: WebSocketSession
   /** Ends the session from the server's side (shutdown, recording failure). */
   end(by: TerminalCloser, reason: string, code: number): void
+  stats(): TerminalStats
 }
 
 type Control =
@@ -85,16 +96,23 @@ export const bridgeTerminal = (options: TerminalBridgeOptions): TerminalBridge =
   /** Set when the session ended but the socket still holds output to deliver before its close frame. */
   let pendingClose: { readonly code: number; readonly reason: string } | undefined
   let lastActivity = Date.now()
+  let bytesIn = 0
+  let bytesOut = 0
+  let peakBuffered = 0
+  let pauses = 0
 
-  const overloaded = () => peer.bufferedAmount() > high || recorder.pendingBytes() > recordingHigh
   const relieved = () => peer.bufferedAmount() <= low && recorder.pendingBytes() <= recordingLow
 
   const forward = (chunk: Buffer) => {
     if (ended) return
     peer.send(chunk, true)
     recorder.output(chunk)
-    if (!paused && overloaded()) {
+    bytesOut += chunk.length
+    const buffered = peer.bufferedAmount()
+    if (buffered > peakBuffered) peakBuffered = buffered
+    if (!paused && (buffered > high || recorder.pendingBytes() > recordingHigh)) {
       paused = true
+      pauses++
       channel.pause()
     }
   }
@@ -158,6 +176,7 @@ export const bridgeTerminal = (options: TerminalBridgeOptions): TerminalBridge =
       if (binary) {
         // Copied: uWS reuses `data`, and ssh2 may queue the write.
         const bytes = Buffer.from(new Uint8Array(data))
+        bytesIn += bytes.length
         channel.write(bytes)
         recorder.input(bytes)
         if (channel.writableLength > maxInputBacklog) {
@@ -187,5 +206,5 @@ export const bridgeTerminal = (options: TerminalBridgeOptions): TerminalBridge =
     }
   }
 
-  return { session, end }
+  return { session, end, stats: () => ({ bytesIn, bytesOut, peakBufferedBytes: peakBuffered, pauses }) }
 }

@@ -2,7 +2,9 @@ import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import {
+  acquireDataDirLock,
   connectNats,
+  describeLockHolder,
   loadOrCreateSigningKey,
   makeInProcessCommandBus,
   makeInProcessEventBus,
@@ -10,6 +12,7 @@ import {
   makeNatsCommandBus,
   makeNatsEventBus,
   makeScryptPasswordHasher,
+  makeJetStreamEventStore,
   makeSqliteEventStore,
   Router,
   serveCommands,
@@ -39,11 +42,7 @@ import {
   type EventStoreService
 } from "@machhub/core"
 import {
-  apiKeysProjection,
-  domainsProjection,
-  groupsProjection,
-  machinesProjection,
-  machineVaultsProjection,
+  allProjections,
   makeDomainsReadModel,
   makeApiKeysReadModel,
   makeGroupsReadModel,
@@ -51,9 +50,6 @@ import {
   makeSessionsReadModel,
   makeUsersReadModel,
   openReadModelDatabase,
-  sessionsProjection,
-  usersProjection,
-  recordsProjection,
   type ProjectionRunnerService
 } from "@machhub/projections"
 import { apiKeyHasherFor } from "./auth/apiKeyHasher.js"
@@ -67,6 +63,10 @@ import { identityRoutes } from "./routes/identityRoutes.js"
 import { dataRoutes } from "./routes/dataRoutes.js"
 import { sessionRoutes } from "./routes/sessions.js"
 import { machineRoutes } from "./routes/machines.js"
+import { auditRoutes } from "./routes/audit.js"
+import { eventCatalogRoutes } from "./routes/eventCatalog.js"
+import { makeRefusalRecorder } from "./audit/RefusalRecorder.js"
+import { RequestOrigins } from "./audit/RequestOrigins.js"
 import type { RouteModule, ServerContext } from "./ServerContext.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
@@ -101,7 +101,13 @@ const whenReady = (projections: ProjectionRunnerService, handler: HttpHandler): 
 /** The composition root: wires store, actors, buses, projections and the HTTP edge for one process. */
 export const startServer = async (config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> => {
   mkdirSync(config.dataDir, { recursive: true })
+  // One process owns a data directory: a second server, or `machhub replay` swapping the read models,
+  // must not write under this one (see DataDirLock).
+  const lock = acquireDataDirLock(config.dataDir, "server")
+  if (!lock.acquired) throw new Error(`the data directory ${config.dataDir} is in use by ${describeLockHolder(lock.holder)}`)
   const scope = Effect.runSync(Scope.make())
+  // Added first, so released last: after the store and the read models are closed.
+  Effect.runSync(Scope.addFinalizer(scope, Effect.sync(lock.release)))
   const passwords = makeScryptPasswordHasher({ logN: config.passwordCost })
   const tokens = makeJwtTokenService({
     keys: loadOrCreateSigningKey(join(config.dataDir, "keys", "token-signing.pem")),
@@ -110,8 +116,16 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     lifetimeSeconds: config.jwtLifetimeSeconds
   })
 
+  // Requests in flight by correlation id: lets refused commands be recorded with the caller's address.
+  const origins = new RequestOrigins()
   const wiring = Effect.gen(function*() {
-    const store = yield* makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
+    const store: EventStoreService = config.store === "jetstream"
+      ? yield* makeJetStreamEventStore({
+        servers: config.natsUrl!,
+        streamName: config.jetstreamStream,
+        replicas: config.jetstreamReplicas
+      })
+      : yield* makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
     const actors = yield* makeActorSystem([
       userAggregate,
       failedLoginAggregate,
@@ -132,16 +146,22 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       const nats = yield* connectNats({ servers: config.natsUrl, name: "machhub-server" })
       yield* serveCommands(nats, actors.handle)
       commands = makeNatsCommandBus(nats)
-      events = makeNatsEventBus(nats)
+      events = makeNatsEventBus(nats, { format: config.eventFormat })
     } else {
       commands = makeInProcessCommandBus(actors.handle)
       events = yield* makeInProcessEventBus()
     }
+    // Every command a rule refuses is recorded (CommandRefused), here, for every route at once.
+    const refusals = makeRefusalRecorder(commands, { store, addressOf: (id) => origins.addressOf(id) })
+    commands = refusals.commands
+    const sweep = setInterval(() => Effect.runFork(refusals.sweep), 60_000)
+    sweep.unref()
+    yield* Effect.addFinalizer(() => Effect.andThen(Effect.sync(() => clearInterval(sweep)), refusals.sweep))
     const db = yield* Effect.acquireRelease(
       Effect.sync(() => openReadModelDatabase(join(config.dataDir, "readmodels.db"))),
       (db) => Effect.sync(() => db.close())
     )
-    const projections = yield* makeProjectionRunner(db, [usersProjection, groupsProjection, domainsProjection, apiKeysProjection, sessionsProjection, machinesProjection, machineVaultsProjection, recordsProjection])
+    const projections = yield* makeProjectionRunner(db, allProjections)
       .pipe(Effect.provideService(EventStore, store))
     // Events leave the process only over NATS; without it nobody could receive them, so the
     // publisher (a second reader of the whole log) runs only when NATS is configured.
@@ -189,9 +209,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     .add("GET", "/readyz", readyz(services.projections))
   const loginHandler = login({ ...services, passwords, tokens, loginThrottle })
   router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes]
+  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes, auditRoutes, eventCatalogRoutes]
   for (const module of modules) module(router, context)
-  router.guardAll((handler) => whenReady(services.projections, handler), ["/healthz", "/readyz"])
+  router.guardAll((handler) => whenReady(services.projections, origins.track(handler)), ["/healthz", "/readyz"])
 
   let http: HttpServer
   try {

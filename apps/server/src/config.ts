@@ -7,7 +7,12 @@ export interface ServerConfig {
   readonly dataDir: string
   readonly adminPassword: string | undefined
   readonly natsUrl: string | undefined
-  readonly store: "sqlite"
+  /** Body encoding of events published on NATS (`mh.evt.*`): msgpack by default, or JSON for readers without msgpack. */
+  readonly eventFormat: "msgpack" | "json"
+  readonly store: "sqlite" | "jetstream"
+  /** JetStream store (MACHHUB_STORE=jetstream, needs NATS_URL): the stream's name and replicas. */
+  readonly jetstreamStream: string
+  readonly jetstreamReplicas: number
   readonly sqliteSynchronous: "normal" | "full"
   readonly maxBodyBytes: number
   readonly jwtIssuer: string
@@ -52,8 +57,8 @@ const oneOf = <T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig => {
   const store = oneOf(env, "MACHHUB_STORE", ["sqlite", "jetstream"], "sqlite")
-  if (store === "jetstream") {
-    throw new ConfigError("MACHHUB_STORE=jetstream is not available in this version; use sqlite (the default)")
+  if (store === "jetstream" && !env["NATS_URL"]) {
+    throw new ConfigError("MACHHUB_STORE=jetstream needs NATS_URL (a NATS server with JetStream enabled)")
   }
   const adminPassword = env["MACHHUB_ADMIN_PASSWORD"]
   return {
@@ -62,7 +67,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     dataDir: resolve(env["MACHHUB_DATA_DIR"] || "./data"),
     adminPassword: adminPassword === undefined || adminPassword === "" ? undefined : adminPassword,
     natsUrl: env["NATS_URL"] || undefined,
+    eventFormat: oneOf(env, "MACHHUB_EVENT_FORMAT", ["msgpack", "json"], "msgpack"),
     store,
+    jetstreamStream: env["MACHHUB_JETSTREAM_STREAM"] || "MH_EVENTS",
+    jetstreamReplicas: integer(env, "MACHHUB_JETSTREAM_REPLICAS", 1, 1, 5),
     sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),
     maxBodyBytes: integer(env, "MACHHUB_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     jwtIssuer: env["MACHHUB_JWT_ISSUER"] || "machhub",

@@ -26,7 +26,11 @@ export interface EventStoreService {
     expected: ExpectedVersion,
     events: ReadonlyArray<NewEvent>
   ): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable>
-  readStream(stream: string, fromVersion?: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
+  /**
+   * The stream's events with version >= fromVersion, in order; at most `limit` of them when given (so a
+   * long stream, such as a terminal recording, can be read in bounded pieces).
+   */
+  readStream(stream: string, fromVersion?: number, limit?: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
   /** Up to `limit` events of the global log with position >= fromPosition, in order. */
   readAll(fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable>
   /** Position of the last committed event (0 for an empty store). */

@@ -6,10 +6,13 @@ import type { TerminalCloser, TerminalEvent, TerminalOpened } from "./TerminalEv
 
 /**
  * Records one terminal session as events on its own stream, without ever making the terminal wait
- * for the store: calls only queue, and one append is in flight at a time. Whatever arrives while an
- * append is in flight forms the next batch (the store group-commits it in one transaction), and
- * output chunks queued back to back merge into one event up to `maxEventBytes`. So a burst of output
- * costs a few large appends, and a keystroke costs one small append right away.
+ * for the store: calls only queue, and one append is in flight at a time. A batch goes out once
+ * `maxBatchBytes` are queued, or `flushDelayMillis` after the first queued event, and whatever arrives
+ * while an append is in flight forms the next batch (the store commits it in one transaction); output
+ * chunks queued back to back merge into one event up to `maxEventBytes`. So a burst of output costs a
+ * few large appends, and typing costs one small append per delay rather than one commit (with the
+ * read models and publisher it wakes) per keystroke, which would compete with the echo for the event
+ * loop. The delay applies to the recording only: terminal bytes are forwarded at once, elsewhere.
  *
  * The queue is bounded by the caller, not here: `pendingBytes` says how much is accepted but not yet
  * stored, and the terminal bridge pauses the machine's output while it is high (the same way it
@@ -40,6 +43,8 @@ export interface TerminalRecorderOptions {
   /** Largest batch per append (default 1 MiB): better-sqlite3 writes on the event loop, so a batch
    *  is a pause for every socket of the process; small batches keep each pause short. */
   readonly maxBatchBytes?: number
+  /** How long a small batch may wait for more events (default 10 ms). */
+  readonly flushDelayMillis?: number
   /** Called once if the recording cannot be stored: an unrecorded session must not go on. */
   readonly onFailure?: (message: string) => void
   /** Monotonic milliseconds (default `performance.now`). */
@@ -75,6 +80,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
   const wallClock = options.wallClock ?? Date.now
   const maxEventBytes = options.maxEventBytes ?? 256 * 1024
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
+  const flushDelayMillis = options.flushDelayMillis ?? 10
   const startedAt = clock()
   const startedWall = wallClock()
   const queue: Array<Queued> = []
@@ -85,6 +91,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
   let inFlight = false
   let closed = false
   let failed = false
+  let timer: ReturnType<typeof setTimeout> | undefined
 
   const offset = () => Math.round((clock() - startedAt) * 1000) / 1000
 
@@ -98,6 +105,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
   const fail = (message: string) => {
     if (failed) return
     failed = true
+    clearTimeout(timer)
     queue.length = 0
     pending = 0
     options.onFailure?.(message)
@@ -131,7 +139,18 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
       Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50, while: (error) => error._tag === "EventStoreUnavailable" })
     )
 
+  /** Sends a batch now when it is full (or the session closed), else once the delay has passed. */
+  const schedule = (): void => {
+    if (inFlight || failed || queue.length === 0) return
+    if (pending >= maxBatchBytes || closed) return flush()
+    timer ??= setTimeout(flush, flushDelayMillis)
+  }
+
   const flush = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
+    }
     if (inFlight || failed || queue.length === 0) return
     let count = 0
     let bytes = 0
@@ -147,7 +166,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
         if (Exit.isFailure(exit)) return fail(`recording ${options.stream} failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
         version = exit.value.version
         pending -= bytes
-        flush()
+        schedule()
         for (const listener of storedListeners) listener()
         settleWaiters()
       }
@@ -169,7 +188,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
       queue.push({ type, t, chunks: chunk === undefined ? undefined : [chunk], fields: fields === undefined ? undefined : { t, ...fields }, bytes: size })
       pending += size
     }
-    flush()
+    schedule()
   }
 
   return {
@@ -177,7 +196,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
       if (closed || failed || version !== 0 || queue.length > 0 || inFlight) return
       queue.push({ type: "TerminalOpened", t: 0, chunks: undefined, fields: { ...data }, bytes: EVENT_OVERHEAD })
       pending += EVENT_OVERHEAD
-      flush()
+      schedule()
     },
     input: (bytes) => enqueue("TerminalInput", undefined, bytes),
     output: (bytes) => enqueue("TerminalOutput", undefined, bytes),
@@ -185,6 +204,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
     close: (by, reason) => {
       enqueue("TerminalClosed", { by, reason })
       closed = true
+      schedule()
       return new Promise<void>((resolve) => {
         drainedWaiters.push(resolve)
         settleWaiters()

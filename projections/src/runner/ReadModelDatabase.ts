@@ -12,10 +12,15 @@ export const openReadModelDatabase = (path: string): Database.Database => {
   db.pragma("journal_mode = WAL")
   db.pragma("synchronous = NORMAL")
   db.pragma("foreign_keys = ON")
+  ensureCheckpointTable(db)
+  return db
+}
+
+/** The table where each projection (and the event publisher) keeps the position it has applied. */
+export const ensureCheckpointTable = (db: Database.Database): void => {
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
     position INTEGER NOT NULL
   )`)
-  return db
 }

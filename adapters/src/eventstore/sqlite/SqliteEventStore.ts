@@ -153,14 +153,18 @@ const toService = (log: SqliteEventLog): SqliteEventStoreService => {
         })
       }),
 
-    readStream: (stream: string, fromVersion = 1) => {
+    readStream: (stream: string, fromVersion = 1, limit?: number) => {
       if (typeof stream !== "string" || stream.length === 0) {
         return Effect.fail(invalid("readStream: the stream name must be a non-empty string"))
       }
       if (!Number.isSafeInteger(fromVersion)) {
         return Effect.fail(invalid(`readStream: fromVersion must be an integer, got ${fromVersion}`))
       }
-      return log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion).map(toRecordedEvent))
+      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+        return Effect.fail(invalid(`readStream: limit must be an integer >= 0, got ${limit}`))
+      }
+      if (limit === 0) return Effect.succeed([])
+      return log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion, limit ?? -1).map(toRecordedEvent))
     },
 
     readAll,

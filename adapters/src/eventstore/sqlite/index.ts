@@ -6,3 +6,4 @@ export {
   type SqliteEventStoreOptions,
   type SqliteEventStoreService
 } from "./SqliteEventStore.js"
+export { type LogPage, type LogSelection, openSqliteLogReader, type PageReader, type SqliteLogReader } from "./SqliteLogReader.js"

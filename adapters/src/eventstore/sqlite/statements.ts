@@ -46,7 +46,8 @@ export interface Statements {
     current: number,
     events: ReadonlyArray<EncodedEvent>
   ) => { readonly firstPosition: number; readonly position: number }
-  readonly readStream: (stream: string, fromVersion: number) => Array<EventRow>
+  /** `limit` -1: no limit. */
+  readonly readStream: (stream: string, fromVersion: number, limit: number) => Array<EventRow>
   readonly readAll: (fromPosition: number, limit: number) => Array<EventRow>
   readonly headPosition: () => number
   /** Changes when another connection commits to the file (not on this connection's own commits). */
@@ -69,8 +70,8 @@ export const prepareStatements = (db: Database.Database): Statements => {
   const insert = db.prepare<[string, string, number, string, Buffer, Buffer]>(
     "INSERT INTO events (id, stream, version, type, data, meta) VALUES (?, ?, ?, ?, ?, ?)"
   )
-  const readStream = db.prepare<[string, number], EventRow>(
-    `SELECT ${columns} FROM events WHERE stream = ? AND version >= ? ORDER BY version`
+  const readStream = db.prepare<[string, number, number], EventRow>(
+    `SELECT ${columns} FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`
   )
   const readAll = db.prepare<[number, number], EventRow>(
     `SELECT ${columns} FROM events WHERE position >= ? ORDER BY position LIMIT ?`
@@ -98,7 +99,7 @@ export const prepareStatements = (db: Database.Database): Statements => {
       const position = insertOne(stream, current + 1, events[0]!)
       return { firstPosition: position, position }
     },
-    readStream: (stream, fromVersion) => readStream.all(stream, fromVersion),
+    readStream: (stream, fromVersion, limit) => readStream.all(stream, fromVersion, limit),
     readAll: (fromPosition, limit) => readAll.all(fromPosition, limit),
     headPosition: () => headPosition.get()!.head,
     dataVersion: () => dataVersion.get()!

@@ -23,10 +23,13 @@ export interface PendingTerminal {
  */
 export class TerminalTickets {
   private readonly pending = new Map<string, { readonly entry: PendingTerminal; readonly timer: NodeJS.Timeout }>()
+  private closed = false
 
   constructor(private readonly ttlMillis: number, private readonly onLapse: (entry: PendingTerminal) => void = () => {}) {}
 
   issue(entry: PendingTerminal): void {
+    // A connect that finishes while the server stops has nobody left to claim it.
+    if (this.closed) return entry.connection.close()
     const timer = setTimeout(() => {
       if (this.pending.get(entry.ticket)?.entry !== entry) return
       this.pending.delete(entry.ticket)
@@ -57,8 +60,9 @@ export class TerminalTickets {
     return held.entry
   }
 
-  /** Closes every waiting connection (server stop). */
+  /** Closes every waiting connection and refuses new ones (server stop). */
   closeAll(): void {
+    this.closed = true
     for (const { entry, timer } of this.pending.values()) {
       clearTimeout(timer)
       entry.connection.close()

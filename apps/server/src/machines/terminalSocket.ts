@@ -93,6 +93,7 @@ export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocket
           claimed.connection.close()
         },
         open: (peer) => {
+          const openedAt = Date.now()
           let bridge: TerminalBridge | undefined
           const recorder = makeTerminalRecorder({
             store: deps.store,
@@ -121,9 +122,17 @@ export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocket
             peer,
             recorder,
             idleMillis: deps.idleMillis,
-            onEnd: (_by, _reason, recorded) => {
+            onEnd: (by, reason, recorded) => {
               live.delete(bridge!)
               claimed.connection.close()
+              log("info", "terminal session ended", {
+                ticket: claimed.ticket,
+                machineId: claimed.machineId,
+                by,
+                reason,
+                seconds: Math.round((Date.now() - openedAt) / 100) / 10,
+                ...bridge!.stats()
+              })
               const tracked: Promise<void> = recorded.finally(() => recordings.delete(tracked))
               recordings.add(tracked)
             }

@@ -30,6 +30,8 @@ import { apiKeyView } from "../identity/apiKeyView.js"
 import type { RouteModule } from "../ServerContext.js"
 import { decodeBody } from "./decodeBody.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { parseAsOf } from "../audit/asOf.js"
+import { apiKeyAsOf } from "../audit/apiKeyAsOf.js"
 
 const readGenerate = decodeBody(Schema.Struct({
   name: KeyName,
@@ -167,9 +169,13 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
     json(200, keys.list(principal.domain, limitedTo(principal, "read")).map((row) => apiKeyView(row)))))
 
   router.add("GET", "/api/api-key/:id", route(LIST, (request, principal) => {
+    const asOf = parseAsOf(request)
+    if (!asOf.ok) return asOf.response
     const id = request.params["id"]!
     const row = visible(principal, id, "read")
-    return row === undefined ? notFound(principal, id) : json(200, apiKeyView(row))
+    if (row === undefined) return notFound(principal, id)
+    // ?asOf=: the key as it was then, folded from its stream (SPEC §10).
+    return asOf.asOf === undefined ? json(200, apiKeyView(row)) : apiKeyAsOf(context.store, row, asOf.asOf)
   }))
 
   router.add("PATCH", "/api/api-key/:id", route(ISSUE, (request, principal) => {

@@ -14,6 +14,8 @@ import { TerminalTickets } from "../machines/TerminalTickets.js"
 import { terminalSocketRoute } from "../machines/terminalSocket.js"
 import type { RouteModule } from "../ServerContext.js"
 import { ifMatch, mutationHeaders } from "./runCommand.js"
+import { parseAsOf } from "../audit/asOf.js"
+import { machineAsOf } from "../audit/machineAsOf.js"
 
 /** How long connect waits for the machine's SSH handshake. */
 const CONNECT_TIMEOUT_MILLIS = 15_000
@@ -59,6 +61,13 @@ export const machineRoutes: RouteModule = (router, context) => {
     ok("Machines fetched successfully", machines.listOwned(principal.domain, principal.userId).map(machineView))))
 
   router.add("GET", "/api/v1/machine/:id", guardMachines(auth, "read", (request, principal) => {
+    // ?asOf=: the machine as it was then, for its owner, even if deleted since (SPEC §10).
+    const asOf = parseAsOf(request)
+    if (!asOf.ok) return enveloped(asOf.response)
+    if (asOf.asOf !== undefined) {
+      const id = machineIdOf(request.params["id"]!)
+      return id.ok ? machineAsOf(context.store, principal.domain, principal.userId, id.value, asOf.asOf) : id.response
+    }
     const target = owned(request, principal)
     if (!target.ok) return target.response
     return ok("Machine fetched successfully", machineView(target.machine), { ETag: `"${target.machine.version}"` })

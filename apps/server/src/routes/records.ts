@@ -11,6 +11,8 @@ import type { SchemaValidator } from "../data/SchemaValidator.js"
 import type { ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { parseAsOf } from "../audit/asOf.js"
+import { recordAsOf } from "../audit/recordAsOf.js"
 
 /** Table names: they also appear in record ids and routes, so letters, digits and `_` only. */
 export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
@@ -106,10 +108,14 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
   }
 
   router.add("GET", "/machhub/:id", withCaller(auth, (request, principal) => {
+    const asOf = parseAsOf(request)
+    if (!asOf.ok) return asOf.response
     const target = locate(request, principal)
     if (!target.ok) return target.response
     const access = collectionAccess(principal, target.access, "read")
     if (!access.allowed) return text(access.status, access.message)
+    // ?asOf=: the record as it was then, folded from its stream (SPEC §10).
+    if (asOf.asOf !== undefined) return recordAsOf(context.store, { ...target, onlyCreator: access.onlyCreator }, asOf.asOf, request.params["id"]!)
     const row = context.records.get(target.domain, target.table, target.id)
     if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) {
       return text(404, `No record ${request.params["id"]!.slice(0, 200)}`)

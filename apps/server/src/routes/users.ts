@@ -12,6 +12,8 @@ import type { ServerContext } from "../ServerContext.js"
 import { decodeBody } from "./decodeBody.js"
 import { passwordProblem as passwordCheck } from "../identity/passwordPolicy.js"
 import { mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { parseAsOf } from "../audit/asOf.js"
+import { userAsOf } from "../audit/userAsOf.js"
 
 const GroupNames = Schema.Array(Schema.String.check(Schema.isNonEmpty(), Schema.isMaxLength(64))).check(Schema.isMaxLength(64))
 const Role = Schema.Literals(["admin", "user"])
@@ -104,10 +106,14 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
   }))
 
   router.add("GET", "/api/users/:id", protect(auth, { feature: "users", action: "read", scope: "self" }, (request, principal) => {
+    const asOf = parseAsOf(request)
+    if (!asOf.ok) return asOf.response
     const id = request.params["id"]!
     const user = target(principal, id)
     const scope = widestScope(principal.permissions, "users", "read", principal.superuser)
     if (user === undefined || (scopeRank(scope) < scopeRank("domain") && user.userId !== principal.userId)) return notFound(id)
+    // ?asOf=: the user as the user aggregate knew it then (SPEC §10).
+    if (asOf.asOf !== undefined) return userAsOf(context.store, user, principal.domain, asOf.asOf)
     return json(200, userView(user, principal.domain))
   }))
 

@@ -1,0 +1,122 @@
+import { EventStoreUnavailable } from "@machhub/core"
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream"
+import { Effect } from "effect"
+import type { NatsClient } from "../../nats/NatsClient.js"
+import { disconnected, storeClosed, unavailable } from "./failures.js"
+import type { RecentAppends, StreamHeads } from "./RecentAppends.js"
+
+/** Everything the store's operations share; one per opened store. */
+export interface JetStreamContext {
+  readonly client: NatsClient
+  readonly js: JetStreamClient
+  readonly jsm: JetStreamManager
+  readonly streamName: string
+  readonly subjectPrefix: string
+  /** Timeout of each JetStream request (publish acknowledgement, API call, fetch) in ms. */
+  readonly timeoutMs: number
+  readonly heads: StreamHeads
+  readonly recent: RecentAppends
+  readonly lifecycle: Lifecycle
+  readonly connection: ConnectionWatch
+}
+
+/** Open until the store's scope closes; live subscriptions register here to be ended then. */
+export class Lifecycle {
+  private closedFlag = false
+  private readonly onClose = new Set<() => void>()
+
+  get closed(): boolean {
+    return this.closedFlag
+  }
+
+  /** Registers `listener` to run at close; returns its removal. */
+  whenClosed(listener: () => void): () => void {
+    this.onClose.add(listener)
+    return () => this.onClose.delete(listener)
+  }
+
+  close(): void {
+    if (this.closedFlag) return
+    this.closedFlag = true
+    for (const listener of [...this.onClose]) listener()
+    this.onClose.clear()
+  }
+}
+
+/**
+ * A promise per connected period that rejects when the connection drops, so a call in flight can be
+ * abandoned with one `Promise.race` (a fiber race per call measured ~30% of the append path's CPU).
+ */
+export class ConnectionWatch {
+  private lostPromise!: Promise<never>
+  private rejectLost!: (reason: unknown) => void
+  private lostNow = true
+
+  constructor() {
+    this.renew()
+  }
+
+  get lost(): Promise<never> {
+    return this.lostPromise
+  }
+
+  get isLost(): boolean {
+    return this.lostNow
+  }
+
+  signalLost(): void {
+    if (this.lostNow) return
+    this.lostNow = true
+    this.rejectLost(new Error("NATS is disconnected"))
+  }
+
+  /** A new period; a no-op unless the last one was lost (calls holding its promise must see the next loss). */
+  renew(): void {
+    if (!this.lostNow) return
+    this.lostNow = false
+    this.lostPromise = new Promise<never>((_, reject) => {
+      this.rejectLost = reject
+    })
+    // Nobody may be racing it when the connection drops.
+    this.lostPromise.catch(() => undefined)
+  }
+}
+
+/** Keeps `watch` in step with the connection for the life of the store's scope. */
+export const watchConnection = (client: NatsClient, watch: ConnectionWatch): Effect.Effect<void> =>
+  Effect.forever(
+    Effect.gen(function*() {
+      yield* client.awaitDisconnected
+      watch.signalLost()
+      while (!client.isConnected()) yield* Effect.sleep("25 millis")
+      watch.renew()
+    })
+  )
+
+/**
+ * Runs one NATS/JetStream call. nats.js buffers requests while it reconnects and lets them wait out
+ * their timeout, so a call is refused at once while the connection is down, and one in flight is
+ * abandoned as soon as the connection drops: callers learn within milliseconds that the store is
+ * unavailable instead of after the timeout. An abandoned append may still have been stored; its retry
+ * with the same event ids is answered as a duplicate.
+ */
+export const natsCall = <A>(
+  ctx: JetStreamContext,
+  context: string,
+  run: () => Promise<A>
+): Effect.Effect<A, EventStoreUnavailable> =>
+  Effect.suspend(() => {
+    if (ctx.lifecycle.closed) return Effect.fail(storeClosed())
+    if (!ctx.client.isConnected()) return Effect.fail(disconnected(context))
+    // Reconnected before the watcher noticed: start the new period now rather than fail this call.
+    if (ctx.connection.isLost) ctx.connection.renew()
+    const lost = ctx.connection.lost
+    return Effect.tryPromise({
+      try: () => Promise.race([run(), lost]),
+      catch: (error) =>
+        error instanceof EventStoreUnavailable
+          // A failure already worded for the port (e.g. a corrupt message met while reading) passes as is.
+          ? error
+          : ctx.client.isConnected() ? unavailable(context, error) : disconnected(context)
+    })
+  })

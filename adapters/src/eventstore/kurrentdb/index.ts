@@ -1,0 +1,6 @@
+export {
+  KurrentDbEventStore,
+  type KurrentDbEventStoreOptions,
+  makeKurrentDbEventStore
+} from "./KurrentDbEventStore.js"
+export * as KurrentDbMapping from "./mapping.js"

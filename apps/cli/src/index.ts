@@ -1,0 +1,2 @@
+export { machhub, runCli, version } from "./cli.js"
+export { ExitCode } from "./errors.js"
