@@ -4,8 +4,9 @@ import { Effect } from "effect"
 const upTo = Number(process.argv[2] ?? 300000)
 const log = openSqliteLogReader("/tmp/rb/data/events.db")
 const db = openScratchReadModelDatabase("/tmp/rb/exp.db")
+if (process.env.JOURNAL) { db.pragma(`journal_mode = ${process.env.JOURNAL}`); db.pragma('temp_store = MEMORY') }
 const times = new Map()
-const projections = allProjections.map((p) => ({ ...p, apply(d, e) { const t = performance.now(); p.apply(d, e); times.set(p.name, (times.get(p.name) ?? 0) + performance.now() - t) } }))
+const projections = !process.env.TIMES ? allProjections : allProjections.map((p) => ({ ...p, apply(d, e) { const t = performance.now(); p.apply(d, e); times.set(p.name, (times.get(p.name) ?? 0) + performance.now() - t) } }))
 let readT = 0
 const sel = log.select({ upTo })
 const read = (f, l) => { const t = performance.now(); const r = sel(f, l); readT += performance.now() - t; return r }

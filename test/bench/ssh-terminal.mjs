@@ -40,19 +40,19 @@ const socketTerminal = async (url, token, machineId) => {
   if (connected.status !== 200) throw new Error(`connect answered ${connected.status}: ${await connected.text()}`)
   const ticket = (await connected.json()).data
   const ws = new WebSocket(`${url.replace("http", "ws")}/ssh?uuid=${ticket}`, { headers: { authorization: `Bearer ${token}` } })
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve)
-    ws.once("error", reject)
-  })
-  ws._socket.setNoDelay(true)
   const listeners = new Set()
-  // Output that arrives while nobody listens (the prompt, right after the upgrade) waits here, as
-  // it would in a paused ssh2 channel on the direct side.
+  // Output that arrives while nobody listens (the prompt, possibly in the same read as the upgrade
+  // answer, so the handler is attached before "open") waits here, as it would in a paused ssh2
+  // channel on the direct side.
   let backlog = []
   ws.on("message", (data, binary) => {
     if (!binary) return
     if (listeners.size === 0) backlog.push(data)
     for (const listener of listeners) listener(data)
+  })
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve)
+    ws.once("error", reject)
   })
   return {
     write: (bytes) => ws.send(bytes, { binary: true }),
@@ -67,13 +67,18 @@ const socketTerminal = async (url, token, machineId) => {
   }
 }
 
-/** Resolves when the output contains `marker`, scanning only the tail of what arrived. */
+/**
+ * Resolves once the output ends with `marker` (a prompt or the bulk's end line): only the last bytes
+ * are looked at, so the reader costs the same little per chunk on both sides of the comparison.
+ */
 const waitFor = (terminal, marker) =>
   new Promise((resolve) => {
-    let tail = ""
+    const needle = Buffer.from(marker, "latin1")
+    const keep = needle.length + 16
+    let tail = Buffer.alloc(0)
     const listener = (chunk) => {
-      tail = (tail + chunk.toString("latin1")).slice(-(marker.length + 64 * 1024))
-      if (tail.includes(marker)) {
+      tail = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([tail, chunk]).subarray(-keep)
+      if (tail.includes(needle)) {
         terminal.offData(listener)
         resolve()
       }
@@ -82,7 +87,6 @@ const waitFor = (terminal, marker) =>
   })
 
 const bulk = async (terminal, bytes) => {
-  if (process.env.BENCH_DEBUG) console.error("bulk start")
   const done = waitFor(terminal, "BULK-END")
   const started = performance.now()
   terminal.write(encoder.encode(`bulk ${bytes}\r`))
@@ -106,7 +110,6 @@ const keystrokes = async (terminal, count, warmup) => {
     terminal.write(key)
     await echoed
     if (i >= warmup) samples.push((performance.now() - started) * 1000)
-    if (process.env.BENCH_DEBUG && i % 500 === 0) console.error("key", i)
   }
   samples.sort((a, b) => a - b)
   return { p50: samples[Math.floor(samples.length * 0.5)], p99: samples[Math.floor(samples.length * 0.99)] }
@@ -127,13 +130,9 @@ export const benchTerminal = async ({ url, token, host, port, username, password
 
   const results = { bulk: { direct: [], socket: [] }, keys: {} }
   for (const kind of ["direct", "socket"]) {
-    if (process.env.BENCH_DEBUG) console.error("open", kind)
     const terminal = await open[kind]()
-    if (process.env.BENCH_DEBUG) console.error("opened", kind)
     await waitFor(terminal, "$ ")
-    if (process.env.BENCH_DEBUG) console.error("prompt", kind)
     results.keys[kind] = await keystrokes(terminal, keys, 200)
-    if (process.env.BENCH_DEBUG) console.error("keys done", kind)
     terminal.close()
   }
   // Alternating rounds, so drift in the machine's load affects both sides alike.

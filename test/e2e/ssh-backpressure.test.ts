@@ -23,12 +23,12 @@ const rssOf = (pid: number): number => {
  */
 const bulkChecker = (total: number) => {
   let phase: "head" | "payload" | "tail" = "head"
-  let carry = Buffer.alloc(0)
+  let carry: Buffer = Buffer.alloc(0)
   let offset = 0
   let mismatchAt = -1
   return {
     push(chunk: Buffer) {
-      let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk
+      let data: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk
       carry = Buffer.alloc(0)
       if (phase === "head") {
         const at = data.indexOf(BULK_START)

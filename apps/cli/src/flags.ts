@@ -1,3 +1,4 @@
+import { defaultReplayBatchSize } from "@machhub/projections"
 import { Flag } from "effect/cli"
 
 /** Same default as the server (MACHHUB_DATA_DIR, else ./data). */
@@ -9,7 +10,7 @@ export const dataDir = Flag.String("data-dir").pipe(
 
 export const batchSize = Flag.Int("batch-size").pipe(
   Flag.withDescription("events per read and per read-model transaction"),
-  Flag.withDefault(10_000)
+  Flag.withDefault(defaultReplayBatchSize)
 )
 
 /** A repeatable flag; each occurrence may also hold a comma-separated list. */

@@ -15,7 +15,8 @@ export const removeDatabaseFiles = (path: string): void => {
  * journal, no fsync, an exclusive lock and a larger page cache. A crash mid-rebuild can leave the file
  * corrupt, which is fine only because it is a scratch file: it becomes the live database (see
  * `sealScratchReadModelDatabase`) after it is complete, or it is thrown away.
- * Measured on 1,000,000 events: see test/bench/replay.mjs.
+ * temp_store stays on file: index builds at the end of a replay sort through it, measured as fast as
+ * in memory (2.1-2.5 s vs 2.6-3.6 s for the audit index's four on 1,000,000 rows) for less RSS.
  */
 export const openScratchReadModelDatabase = (path: string): Database.Database => {
   removeDatabaseFiles(path)
@@ -29,7 +30,6 @@ export const openScratchReadModelDatabase = (path: string): Database.Database =>
     if (db.pragma("journal_mode", { simple: true }) !== "off") throw new Error("cannot turn the rollback journal off")
     db.pragma("synchronous = OFF")
     db.pragma("locking_mode = EXCLUSIVE")
-    db.pragma("temp_store = MEMORY")
     // 64 MiB of page cache: the records tables' primary-key indexes stay in memory while they grow.
     db.pragma("cache_size = -65536")
     db.pragma("foreign_keys = ON")

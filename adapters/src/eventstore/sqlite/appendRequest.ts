@@ -10,6 +10,7 @@ import {
 } from "@machhub/core"
 import { Effect, Predicate } from "effect"
 import { encode } from "./codec.js"
+import { encodedBytes } from "./RecentEvents.js"
 import { invalid } from "./failures.js"
 import { type EncodedEvent, isDuplicateIdError, type Statements, type StoredRef } from "./statements.js"
 import type { BatchHeads } from "./StreamHeads.js"
@@ -95,7 +96,9 @@ export const applyAppend = (
     if (recorded !== undefined) {
       for (let i = 0; i < request.originals.length; i++) {
         const original = request.originals[i]!
-        recorded.push({ id: original.id, type: original.type, data: original.data, meta: original.meta, stream, version: current + 1 + i, position: firstPosition + i })
+        const event: RecordedEvent = { id: original.id, type: original.type, data: original.data, meta: original.meta, stream, version: current + 1 + i, position: firstPosition + i }
+        encodedBytes.set(event, (events[i]?.data?.length ?? 0) + (events[i]?.meta?.length ?? 0))
+        recorded.push(event)
       }
     }
     return Effect.succeed({ version, firstPosition, position, duplicate: false })
