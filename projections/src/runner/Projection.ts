@@ -6,6 +6,8 @@ import type { RecordedEvent } from "@machhub/core"
  * of the projection's checkpoint, so a row is never applied twice or lost across a crash.
  * Bump `version` when the tables or the way events are applied change: the runner then rebuilds the
  * projection from position 1.
+ * `apply` should find rows by primary key or UNIQUE index: `machhub replay` builds plain (non-unique)
+ * indexes only after the whole log is applied (see replayProjections).
  */
 export interface Projection {
   readonly name: string
