@@ -13,8 +13,20 @@ request = function()
 end
 `
 
+/**
+ * fetch, retried once: between wrk runs the server may close an idle keep-alive connection that
+ * fetch's pool then reuses ("other side closed").
+ */
+const fetchOnce = async (url, init) => {
+  try {
+    return await fetch(url, init)
+  } catch {
+    return await fetch(url, init)
+  }
+}
+
 const countOf = async (url, headers, table) => {
-  const response = await fetch(`${url}/machhub/${table}/count`, { headers })
+  const response = await fetchOnce(`${url}/machhub/${table}/count`, { headers })
   return (await response.json()).count
 }
 
@@ -47,7 +59,7 @@ export const benchRecords = async ({ url, token, seconds, baselineRps, row, serv
   log("filling a 100,000-record collection for the page figure…")
   await fill(url, headers, "bench_page", 100_000, log)
   const page = `${url}/machhub/bench_page/all?filter[price][gt][number]=500&sort=[name][desc]&limit=20`
-  const first = await fetch(page, { headers })
+  const first = await fetchOnce(page, { headers })
   const body = await first.json()
   if (first.status !== 200 || body.length !== 20) throw new Error(`the page query answered ${first.status}: ${JSON.stringify(body).slice(0, 200)}`)
   const pageRun = runWrk({ url: page, seconds, headers: { Authorization: headers.Authorization } })

@@ -13,6 +13,17 @@ import { benchRecords } from "./records.mjs"
 import { benchAudit } from "./audit.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 
+// Between wrk runs the server may close an idle keep-alive connection that fetch's pool then reuses
+// ("other side closed"); every bench module's fetch retries such a request once.
+const plainFetch = globalThis.fetch
+globalThis.fetch = async (url, init) => {
+  try {
+    return await plainFetch(url, init)
+  } catch {
+    return await plainFetch(url, init)
+  }
+}
+
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const seconds = Number(process.env.BENCH_SECONDS ?? 4)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)

@@ -22,12 +22,13 @@
  * `ne` is exactly NOT `eq`: it also matches records where the field is missing, null or of another type.
  * Filters combine with AND.
  *
- * Order. By each sort key in turn, then by `id` ascending so pages are stable. A sort key orders values
+ * Order. By each sort key in turn, then by `id` so pages are stable (ascending, or descending when the
+ * last sort key is descending, which lets an index on (field, id) serve it backwards). A sort key orders values
  * the way SQLite orders `json_extract` results: missing and null first; then numbers, with true/false
  * counting as the numbers 1/0; then text, by code point, where a string counts as its own characters
  * and an object or array counts as its compact JSON text (so `"[1]"` ties with `[1]`, and objects and
  * arrays interleave with strings by their first character: `[` < letters < `{`). `desc` reverses
- * this whole order (nulls last), but never the final `id` tie-breaker.
+ * this whole order (nulls last).
  *
  * Page. `offset` rows are skipped after sorting, then at most `limit` rows are returned; the count is
  * the number of matching records regardless of paging.

@@ -85,7 +85,8 @@ export const evaluate = (rows: ReadonlyArray<ParsedRecordRow>, query: ListQuery)
       const order = compareSortValues(a.keys[i], b.keys[i])
       if (order !== 0) return query.sort[i]?.direction === "desc" ? -order : order
     }
-    return compareText(a.id, b.id)
+    const tie = compareText(a.id, b.id)
+    return query.sort[query.sort.length - 1]?.direction === "desc" ? -tie : tie
   })
   return { ids: keyed.slice(query.offset, query.offset + query.limit).map((row) => row.id), count: matching.length }
 }

@@ -61,8 +61,12 @@ const typeGuard = (field: FieldRef, type: FieldType, x: string): string | boolea
 const COMPARISON = { eq: "=", ne: "=", gt: ">", lt: "<", gte: ">=", lte: "<=" } as const
 
 /** The WHERE term of one filter; pushes its bound values onto `params` in textual order. */
-const filterSql = (filter: Filter, params: Array<unknown>): string => {
-  const x = valueSql(filter.field)
+const filterSql = (filter: Filter, params: Array<unknown>, sortIndexFirst = false): string => {
+  const range = filter.op === "gt" || filter.op === "gte" || filter.op === "lt" || filter.op === "lte"
+  // `+x` is the same value but no index can serve it: see toSql on why a page sorted by another field
+  // should walk that field's index rather than range-scan this one.
+  const hideFromIndex = sortIndexFirst && range && filter.field.kind === "data"
+  const x = hideFromIndex ? `+${valueSql(filter.field)}` : valueSql(filter.field)
   const guard = typeGuard(filter.field, filter.type, x)
   // A type the field can never have: eq-like filters match nothing, so ne matches everything.
   if (guard === false) return filter.op === "ne" ? "1" : "0"
@@ -87,7 +91,7 @@ const filterSql = (filter: Filter, params: Array<unknown>): string => {
   // lies in [-9e999 (= -Infinity), ''), every text at or after ''. Implied by the guard, so they change
   // no result; they keep a range scan off other types and make the planner rate it as selective
   // (a one-sided range loses to scanning in id order without statistics).
-  if (filter.field.kind === "data") {
+  if (filter.field.kind === "data" && !hideFromIndex) {
     const lower = filter.op === "gt" || filter.op === "gte"
     const upper = filter.op === "lt" || filter.op === "lte"
     if (filter.type === "string" && upper) terms.push(`${x} >= ''`)
@@ -106,14 +110,31 @@ const filterSql = (filter: Filter, params: Array<unknown>): string => {
 export const toSql = (query: ListQuery, table: string): ListSql => {
   const from = `FROM ${quoteIdentifier(table)}`
   const params: Array<unknown> = []
-  const where = query.filters.length === 0 ? "" : ` WHERE ${query.filters.map((filter) => filterSql(filter, params)).join(" AND ")}`
+  // A small page sorted by a data field: walking the sort field's index (in order) and testing the
+  // filters row by row stops after `limit` matches, while range-scanning a filter's index first would
+  // fetch and sort every match (tens of thousands for a broad range). Equality and IN filters stay
+  // indexable: they are usually selective enough that their index wins. The count has no order and
+  // keeps every index usable.
+  const first = query.sort[0]
+  const sortIndexFirst = first !== undefined && first.field.kind === "data" &&
+    !query.filters.some((f) => f.field.kind === "data" && f.field.name === first.field.name)
+  const whereOf = (forPage: boolean, into: Array<unknown>) =>
+    query.filters.length === 0 ? "" : ` WHERE ${query.filters.map((filter) => filterSql(filter, into, forPage && sortIndexFirst)).join(" AND ")}`
+  const where = whereOf(true, params)
   const order = query.sort.map((key) => `${valueSql(key.field)} ${key.direction === "asc" ? "ASC" : "DESC"}`)
   // The final tie-breaker, unless id is already a key (then the order is total and it adds nothing).
-  if (!query.sort.some((key) => key.field.kind === "column" && key.field.column === "id")) order.push("id ASC")
+  // It runs in the direction of the last sort key, so an index on (field, id) serves a descending
+  // page by scanning backwards instead of sorting every match.
+  if (!query.sort.some((key) => key.field.kind === "column" && key.field.column === "id")) {
+    order.push(query.sort[query.sort.length - 1]?.direction === "desc" ? "id DESC" : "id ASC")
+  }
   return {
     sql: `SELECT id, data, creator, created, updated, version ${from}${where} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`,
     params: [...params, query.limit, query.offset],
-    count: { sql: `SELECT count(*) AS count ${from}${where}`, params }
+    count: (() => {
+      const countParams: Array<unknown> = []
+      return { sql: `SELECT count(*) AS count ${from}${whereOf(false, countParams)}`, params: countParams }
+    })()
   }
 }
 
