@@ -98,6 +98,18 @@ describe("collections data plane: listing, filters, paging (SPEC §6)", () => {
     expect(await names("", gus.api)).toEqual([])
   })
 
+  it("never serves a cached page after the collection changed", async () => {
+    const page = "?sort=[name][asc]&limit=3"
+    const before = await names(page)
+    await names(page) // now cached
+    const added = await acme.json("POST", "/machhub/machines", { name: "aaa-first" })
+    expect(await names(page)).toEqual(["aaa-first", ...before.slice(0, 2)])
+    await acme.json("PUT", `/machhub/${added.body.id}`, { name: "zzz-last" })
+    expect(await names(page)).toEqual(before)
+    await acme.json("DELETE", `/machhub/${added.body.id}`)
+    expect(await names(page)).toEqual(before)
+  })
+
   it("shows a caller its own writes at once, under concurrent load", async () => {
     const writes = await Promise.all(Array.from({ length: 100 }, (_, i) => acme.json("POST", "/machhub/ryw", { n: i })))
     expect(writes.every((w) => w.status === 201)).toBe(true)

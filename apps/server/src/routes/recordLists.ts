@@ -17,6 +17,7 @@ import {
 import type { Principal } from "../auth/Principal.js"
 import { withCaller } from "../auth/withCaller.js"
 import { collectionAccess } from "../data/collectionAccess.js"
+import { collectionKey, PageCache } from "../data/PageCache.js"
 import { activeDomain, TABLE_NAME, type RecordRouteContext } from "./records.js"
 
 const STATEMENT_CACHE = 256
@@ -24,6 +25,8 @@ const STATEMENT_CACHE = 256
 /** `GET /machhub/<table>/all` (a bare array of records) and `GET /machhub/<table>/count` (SPEC §6). */
 export const listRoutes = (router: Router, context: RecordRouteContext): void => {
   const db: Database.Database = context.readModels
+  const pages = new PageCache()
+  context.projections.onApplied(pages.observe)
   const statements = new Map<string, Database.Statement>()
   const prepared = (sql: string): Database.Statement => {
     let statement = statements.get(sql)
@@ -85,11 +88,18 @@ export const listRoutes = (router: Router, context: RecordRouteContext): void =>
     if (!listing.ok) return listing.response
     if (listing.name === undefined) return json(200, [])
     const sql = toSql(listing.query, listing.name)
-    const rows = prepared(sql.sql).all(...sql.params) as Array<RecordRow>
     const { domain, table, query } = listing
-    if (query.fields === undefined && query.expand.length === 0) {
+    const plain = query.fields === undefined && query.expand.length === 0
+    // Expanded pages also depend on other collections, so only plain pages are cached.
+    const cacheKey = plain ? `${sql.sql}\u0000${JSON.stringify(sql.params)}` : undefined
+    const cached = cacheKey === undefined ? undefined : pages.get(collectionKey(domain, table), cacheKey)
+    if (cached !== undefined) return { status: 200, contentType: "application/json; charset=utf-8", body: cached }
+    const rows = prepared(sql.sql).all(...sql.params) as Array<RecordRow>
+    if (cacheKey !== undefined) {
       // The hot path: splice stored JSON text, no parse/stringify per record.
-      return { status: 200, contentType: "application/json; charset=utf-8", body: `[${rows.map((row) => recordJson(domain, table, row)).join(",")}]` }
+      const body = `[${rows.map((row) => recordJson(domain, table, row)).join(",")}]`
+      pages.set(collectionKey(domain, table), cacheKey, body)
+      return { status: 200, contentType: "application/json; charset=utf-8", body }
     }
     const records = rows.map((row) => {
       const record = expandRecord(recordObject(domain, table, row), query.expand, domain, principal)
