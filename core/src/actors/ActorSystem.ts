@@ -219,17 +219,7 @@ export const makeActorSystem = <R>(
 
     const start = (stream: string, aggregate: Aggregate<any, any, R>): Actor => {
       if (actors.size >= maxLive) evictIdle()
-      const actor: Actor = {
-        stream,
-        aggregate,
-        mailbox: new Mailbox<Envelope>(),
-        loaded: false,
-        state: undefined,
-        version: 0,
-        position: 0,
-        busy: false,
-        fiber: undefined
-      }
+      const actor = unregistered(stream, aggregate)
       actors.set(stream, actor)
       actor.fiber = Effect.runForkWith(context)(run(actor))
       return actor
