@@ -8,6 +8,7 @@ import {
   type RecordedEvent,
   type WrongExpectedVersion
 } from "@machhub/core"
+import { readAllProblem, readStreamProblem } from "../readArguments.js"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { Effect, Layer, type Scope, Stream } from "effect"
 import { connectNats, type NatsClient } from "../../nats/NatsClient.js"
@@ -81,24 +82,15 @@ const toService = (ctx: JetStreamContext): JetStreamEventStoreService => {
       fromVersion = 1,
       limit?: number
     ): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
-      if (typeof stream !== "string" || stream.length === 0) {
-        return Effect.fail(invalid("readStream: the stream name must be a non-empty string"))
-      }
-      if (!Number.isSafeInteger(fromVersion)) {
-        return Effect.fail(invalid(`readStream: fromVersion must be an integer, got ${fromVersion}`))
-      }
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-        return Effect.fail(invalid(`readStream: limit must be an integer >= 0, got ${limit}`))
-      }
+      const problem = readStreamProblem(stream, fromVersion, limit)
+      if (problem !== undefined) return Effect.fail(invalid(problem))
       if (limit === 0) return Effect.succeed([])
       return readStreamEvents(ctx, stream, subjectOf(stream), fromVersion, limit)
     },
 
     readAll: (fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
-      if (!isPosition(fromPosition)) return Effect.fail(invalid(`readAll: fromPosition must be an integer, got ${fromPosition}`))
-      if (!Number.isSafeInteger(limit) || limit < 0) {
-        return Effect.fail(invalid(`readAll: limit must be an integer >= 0, got ${limit}`))
-      }
+      const problem = readAllProblem(fromPosition, limit)
+      if (problem !== undefined) return Effect.fail(invalid(problem))
       if (limit === 0) return Effect.succeed([])
       return readLog(ctx, Math.max(1, fromPosition), limit)
     },

@@ -17,6 +17,7 @@ import { openDatabase, type Synchronous } from "./database.js"
 import { invalid, storeClosed, unavailable } from "./failures.js"
 import { GroupCommit, type GroupCommitStats } from "./GroupCommit.js"
 import { prepareStatements, type Statements, toRecordedEvent } from "./statements.js"
+import { readAllProblem, readStreamProblem } from "../readArguments.js"
 import { RecentEvents } from "./RecentEvents.js"
 import { subscribeToLog } from "./subscription.js"
 
@@ -120,12 +121,8 @@ const toService = (log: SqliteEventLog): SqliteEventStoreService => {
     fromPosition: number,
     limit: number
   ): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
-    if (!isPosition(fromPosition)) {
-      return Effect.fail(invalid(`readAll: fromPosition must be an integer, got ${fromPosition}`))
-    }
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      return Effect.fail(invalid(`readAll: limit must be an integer >= 0, got ${limit}`))
-    }
+    const problem = readAllProblem(fromPosition, limit)
+    if (problem !== undefined) return Effect.fail(invalid(problem))
     if (limit === 0) return Effect.succeed([])
     return log.read("readAll failed", (s) => {
       const from = Math.max(1, fromPosition)
@@ -154,15 +151,8 @@ const toService = (log: SqliteEventLog): SqliteEventStoreService => {
       }),
 
     readStream: (stream: string, fromVersion = 1, limit?: number) => {
-      if (typeof stream !== "string" || stream.length === 0) {
-        return Effect.fail(invalid("readStream: the stream name must be a non-empty string"))
-      }
-      if (!Number.isSafeInteger(fromVersion)) {
-        return Effect.fail(invalid(`readStream: fromVersion must be an integer, got ${fromVersion}`))
-      }
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-        return Effect.fail(invalid(`readStream: limit must be an integer >= 0, got ${limit}`))
-      }
+      const problem = readStreamProblem(stream, fromVersion, limit)
+      if (problem !== undefined) return Effect.fail(invalid(problem))
       if (limit === 0) return Effect.succeed([])
       return log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion, limit ?? -1).map(toRecordedEvent))
     },
