@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3"
 import type { ApiKeyEvent, RecordedEvent } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
+import { perDatabase } from "../runner/perDatabase.js"
 
 /**
  * One row per API key: what the key verifier reads on every keyed request (by secret hash, a UNIQUE
@@ -81,20 +82,12 @@ interface Statements {
   readonly update: Database.Statement<[string, string, string, string, number, string, string, string]>
   readonly setStatus: Database.Statement<[string, string | null, number, string, string, string]>
 }
-const cache = new WeakMap<Database.Database, Statements>()
-const statements = (db: Database.Database): Statements => {
-  let prepared = cache.get(db)
-  if (prepared === undefined) {
-    prepared = {
-      insert: db.prepare(`INSERT OR IGNORE INTO api_keys
-        (key_id, domain, name, description, status, expires_at, permissions, scopes, issued_by, secret_hash, version, created_at, updated_at)
-        VALUES (@key_id, @domain, @name, @description, 'active', @expires_at, @permissions, @scopes, @issued_by, @secret_hash, @version, @at, @at)`),
-      update: db.prepare(
-        "UPDATE api_keys SET name = ?, description = ?, permissions = ?, scopes = ?, version = ?, updated_at = ? WHERE key_id = ? AND domain = ?"
-      ),
-      setStatus: db.prepare("UPDATE api_keys SET status = ?, suspend_reason = ?, version = ?, updated_at = ? WHERE key_id = ? AND domain = ?")
-    }
-    cache.set(db, prepared)
-  }
-  return prepared
-}
+const statements = perDatabase((db): Statements => ({
+  insert: db.prepare(`INSERT OR IGNORE INTO api_keys
+    (key_id, domain, name, description, status, expires_at, permissions, scopes, issued_by, secret_hash, version, created_at, updated_at)
+    VALUES (@key_id, @domain, @name, @description, 'active', @expires_at, @permissions, @scopes, @issued_by, @secret_hash, @version, @at, @at)`),
+  update: db.prepare(
+    "UPDATE api_keys SET name = ?, description = ?, permissions = ?, scopes = ?, version = ?, updated_at = ? WHERE key_id = ? AND domain = ?"
+  ),
+  setStatus: db.prepare("UPDATE api_keys SET status = ?, suspend_reason = ?, version = ?, updated_at = ? WHERE key_id = ? AND domain = ?")
+}))

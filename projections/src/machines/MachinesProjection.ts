@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3"
 import type { HostKey, MachineEvent, MachineSecrets, RecordedEvent } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
+import { perDatabase } from "../runner/perDatabase.js"
 
 /**
  * SSH machines per domain. The secrets column holds the sealed ciphertexts exactly as recorded
@@ -78,22 +79,14 @@ interface Statements {
   readonly pin: Database.Statement<[string, number, string, string, number]>
   readonly touch: Database.Statement<[number, string, string, number]>
 }
-const cache = new WeakMap<Database.Database, Statements>()
-const statements = (db: Database.Database): Statements => {
-  let prepared = cache.get(db)
-  if (prepared === undefined) {
-    prepared = {
-      insert: db.prepare(`INSERT INTO machines (domain, machine_id, owner_id, owner_name, name, hostname, port, username, organization, secrets, version, created_at, updated_at)
-        VALUES (@domain, @machine_id, @owner_id, @owner_name, @name, @hostname, @port, @username, @organization, @secrets, @version, @at, @at)
-        ON CONFLICT(domain, machine_id) DO NOTHING`),
-      remove: db.prepare("DELETE FROM machines WHERE domain = ? AND machine_id = ?"),
-      pin: db.prepare("UPDATE machines SET host_key = ?, version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?"),
-      touch: db.prepare("UPDATE machines SET version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?")
-    }
-    cache.set(db, prepared)
-  }
-  return prepared
-}
+const statements = perDatabase((db): Statements => ({
+  insert: db.prepare(`INSERT INTO machines (domain, machine_id, owner_id, owner_name, name, hostname, port, username, organization, secrets, version, created_at, updated_at)
+    VALUES (@domain, @machine_id, @owner_id, @owner_name, @name, @hostname, @port, @username, @organization, @secrets, @version, @at, @at)
+    ON CONFLICT(domain, machine_id) DO NOTHING`),
+  remove: db.prepare("DELETE FROM machines WHERE domain = ? AND machine_id = ?"),
+  pin: db.prepare("UPDATE machines SET host_key = ?, version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?"),
+  touch: db.prepare("UPDATE machines SET version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?")
+}))
 
 export interface MachineRow {
   readonly domain: string

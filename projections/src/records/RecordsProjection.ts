@@ -1,19 +1,11 @@
 import type Database from "better-sqlite3"
 import type { CollectionDefined, RecordEvent, RecordedEvent } from "@machhub/core"
+import { perDatabase } from "../runner/perDatabase.js"
 import type { Projection } from "../runner/Projection.js"
 import { RecordTables } from "./RecordTables.js"
 
-const tablesOf = new WeakMap<Database.Database, RecordTables>()
-
 /** The per-database helper that owns the collections' tables (shared by the projection and queries). */
-export const recordTables = (db: Database.Database): RecordTables => {
-  let tables = tablesOf.get(db)
-  if (tables === undefined) {
-    tables = new RecordTables(db)
-    tablesOf.set(db, tables)
-  }
-  return tables
-}
+export const recordTables = perDatabase((db) => new RecordTables(db))
 
 const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>()
 /** Prepared statements per SQL text; each collection table has its own few. */

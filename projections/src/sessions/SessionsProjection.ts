@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3"
 import type { RecordedEvent, SessionEvent } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
+import { perDatabase } from "../runner/perDatabase.js"
 
 /**
  * One row per session: what the authenticator needs on every request that carries a session token
@@ -59,21 +60,13 @@ interface Statements {
   readonly refreshed: Database.Statement<[string, number, string]>
   readonly revoked: Database.Statement<[string, number, string]>
 }
-const cache = new WeakMap<Database.Database, Statements>()
-const statements = (db: Database.Database): Statements => {
-  let prepared = cache.get(db)
-  if (prepared === undefined) {
-    prepared = {
-      insert: db.prepare(`INSERT INTO sessions (session_id, user_id, domain, refresh_expires_at, address, opened_at, version)
-        VALUES (@session_id, @user_id, @domain, @refresh_expires_at, @address, @at, @version)
-        ON CONFLICT(session_id) DO NOTHING`),
-      refreshed: db.prepare("UPDATE sessions SET refreshed_at = ?, version = ? WHERE session_id = ?"),
-      revoked: db.prepare("UPDATE sessions SET revoked = 1, revoked_by = ?, version = ? WHERE session_id = ?")
-    }
-    cache.set(db, prepared)
-  }
-  return prepared
-}
+const statements = perDatabase((db): Statements => ({
+  insert: db.prepare(`INSERT INTO sessions (session_id, user_id, domain, refresh_expires_at, address, opened_at, version)
+    VALUES (@session_id, @user_id, @domain, @refresh_expires_at, @address, @at, @version)
+    ON CONFLICT(session_id) DO NOTHING`),
+  refreshed: db.prepare("UPDATE sessions SET refreshed_at = ?, version = ? WHERE session_id = ?"),
+  revoked: db.prepare("UPDATE sessions SET revoked = 1, revoked_by = ?, version = ? WHERE session_id = ?")
+}))
 
 export interface SessionRow {
   readonly sessionId: string

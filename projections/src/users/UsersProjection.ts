@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3"
 import { usernameKey, type Membership, type RecordedEvent, type UserEvent } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
+import { perDatabase } from "../runner/perDatabase.js"
 
 /** One row per user: what login needs (by username) and what user listings show. */
 export const usersProjection: Projection = {
@@ -73,23 +74,15 @@ interface Statements {
   readonly setDisabled: Database.Statement<[number, number, string, string]>
   readonly setPassword: Database.Statement<[string, number, string, string]>
 }
-const cache = new WeakMap<Database.Database, Statements>()
-const statements = (db: Database.Database) => {
-  let prepared = cache.get(db)
-  if (prepared === undefined) {
-    prepared = {
-      insert: db.prepare(`INSERT INTO users (user_id, username, username_key, home_domain, password_hash, memberships, version, created_at, updated_at)
-        VALUES (@user_id, @username, @username_key, @home_domain, @password_hash, @memberships, @version, @at, @at)
-        ON CONFLICT(user_id) DO NOTHING`),
-      memberships: db.prepare("SELECT memberships FROM users WHERE user_id = ?"),
-      setMemberships: db.prepare("UPDATE users SET memberships = ?, version = ?, updated_at = ? WHERE user_id = ?"),
-      setDisabled: db.prepare("UPDATE users SET disabled = ?, version = ?, updated_at = ? WHERE user_id = ?"),
-      setPassword: db.prepare("UPDATE users SET password_hash = ?, credentials_version = credentials_version + 1, version = ?, updated_at = ? WHERE user_id = ?")
-    }
-    cache.set(db, prepared)
-  }
-  return prepared
-}
+const statements = perDatabase((db): Statements => ({
+  insert: db.prepare(`INSERT INTO users (user_id, username, username_key, home_domain, password_hash, memberships, version, created_at, updated_at)
+    VALUES (@user_id, @username, @username_key, @home_domain, @password_hash, @memberships, @version, @at, @at)
+    ON CONFLICT(user_id) DO NOTHING`),
+  memberships: db.prepare("SELECT memberships FROM users WHERE user_id = ?"),
+  setMemberships: db.prepare("UPDATE users SET memberships = ?, version = ?, updated_at = ? WHERE user_id = ?"),
+  setDisabled: db.prepare("UPDATE users SET disabled = ?, version = ?, updated_at = ? WHERE user_id = ?"),
+  setPassword: db.prepare("UPDATE users SET password_hash = ?, credentials_version = credentials_version + 1, version = ?, updated_at = ? WHERE user_id = ?")
+}))
 
 export interface UserRow {
   readonly userId: string
