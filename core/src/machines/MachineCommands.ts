@@ -1,17 +1,8 @@
-import type { HostKey, MachineSecrets } from "./MachineEvents.js"
+import type { HostKey, MachineRegistration } from "./MachineEvents.js"
 
 /** Registers a machine under the id its stream names; the edge sealed the secrets before sending. */
-export interface RegisterMachine {
+export interface RegisterMachine extends MachineRegistration {
   readonly type: "registerMachine"
-  readonly machineId: number
-  readonly ownerId: string
-  readonly ownerName: string
-  readonly name: string
-  readonly hostname: string
-  readonly port: string
-  readonly username: string
-  readonly organization: string | null
-  readonly secrets: MachineSecrets
 }
 
 export interface DeleteMachine {

@@ -15,7 +15,8 @@ export interface HostKey {
   readonly fingerprint: string
 }
 
-export type MachineRegistered = DomainEvent<"MachineRegistered", {
+/** What registering a machine records: the command carries it, the event keeps it. */
+export interface MachineRegistration {
   readonly machineId: number
   readonly ownerId: string
   /** The owner's username, answered as `owner_id` (the seed's "user who owns this machine"). */
@@ -26,7 +27,9 @@ export type MachineRegistered = DomainEvent<"MachineRegistered", {
   readonly username: string
   readonly organization: string | null
   readonly secrets: MachineSecrets
-}>
+}
+
+export type MachineRegistered = DomainEvent<"MachineRegistered", MachineRegistration>
 
 export type MachineDeleted = DomainEvent<"MachineDeleted", { readonly machineId: number; readonly ownerId: string }>
 
