@@ -37,7 +37,7 @@ const seeding = (server: TestServer) => {
   const dispatch = (command: { type: string; category: string; domain: string; aggregateId: string; payload: unknown }) =>
     Effect.runPromise(
       server.commands.dispatch({ id: uuidv7(), correlationId: uuidv7(), actor: systemActor, ...command }).pipe(
-        Effect.tap((reply) => server.projections.waitFor(reply.position))
+        Effect.tap((reply) => server.projections!.waitFor(reply.position))
       )
     )
   return {

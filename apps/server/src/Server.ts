@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
@@ -17,9 +18,7 @@ import {
   Router,
   serveCommands,
   startHttpServer,
-  text,
   WebSocketRoutes,
-  type HttpHandler,
   type HttpServer
 } from "@machhub/adapters"
 import {
@@ -39,7 +38,9 @@ import {
   usernameAggregate,
   type CommandBusService,
   type EventBusService,
-  type EventStoreService
+  type EventStoreService,
+  type PasswordHasherService,
+  type TokenServiceService
 } from "@machhub/core"
 import {
   allProjections,
@@ -72,7 +73,9 @@ import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
 import { runEventPublisher } from "./EventPublisher.js"
 import { log } from "./log.js"
-import { healthz, readyz } from "./routes/health.js"
+import { commandIntakeReadiness, healthz, readModelsReadiness, readyz } from "./routes/health.js"
+import { readModelGate } from "./routes/readModelGate.js"
+import { keepsReadModels } from "./roles.js"
 import { login } from "./routes/login.js"
 
 export interface RunningServer {
@@ -80,8 +83,9 @@ export interface RunningServer {
   readonly store: EventStoreService
   readonly commands: CommandBusService
   readonly events: EventBusService
-  readonly projections: ProjectionRunnerService
-  /** Resolves once the bootstrap admin exists (created now or before). */
+  /** This node's read models; absent on a process with neither the edge nor the projections role. */
+  readonly projections: ProjectionRunnerService | undefined
+  /** Resolves once the bootstrap admin exists (created now or before); at once on a process without the edge role. */
   readonly bootstrapped: Promise<void>
   /** Graceful stop: no new requests, in-flight ones finish, the store is flushed and closed. */
   readonly stop: () => Promise<void>
@@ -92,14 +96,35 @@ export interface ServerHooks {
   readonly onAdminPasswordGenerated?: (password: string) => void
 }
 
-/** While read models catch up after start, routes that query them answer 503 instead of stale data. */
-const whenReady = (projections: ProjectionRunnerService, handler: HttpHandler): HttpHandler => (request) =>
-  projections.isReady()
-    ? handler(request)
-    : text(503, "The server is starting and its read models are catching up; retry shortly", { "Retry-After": "1" })
+/** This node's read-model database and the projections that keep it up to date from the log. */
+const openReadModels = (store: EventStoreService, dataDir: string) =>
+  Effect.gen(function*() {
+    const db = yield* Effect.acquireRelease(
+      Effect.sync(() => openReadModelDatabase(join(dataDir, "readmodels.db"))),
+      (db) => Effect.sync(() => db.close())
+    )
+    const projections = yield* makeProjectionRunner(db, allProjections).pipe(Effect.provideService(EventStore, store))
+    return { db, projections }
+  })
 
-/** The composition root: wires store, actors, buses, projections and the HTTP edge for one process. */
+const AGGREGATES = [
+  userAggregate,
+  failedLoginAggregate,
+  usernameAggregate,
+  domainAggregate,
+  groupAggregate,
+  apiKeyAggregate,
+  sessionAggregate,
+  machineAggregate,
+  machineVaultAggregate,
+  machineIdsAggregate,
+  recordAggregate,
+  collectionAggregate
+]
+
+/** The composition root: wires store, actors, buses, projections and the HTTP edge for one process, as its roles say. */
 export const startServer = async (config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> => {
+  const roles = config.roles
   mkdirSync(config.dataDir, { recursive: true })
   // One process owns a data directory: a second server, or `machhub replay` swapping the read models,
   // must not write under this one (see DataDirLock).
@@ -126,56 +151,39 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
         replicas: config.jetstreamReplicas
       })
       : yield* makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
-    const actors = yield* makeActorSystem([
-      userAggregate,
-      failedLoginAggregate,
-      usernameAggregate,
-      domainAggregate,
-      groupAggregate,
-      apiKeyAggregate,
-      sessionAggregate,
-      machineAggregate,
-      machineVaultAggregate,
-      machineIdsAggregate,
-      recordAggregate,
-      collectionAggregate
-    ]).pipe(Effect.provideService(EventStore, store))
+    const nats = config.natsUrl === undefined ? undefined : yield* connectNats({ servers: config.natsUrl, name: "machhub-server" })
     let commands: CommandBusService
-    let events: EventBusService
-    if (config.natsUrl !== undefined) {
-      const nats = yield* connectNats({ servers: config.natsUrl, name: "machhub-server" })
-      yield* serveCommands(nats, actors.handle)
-      commands = makeNatsCommandBus(nats)
-      events = makeNatsEventBus(nats, { format: config.eventFormat })
+    if (roles.has("actors")) {
+      const actors = yield* makeActorSystem(AGGREGATES).pipe(Effect.provideService(EventStore, store))
+      if (nats === undefined) commands = makeInProcessCommandBus(actors.handle)
+      else {
+        // With NATS every command travels through the queue group, so any actor host may take it,
+        // this one included; the store's expected-version check serializes an aggregate's writers.
+        yield* serveCommands(nats, actors.handle)
+        commands = makeNatsCommandBus(nats)
+      }
     } else {
-      commands = makeInProcessCommandBus(actors.handle)
-      events = yield* makeInProcessEventBus()
+      // Config guarantees NATS whenever roles are split (they need the JetStream store).
+      commands = makeNatsCommandBus(nats!)
     }
-    // Every command a rule refuses is recorded (CommandRefused), here, for every route at once.
-    const refusals = makeRefusalRecorder(commands, { store, addressOf: (id) => origins.addressOf(id) })
-    commands = refusals.commands
-    const sweep = setInterval(() => Effect.runFork(refusals.sweep), 60_000)
-    sweep.unref()
-    yield* Effect.addFinalizer(() => Effect.andThen(Effect.sync(() => clearInterval(sweep)), refusals.sweep))
-    const db = yield* Effect.acquireRelease(
-      Effect.sync(() => openReadModelDatabase(join(config.dataDir, "readmodels.db"))),
-      (db) => Effect.sync(() => db.close())
-    )
-    const projections = yield* makeProjectionRunner(db, allProjections)
-      .pipe(Effect.provideService(EventStore, store))
-    // Events leave the process only over NATS; without it nobody could receive them, so the
-    // publisher (a second reader of the whole log) runs only when NATS is configured.
-    if (config.natsUrl !== undefined) yield* Effect.forkScoped(runEventPublisher(store, events, db))
-    return {
-      store,
-      commands,
-      events,
-      projections,
-      readModels: db,
-      users: makeUsersReadModel(db),
-      groups: makeGroupsReadModel(db),
-      domains: makeDomainsReadModel(db)
+    const events: EventBusService = nats === undefined
+      ? yield* makeInProcessEventBus()
+      : makeNatsEventBus(nats, { format: config.eventFormat })
+    if (roles.has("edge")) {
+      // Every command a rule refuses is recorded (CommandRefused), here, for every route at once.
+      const refusals = makeRefusalRecorder(commands, { store, addressOf: (id) => origins.addressOf(id) })
+      commands = refusals.commands
+      const sweep = setInterval(() => Effect.runFork(refusals.sweep), 60_000)
+      sweep.unref()
+      yield* Effect.addFinalizer(() => Effect.andThen(Effect.sync(() => clearInterval(sweep)), refusals.sweep))
     }
+    const readModels = keepsReadModels(roles) ? yield* openReadModels(store, config.dataDir) : undefined
+    // Events leave the process only over NATS; without it nobody could receive them. Only processes
+    // with the projections role publish, so a deployment chooses how many publishers it runs.
+    if (nats !== undefined && readModels !== undefined && roles.has("projections")) {
+      yield* Effect.forkScoped(runEventPublisher(store, events, readModels.db))
+    }
+    return { store, commands, events, nats, readModels }
   })
 
   const services = await Effect.runPromise(Scope.provide(scope)(wiring)).catch(async (error: unknown) => {
@@ -183,35 +191,17 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     throw error
   })
 
-  const authenticator = makeAuthenticator({
-    tokens,
-    users: services.users,
-    groups: services.groups,
-    onApplied: services.projections.onApplied,
-    keys: makeApiKeyVerifier({
-      keys: makeApiKeysReadModel(services.readModels),
-      users: services.users,
-      groups: services.groups,
-      hasher: apiKeyHasherFor(config.dataDir),
-      limiter: makeKeyRateLimiter({ perSecond: config.keyRateLimit, burst: 2 * config.keyRateLimit })
-    }),
-    sessions: makeSessionRegistry(makeSessionsReadModel(services.readModels))
-  })
-  const loginThrottle = makeLoginThrottle({
-    maxFailuresPerUsername: config.loginMaxFailures,
-    maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
-    windowSeconds: config.loginThrottleWindowSeconds
-  })
   const sockets = new WebSocketRoutes()
-  const context: ServerContext = { ...services, config, passwords, tokens, authenticator, loginThrottle, sockets }
-  const router = new Router()
-    .add("GET", "/healthz", healthz)
-    .add("GET", "/readyz", readyz(services.projections))
-  const loginHandler = login({ ...services, passwords, tokens, loginThrottle })
-  router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes, auditRoutes, eventCatalogRoutes]
-  for (const module of modules) module(router, context)
-  router.guardAll((handler) => whenReady(services.projections, origins.track(handler)), ["/healthz", "/readyz"])
+  const { readModels, nats } = services
+  const router = new Router().add("GET", "/healthz", healthz)
+  router.add(
+    "GET",
+    "/readyz",
+    readyz(readModels !== undefined ? readModelsReadiness(readModels.projections) : commandIntakeReadiness(nats!))
+  )
+  const edge = roles.has("edge") && readModels !== undefined
+    ? mountEdge(router, { ...services, readModels, config, passwords, tokens, sockets, origins })
+    : undefined
 
   let http: HttpServer
   try {
@@ -233,22 +223,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     throw error
   }
 
-  const bootstrapped = Effect.runPromise(
-    Effect.gen(function*() {
-      yield* Effect.promise(async () => {
-        while (!services.projections.isReady()) await new Promise((r) => setTimeout(r, 20))
-      })
-      const outcome = yield* bootstrapAdmin({ ...services, passwords, configuredPassword: config.adminPassword })
-      if (outcome.created) {
-        log("info", "created the bootstrap user admin (domain machhub_admin, group superuser)")
-        if (outcome.generatedPassword !== undefined) hooks.onAdminPasswordGenerated?.(outcome.generatedPassword)
-      }
-    })
-  ).catch((error: unknown) => {
-    log("error", "could not create the bootstrap admin; set MACHHUB_ADMIN_PASSWORD and restart", {
-      error: error instanceof Error ? error.message : String(error)
-    })
-  })
+  const bootstrapped = edge === undefined
+    ? Promise.resolve()
+    : createBootstrapAdmin({ ...edge.context, projections: readModels!.projections }, config.adminPassword, hooks)
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -259,5 +236,80 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       await Effect.runPromise(Scope.close(scope, Exit.void))
     })())
 
-  return { port: http.port, ...services, bootstrapped, stop }
+  const { store, commands, events } = services
+  return { port: http.port, store, commands, events, projections: readModels?.projections, bootstrapped, stop }
 }
+
+interface EdgeParts {
+  readonly store: EventStoreService
+  readonly commands: CommandBusService
+  readonly events: EventBusService
+  readonly readModels: { readonly db: Database.Database; readonly projections: ProjectionRunnerService }
+  readonly config: ServerConfig
+  readonly passwords: PasswordHasherService
+  readonly tokens: TokenServiceService
+  readonly sockets: WebSocketRoutes
+  readonly origins: RequestOrigins
+}
+
+/** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */
+const mountEdge = (router: Router, parts: EdgeParts): { readonly context: ServerContext } => {
+  const { config, readModels, tokens, passwords, origins } = parts
+  const { db, projections } = readModels
+  const users = makeUsersReadModel(db)
+  const groups = makeGroupsReadModel(db)
+  const authenticator = makeAuthenticator({
+    tokens,
+    users,
+    groups,
+    onApplied: projections.onApplied,
+    keys: makeApiKeyVerifier({
+      keys: makeApiKeysReadModel(db),
+      users,
+      groups,
+      hasher: apiKeyHasherFor(config.dataDir),
+      limiter: makeKeyRateLimiter({ perSecond: config.keyRateLimit, burst: 2 * config.keyRateLimit })
+    }),
+    sessions: makeSessionRegistry(makeSessionsReadModel(db))
+  })
+  const loginThrottle = makeLoginThrottle({
+    maxFailuresPerUsername: config.loginMaxFailures,
+    maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+    windowSeconds: config.loginThrottleWindowSeconds
+  })
+  const context: ServerContext = {
+    ...parts,
+    projections,
+    readModels: db,
+    users,
+    groups,
+    domains: makeDomainsReadModel(db),
+    authenticator,
+    loginThrottle
+  }
+  const loginHandler = login({ ...context, passwords, tokens, loginThrottle })
+  router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
+  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes, auditRoutes, eventCatalogRoutes]
+  for (const module of modules) module(router, context)
+  router.guardAll((handler) => readModelGate(projections, origins.track(handler)), ["/healthz", "/readyz"])
+  return { context }
+}
+
+/** Once the read models are current (so an admin made earlier, perhaps by another node, is seen), makes sure one exists. */
+const createBootstrapAdmin = (context: ServerContext, configuredPassword: string | undefined, hooks: ServerHooks): Promise<void> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      yield* Effect.promise(async () => {
+        while (!context.projections.isReady()) await new Promise((r) => setTimeout(r, 20))
+      })
+      const outcome = yield* bootstrapAdmin({ ...context, configuredPassword })
+      if (outcome.created) {
+        log("info", "created the bootstrap user admin (domain machhub_admin, group superuser)")
+        if (outcome.generatedPassword !== undefined) hooks.onAdminPasswordGenerated?.(outcome.generatedPassword)
+      }
+    })
+  ).catch((error: unknown) => {
+    log("error", "could not create the bootstrap admin; set MACHHUB_ADMIN_PASSWORD and restart", {
+      error: error instanceof Error ? error.message : String(error)
+    })
+  })

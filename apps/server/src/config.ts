@@ -1,4 +1,5 @@
 import { resolve } from "node:path"
+import { ALL_ROLES, hasAllRoles, parseRoles, type Roles } from "./roles.js"
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface ServerConfig {
@@ -10,6 +11,8 @@ export interface ServerConfig {
   /** Body encoding of events published on NATS (`mh.evt.*`): msgpack by default, or JSON for readers without msgpack. */
   readonly eventFormat: "msgpack" | "json"
   readonly store: "sqlite" | "jetstream"
+  /** What this process runs (MACHHUB_ROLES); all three by default. */
+  readonly roles: Roles
   /** JetStream store (MACHHUB_STORE=jetstream, needs NATS_URL): the stream's name and replicas. */
   readonly jetstreamStream: string
   readonly jetstreamReplicas: number
@@ -60,6 +63,15 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
   if (store === "jetstream" && !env["NATS_URL"]) {
     throw new ConfigError("MACHHUB_STORE=jetstream needs NATS_URL (a NATS server with JetStream enabled)")
   }
+  const roles = parseRoles(env["MACHHUB_ROLES"] || ALL_ROLES.join(","))
+  if (typeof roles === "string") throw new ConfigError(roles)
+  // Processes with some of the roles cooperate through a shared log; the SQLite log belongs to one process.
+  if (!hasAllRoles(roles) && store === "sqlite") {
+    throw new ConfigError(
+      `MACHHUB_ROLES=${env["MACHHUB_ROLES"]} splits the work between processes, which must share the log: ` +
+        "set MACHHUB_STORE=jetstream and NATS_URL, or leave MACHHUB_ROLES unset"
+    )
+  }
   const adminPassword = env["MACHHUB_ADMIN_PASSWORD"]
   return {
     host: env["HOST"] || "0.0.0.0",
@@ -69,6 +81,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     natsUrl: env["NATS_URL"] || undefined,
     eventFormat: oneOf(env, "MACHHUB_EVENT_FORMAT", ["msgpack", "json"], "msgpack"),
     store,
+    roles,
     jetstreamStream: env["MACHHUB_JETSTREAM_STREAM"] || "MH_EVENTS",
     jetstreamReplicas: integer(env, "MACHHUB_JETSTREAM_REPLICAS", 1, 1, 5),
     sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "./config.js"
 import { log } from "./log.js"
+import { describeRoles } from "./roles.js"
 import { startServer } from "./Server.js"
 
 /** `npm start`: runs the server until SIGTERM/SIGINT, then stops gracefully (exit 0 within ~10 s). */
@@ -24,7 +25,8 @@ const main = async () => {
   log("info", `listening on http://${config.host}:${server.port}`, {
     dataDir: config.dataDir,
     bus: config.natsUrl === undefined ? "in-process" : "nats",
-    store: config.store
+    store: config.store,
+    roles: describeRoles(config.roles)
   })
 
   let signalled = false

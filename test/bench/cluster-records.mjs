@@ -1,0 +1,475 @@
+// createRecord (POST /machhub/<table>) throughput on three setups, measured in one run on ONE machine:
+// one server process on SQLite, one on JetStream, and three on one JetStream (one nats-server). The
+// same method as records.mjs (wrk -t1, 64 connections in all, a new record per request); for three
+// nodes, three wrk processes run together, one per node, with the 64 connections split among them,
+// and their req/s are summed. Everything shares the machine's 2 cores: wrk, nats-server and every
+// server process, so the three-node figure shows what a node costs, not what three machines give.
+//
+// During each measured run it also samples, from /proc, the CPU each kind of process used (servers,
+// nats-server, wrk, the rest of the machine) and the server CPU per request, and, from nats-server's
+// monitoring endpoint, the NATS messages per request: the evidence for what limits the figures.
+//
+// Uses the BUILT server (`npm run build` first) and a nats-server started for each JetStream setup
+// (JetStream, file storage, temp dir, free loopback port, as jetstream.mjs does); the JetStream
+// setups are skipped without a nats-server binary, everything is skipped without wrk.
+//
+//   import { benchClusterRecords } from "./cluster-records.mjs"
+//   const rows = await benchClusterRecords({ seconds, baselineRps, row })
+//   // rows: [{ name, value, unit, ratio, note }], also handed to `row(...)` one by one if given
+//
+// Run alone (measures its own raw uWebSockets.js baseline and the JetStream adapter's append rate
+// beside raw js.publish, in the same run): node test/bench/cluster-records.mjs
+import { spawn, execFileSync } from "node:child_process"
+import { accessSync, constants, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs"
+import { createConnection, createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { delimiter, join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { hasWrk } from "./wrk.mjs"
+
+const ADMIN_PASSWORD = "bench-admin-password"
+const SERVER = fileURLToPath(new URL("../../apps/server/dist/main.js", import.meta.url))
+const WRK_MODULE = new URL("./wrk.mjs", import.meta.url).href
+const CONNECTIONS = 64
+const TABLE = "bench_cluster"
+const SAME_MACHINE = "same machine: 2 cores shared by wrk, nats-server and the server processes"
+
+// The request records.mjs sends (it does not export it): every request creates a different record.
+const createScript = `
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"name":"item-%06d","price":%d,"category":"c%d","inStock":%s}', counter, (counter * 7919) % 1000, counter % 10, (counter % 3 == 0) and "true" or "false")
+  return wrk.format(nil, nil, nil, body)
+end
+`
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const log = (line) => console.error(line)
+
+// ---------------------------------------------------------------------------------------------------
+// Child processes: every one started here is tracked and killed on the way out, even on failure.
+
+const children = new Set()
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL")
+})
+
+const track = (child) => {
+  children.add(child)
+  child.once("exit", () => children.delete(child))
+  return child
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+const stopChild = (child, graceMs = 3_000) =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs)
+    child.once("exit", () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill("SIGTERM")
+  })
+
+// ---------------------------------------------------------------------------------------------------
+// nats-server, started like jetstream.mjs does (which does not export these), plus a monitoring port.
+
+const findNatsServer = () => {
+  for (const dir of [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"]) {
+    if (dir === "") continue
+    try {
+      accessSync(join(dir, "nats-server"), constants.X_OK)
+      return join(dir, "nats-server")
+    } catch {
+      // not here
+    }
+  }
+  return undefined
+}
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+
+const greets = (port) =>
+  new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port })
+    const done = (ok) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(1_000, () => done(false))
+    socket.once("data", (data) => done(data.toString("utf8").startsWith("INFO")))
+    socket.once("error", () => done(false))
+  })
+
+/** A nats-server with JetStream on file storage in a temp dir; `stop()` kills it and removes the dir (and so its streams). */
+const startNatsServer = async (bin) => {
+  const port = await freePort()
+  const monitor = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), "machhub-bench-cluster-nats-"))
+  const child = track(spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-js", "-sd", dir], { stdio: "ignore" }))
+  const stop = async () => {
+    await stopChild(child, 2_000)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  for (let i = 0; i < 300; i++) {
+    if (await greets(port)) {
+      return {
+        url: `nats://127.0.0.1:${port}`,
+        pid: child.pid,
+        /** Messages the server has received from and delivered to clients so far. */
+        messages: async () => {
+          const varz = await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()
+          return { in: varz.in_msgs, out: varz.out_msgs }
+        },
+        stop
+      }
+    }
+    await sleep(50)
+  }
+  await stop()
+  throw new Error("nats-server did not start within 15 s")
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Server processes.
+
+/** Starts the built server; resolves `{ child, url }` once it listens. */
+const startServer = (env) =>
+  new Promise((resolve, reject) => {
+    const child = track(spawn(process.execPath, [SERVER], {
+      env: {
+        ...process.env,
+        HOST: "127.0.0.1",
+        PORT: "0",
+        MACHHUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        MACHHUB_SHUTDOWN_GRACE_MS: "1000",
+        ...env
+      },
+      stdio: ["ignore", "pipe", "pipe"]
+    }))
+    let output = ""
+    let listening = false
+    // Keep reading (a full pipe would stall the server) but keep only the tail, for error messages.
+    const keep = (chunk) => {
+      output = (output + chunk).slice(-8_000)
+    }
+    child.stdout.on("data", (chunk) => {
+      keep(chunk)
+      const match = !listening && /listening on http:\/\/[^:]+:(\d+)/.exec(output)
+      if (match) {
+        listening = true
+        resolve({ child, url: `http://127.0.0.1:${match[1]}` })
+      }
+    })
+    child.stderr.on("data", keep)
+    child.once("exit", (code, signal) => {
+      if (!listening) reject(new Error(`the server exited (${code ?? signal}) before listening:\n${output.slice(-2_000)}`))
+    })
+  })
+
+const login = async (url) => {
+  for (let i = 0; i < 400; i++) {
+    const response = await fetch(`${url}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
+    }).catch(() => undefined)
+    if (response?.status === 200) return (await response.json()).tkn
+    await response?.body?.cancel()
+    await sleep(50)
+  }
+  throw new Error(`the bootstrap admin never became able to log in on ${url}`)
+}
+
+/** Until this node knows the admin (its read models caught up with the shared log) and accepts the token. */
+const waitAccepts = async (url, token) => {
+  for (let i = 0; i < 400; i++) {
+    const response = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined)
+    await response?.body?.cancel()
+    if (response?.status === 200) return
+    await sleep(50)
+  }
+  throw new Error(`${url} never accepted the admin's token`)
+}
+
+const createOne = async (url, token) => {
+  const response = await fetch(`${url}/machhub/${TABLE}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "warm-up", price: 1, category: "c0", inStock: true })
+  })
+  const body = await response.text()
+  if (response.status !== 201) throw new Error(`createRecord on ${url} answered ${response.status}: ${body.slice(0, 200)}`)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// wrk, run by wrk.mjs's runWrk in a child Node process each, so several can run at once (runWrk is
+// synchronous) while this process samples CPU. Each child has its own pid, so runWrk's script files
+// (named after the pid) do not collide; they are removed when the child is done.
+
+const driverCode = `
+import { runWrk } from ${JSON.stringify(WRK_MODULE)}
+process.stdout.write(JSON.stringify(runWrk(JSON.parse(process.argv[1]))))
+`
+
+const startWrk = (options) => {
+  const child = track(spawn(process.execPath, ["--input-type=module", "-e", driverCode, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] }))
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk) => (stdout += chunk))
+  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4_000)))
+  const result = new Promise((resolve, reject) => {
+    child.once("exit", (code) => {
+      const prefix = `wrk-${child.pid}-`
+      for (const file of readdirSync(tmpdir())) if (file.startsWith(prefix)) rmSync(join(tmpdir(), file), { force: true })
+      if (code === 0) resolve(JSON.parse(stdout))
+      else reject(new Error(`wrk against ${options.url} failed (${code}):\n${stderr}`))
+    })
+  })
+  return { driver: child, result }
+}
+
+const createOptions = (url, token, seconds, connections) => ({
+  url: `${url}/machhub/${TABLE}`,
+  seconds,
+  connections,
+  method: "POST",
+  headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+  lua: createScript,
+  timeoutSeconds: 10
+})
+
+// ---------------------------------------------------------------------------------------------------
+// CPU from /proc: clock ticks (utime + stime) per process, and the whole machine's busy ticks.
+
+const TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+const statOf = (pid) => {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }
+  } catch {
+    return undefined
+  }
+}
+
+const childrenOf = (ppid) =>
+  readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => statOf(pid)?.ppid === ppid)
+
+const machineBusy = () => {
+  const [, ...values] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/)
+  const [user, nice, system, , , irq, softirq] = values.map(Number)
+  return user + nice + system + irq + softirq
+}
+
+/** Ticks of each group of pids plus the machine's, at one instant. */
+const snapshot = (groups) => ({
+  at: performance.now(),
+  machine: machineBusy(),
+  groups: Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.map((pid) => statOf(pid)?.ticks ?? NaN)]))
+})
+
+/** CPU of each group between two snapshots, in % of one core (the machine has 200%). */
+const cpuBetween = (a, b) => {
+  const wallTicks = ((b.at - a.at) / 1000) * TICKS
+  const percent = (ticks) => (100 * ticks) / wallTicks
+  const groups = Object.fromEntries(Object.keys(a.groups).map((name) => {
+    const ticks = a.groups[name].reduce((sum, t, i) => sum + (b.groups[name][i] - t), 0)
+    return [name, { percent: percent(ticks), ticks }]
+  }))
+  const machine = percent(b.machine - a.machine)
+  const known = Object.values(groups).reduce((sum, g) => sum + g.percent, 0)
+  return { groups, machine, other: machine - known, seconds: (b.at - a.at) / 1000 }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One setup: start it, warm it up, measure, stop it.
+
+/** Splits `total` connections over `parts` runs: 64 over 3 gives 22, 21, 21. */
+const split = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0))
+
+const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
+  const dir = mkdtempSync(join(tmpdir(), "machhub-bench-cluster-"))
+  const servers = []
+  let nats
+  try {
+    if (store === "jetstream") nats = await startNatsServer(natsBin)
+    const envOf = (i) => ({
+      MACHHUB_DATA_DIR: join(dir, `node${i}`),
+      ...(store === "jetstream"
+        ? { MACHHUB_STORE: "jetstream", NATS_URL: nats.url, MACHHUB_JETSTREAM_STREAM: `MH_BENCH_${nodes}` }
+        : { MACHHUB_STORE: "sqlite", NATS_URL: "" })
+    })
+    servers.push(await startServer(envOf(1)))
+    const token = await login(servers[0].url)
+    // The other nodes share the first one's token signing key and API-key secret.
+    for (let i = 2; i <= nodes; i++) cpSync(join(dir, "node1", "keys"), join(dir, `node${i}`, "keys"), { recursive: true })
+    servers.push(...await Promise.all(Array.from({ length: nodes - 1 }, (_, i) => startServer(envOf(i + 2)))))
+    for (const server of servers) await waitAccepts(server.url, token)
+    for (const server of servers) await createOne(server.url, token)
+
+    const connections = split(CONNECTIONS, nodes)
+    const run = async (runSeconds, sample) => {
+      const before = await nats?.messages()
+      const runs = servers.map((server, i) => startWrk(createOptions(server.url, token, runSeconds, connections[i])))
+      let cpu
+      if (sample && runSeconds >= 2) {
+        // Once every wrk is running: a window inside the run, clear of its start and end.
+        let wrkPids = []
+        for (let i = 0; i < 100 && wrkPids.length < runs.length; i++) {
+          wrkPids = runs.flatMap((r) => childrenOf(r.driver.pid))
+          if (wrkPids.length < runs.length) await sleep(20)
+        }
+        const groups = { servers: servers.map((s) => s.child.pid), "nats-server": nats ? [nats.pid] : [], wrk: wrkPids }
+        await sleep(300)
+        const a = snapshot(groups)
+        await sleep(runSeconds * 1000 - 800)
+        cpu = cpuBetween(a, snapshot(groups))
+      }
+      const results = await Promise.all(runs.map((r) => r.result))
+      const after = await nats?.messages()
+      const rps = results.reduce((sum, r) => sum + r.rps, 0)
+      const requests = rps * runSeconds
+      return {
+        results,
+        rps,
+        connections,
+        cpu,
+        natsPerRequest: before && after ? { in: (after.in - before.in) / requests, out: (after.out - before.out) / requests } : undefined,
+        serverCpuMicrosPerRequest: cpu ? (cpu.groups.servers.ticks / TICKS) * 1e6 / (rps * cpu.seconds) : undefined
+      }
+    }
+    // Warm-up (JIT, connections, the collection's first records), the same for every setup; not counted.
+    await run(1, false)
+    return await run(seconds, true)
+  } finally {
+    await Promise.all(servers.map((s) => stopChild(s.child)))
+    await nats?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const ms = (n) => n.toFixed(2)
+const range = (values, fmt) => {
+  const low = Math.min(...values)
+  const high = Math.max(...values)
+  return low === high ? fmt(low) : `${fmt(low)}-${fmt(high)}`
+}
+const cpuNote = (m) => {
+  if (!m.cpu) return ""
+  const g = m.cpu.groups
+  const parts = [`servers ${Math.round(g.servers.percent)}%`]
+  if (g["nats-server"].ticks > 0 || m.natsPerRequest) parts.push(`nats-server ${Math.round(g["nats-server"].percent)}%`)
+  parts.push(`wrk ${Math.round(g.wrk.percent)}%`, `rest ${Math.round(Math.max(0, m.cpu.other))}%`)
+  return `; CPU of 200%: ${parts.join(", ")} (machine ${Math.round(m.cpu.machine)}%); server CPU ${Math.round(m.serverCpuMicrosPerRequest)} µs/request`
+}
+const natsNote = (m) => m.natsPerRequest ? `; NATS msgs/request ${m.natsPerRequest.in.toFixed(1)} in, ${m.natsPerRequest.out.toFixed(1)} out` : ""
+const errorsNote = (m) => {
+  const non2xx = m.results.reduce((n, r) => n + r.non2xx, 0)
+  const timeouts = m.results.reduce((n, r) => n + r.timeouts, 0)
+  return `${non2xx ? `; ${non2xx} non-2xx` : ""}${timeouts ? `; ${timeouts} timeouts` : ""}`
+}
+
+/**
+ * Measures the three setups one after the other; returns the table's rows ({ name, value, unit,
+ * ratio, note }; ratio to `baselineRps`, raw uWebSockets.js, when given) and hands each to `row`.
+ */
+export async function benchClusterRecords({ seconds = Number(process.env.BENCH_SECONDS ?? 4), baselineRps, row } = {}) {
+  const rows = []
+  const add = (name, value, unit, ratio, note) => {
+    rows.push({ name, value, unit, ratio, note })
+    row?.(name, value, unit, ratio, note)
+  }
+  if (!hasWrk()) {
+    log("  (no createRecord cluster figures: wrk is not installed)")
+    return rows
+  }
+  const natsBin = findNatsServer()
+  const ratio = (rps) => (baselineRps === undefined ? undefined : rps / baselineRps)
+  log(`createRecord on 1 server (SQLite), 1 server (JetStream), 3 servers (one JetStream): wrk -t1, ${CONNECTIONS} conns in all, ${seconds} s each, ${SAME_MACHINE}`)
+
+  const sqlite = await measureSetup({ store: "sqlite", nodes: 1, seconds })
+  const [s] = sqlite.results
+  add("POST /machhub/<table> (createRecord), 1 server process, SQLite", sqlite.rps, "req/s", ratio(sqlite.rps),
+    `${CONNECTIONS} conns; p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms; commands in-process; ${SAME_MACHINE}${cpuNote(sqlite)}${errorsNote(sqlite)}`)
+
+  if (natsBin === undefined) {
+    log("  (no JetStream createRecord figures: nats-server is not installed; apt-get install nats-server)")
+    return rows
+  }
+  const one = await measureSetup({ store: "jetstream", nodes: 1, seconds, natsBin })
+  const [j] = one.results
+  add("POST /machhub/<table> (createRecord), 1 server process, JetStream", one.rps, "req/s", ratio(one.rps),
+    `${CONNECTIONS} conns; p50 ${ms(j.p50)} ms, p99 ${ms(j.p99)} ms; commands over NATS (queue group), events to JetStream (own nats-server); ` +
+      `${Math.round((100 * one.rps) / sqlite.rps)}% of 1 on SQLite; ${SAME_MACHINE}${cpuNote(one)}${natsNote(one)}${errorsNote(one)}`)
+
+  const three = await measureSetup({ store: "jetstream", nodes: 3, seconds, natsBin })
+  add("POST /machhub/<table> (createRecord), 3 server processes on one JetStream, summed", three.rps, "req/s", ratio(three.rps),
+    `3 wrk run together, one per node, ${three.connections.join("+")} conns; per node ${three.results.map((r) => Math.round(r.rps).toLocaleString("en")).join(" / ")} req/s; ` +
+      `p50 ${range(three.results.map((r) => r.p50), ms)} ms, p99 ${range(three.results.map((r) => r.p99), ms)} ms; ` +
+      `${Math.round((100 * three.rps) / one.rps)}% of 1 on JetStream; SAME machine: 2 cores shared by 3 wrk, nats-server and 3 server processes, so not a scale-out figure${cpuNote(three)}${natsNote(three)}${errorsNote(three)}`)
+  return rows
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 4)
+  const rows = []
+  const row = (name, value, unit, ratio, note = "") => rows.push({ name, value, unit, ratio, note })
+  const raw = track(spawn(process.execPath, [fileURLToPath(new URL("./raw-uws.mjs", import.meta.url))], { stdio: ["ignore", "pipe", "ignore"] }))
+  try {
+    let baselineRps
+    if (hasWrk()) {
+      const port = await new Promise((resolve, reject) => {
+        let out = ""
+        raw.stdout.on("data", (chunk) => {
+          out += chunk
+          const match = /listening (\d+)/.exec(out)
+          if (match) resolve(Number(match[1]))
+        })
+        raw.once("exit", (code) => reject(new Error(`raw-uws.mjs exited with ${code}`)))
+      })
+      const { runWrk } = await import("./wrk.mjs")
+      baselineRps = runWrk({ url: `http://127.0.0.1:${port}/`, seconds }).rps
+      row("raw uWebSockets.js hello (baseline)", baselineRps, "req/s", 1, "")
+    }
+    await stopChild(raw)
+    await benchClusterRecords({ seconds, baselineRps, row })
+    const { benchJetStream } = await import("./jetstream.mjs")
+    const js = await benchJetStream({ seconds: Math.min(seconds, 3) })
+    if (js) {
+      row("raw js.publish, each awaited (JetStream baseline)", js.raw1, "msgs/s", 1, "no headers, no expectation")
+      row("JetStream adapter append, 1 appender", js.adapter1, "events/s", js.adapter1 / js.raw1, "ratio to raw js.publish awaited; one message per append")
+      row("raw js.publish, 64 in flight", js.raw64, "msgs/s", undefined, "")
+      row("JetStream adapter append, 64 concurrent appenders", js.adapter64, "events/s", js.adapter64 / js.raw64, "ratio to raw js.publish with 64 in flight")
+    }
+  } finally {
+    for (const child of children) child.kill("SIGKILL")
+  }
+  const fmt = (n) => Math.round(n).toLocaleString("en")
+  console.log([
+    "",
+    "| measurement | value | ratio to baseline | notes |",
+    "|---|---:|---:|---|",
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.ratio === undefined ? "" : `${(r.ratio * 100).toFixed(1)}%`} | ${r.note} |`),
+    ""
+  ].join("\n"))
+}
