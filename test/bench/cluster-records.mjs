@@ -291,8 +291,10 @@ const cpuBetween = (a, b) => {
   const wallTicks = ((b.at - a.at) / 1000) * TICKS
   const percent = (ticks) => (100 * ticks) / wallTicks
   const groups = Object.fromEntries(Object.keys(a.groups).map((name) => {
-    const ticks = a.groups[name].reduce((sum, t, i) => sum + (b.groups[name][i] - t), 0)
-    return [name, { percent: percent(ticks), ticks }]
+    // A process that was not there at both instants is left out (and said so).
+    const deltas = a.groups[name].map((t, i) => b.groups[name][i] - t).filter(Number.isFinite)
+    const ticks = deltas.reduce((sum, d) => sum + d, 0)
+    return [name, { percent: percent(ticks), ticks, missing: a.groups[name].length - deltas.length }]
   }))
   const machine = percent(b.machine - a.machine)
   const known = Object.values(groups).reduce((sum, g) => sum + g.percent, 0)
@@ -306,6 +308,7 @@ const cpuBetween = (a, b) => {
 const split = (total, parts) => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0))
 
 const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
+  const started = performance.now()
   const dir = mkdtempSync(join(tmpdir(), "machhub-bench-cluster-"))
   const servers = []
   let nats
@@ -333,11 +336,13 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
       if (sample && runSeconds >= 2) {
         // Once every wrk is running: a window inside the run, clear of its start and end.
         let wrkPids = []
-        for (let i = 0; i < 100 && wrkPids.length < runs.length; i++) {
+        for (let i = 0; i < 250 && wrkPids.length < runs.length; i++) {
           wrkPids = runs.flatMap((r) => childrenOf(r.driver.pid))
           if (wrkPids.length < runs.length) await sleep(20)
         }
-        const groups = { servers: servers.map((s) => s.child.pid), "nats-server": nats ? [nats.pid] : [], wrk: wrkPids }
+        // An undetected wrk (-1) reads as "not sampled".
+        const wrk = [...wrkPids, ...Array(Math.max(0, runs.length - wrkPids.length)).fill(-1)]
+        const groups = { servers: servers.map((s) => s.child.pid), "nats-server": nats ? [nats.pid] : [], wrk }
         await sleep(300)
         const a = snapshot(groups)
         await sleep(runSeconds * 1000 - 800)
@@ -353,12 +358,15 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
         connections,
         cpu,
         natsPerRequest: before && after ? { in: (after.in - before.in) / requests, out: (after.out - before.out) / requests } : undefined,
-        serverCpuMicrosPerRequest: cpu ? (cpu.groups.servers.ticks / TICKS) * 1e6 / (rps * cpu.seconds) : undefined
+        serverCpuMicrosPerRequest: cpu ? (cpu.groups.servers.ticks / TICKS) * 1e6 / (rps * cpu.seconds) : undefined,
+        natsCpuMicrosPerRequest: cpu && nats ? (cpu.groups["nats-server"].ticks / TICKS) * 1e6 / (rps * cpu.seconds) : undefined
       }
     }
     // Warm-up (JIT, connections, the collection's first records), the same for every setup; not counted.
     await run(1, false)
-    return await run(seconds, true)
+    const measured = await run(seconds, true)
+    log(`  ${nodes} server${nodes > 1 ? "s" : ""} on ${store}: ${Math.round(measured.rps).toLocaleString("en")} req/s (${((performance.now() - started) / 1000).toFixed(1)} s for the setup)`)
+    return measured
   } finally {
     await Promise.all(servers.map((s) => stopChild(s.child)))
     await nats?.stop()
@@ -377,10 +385,13 @@ const range = (values, fmt) => {
 const cpuNote = (m) => {
   if (!m.cpu) return ""
   const g = m.cpu.groups
-  const parts = [`servers ${Math.round(g.servers.percent)}%`]
-  if (g["nats-server"].ticks > 0 || m.natsPerRequest) parts.push(`nats-server ${Math.round(g["nats-server"].percent)}%`)
-  parts.push(`wrk ${Math.round(g.wrk.percent)}%`, `rest ${Math.round(Math.max(0, m.cpu.other))}%`)
-  return `; CPU of 200%: ${parts.join(", ")} (machine ${Math.round(m.cpu.machine)}%); server CPU ${Math.round(m.serverCpuMicrosPerRequest)} µs/request`
+  const pct = (group) => `${Math.round(group.percent)}%${group.missing ? ` (${group.missing} not sampled)` : ""}`
+  const parts = [`servers ${pct(g.servers)}`]
+  if (m.natsCpuMicrosPerRequest !== undefined) parts.push(`nats-server ${pct(g["nats-server"])}`)
+  parts.push(`wrk ${pct(g.wrk)}`, `other processes ${Math.round(Math.max(0, m.cpu.other))}%`)
+  const perRequest = [`servers ${Math.round(m.serverCpuMicrosPerRequest)}`]
+  if (m.natsCpuMicrosPerRequest !== undefined) perRequest.push(`nats-server ${Math.round(m.natsCpuMicrosPerRequest)}`)
+  return `; CPU of 200%: ${parts.join(", ")} (machine ${Math.round(m.cpu.machine)}%); CPU µs/request: ${perRequest.join(", ")}`
 }
 const natsNote = (m) => m.natsPerRequest ? `; NATS msgs/request ${m.natsPerRequest.in.toFixed(1)} in, ${m.natsPerRequest.out.toFixed(1)} out` : ""
 const errorsNote = (m) => {

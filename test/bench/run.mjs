@@ -10,6 +10,7 @@ import { benchStoreAppend } from "./store-append.mjs"
 import { benchJetStream } from "./jetstream.mjs"
 import { benchReplay } from "./replay.mjs"
 import { benchRecords } from "./records.mjs"
+import { benchClusterRecords } from "./cluster-records.mjs"
 import { benchAudit } from "./audit.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 
@@ -153,6 +154,10 @@ const main = async () => {
         memoryRecords: Number(process.env.BENCH_MEMORY_RECORDS ?? 1_000_000)
       })
       server.child.kill("SIGTERM")
+
+      // createRecord on 1 server (SQLite), 1 (JetStream) and 3 on one JetStream, each setup started and
+      // stopped by the module, all on this machine's 2 cores (so the 3-node figure is not a scale-out one).
+      await benchClusterRecords({ seconds, baselineRps, row })
 
       // The audit API on a 1,000,000-event log written straight into a fresh data dir.
       await benchAudit({

@@ -72,6 +72,15 @@ export const commandBusContract = (name: string, harness: CommandBusHarness) =>
         expect(seen[0]!.expectedVersion).toBeUndefined()
       }))
 
+    it.live("carries newAggregate (the actor then skips reading a stream that cannot exist)", () =>
+      Effect.gen(function*() {
+        const seen: Array<Command> = []
+        const bus = yield* harness((command) => Effect.sync(() => (seen.push(command), replyFor(command))))
+        const { expectedVersion: _e, ...command } = makeCommand({ newAggregate: true })
+        yield* bus.dispatch(command)
+        expect(seen).toEqual([command])
+      }))
+
     const errors = [
       new CommandRejected({ reason: "conflict", message: "device d-1 already renamed" }),
       new CommandRejected({ reason: "precondition_failed", message: "expected version 3, found 5" }),

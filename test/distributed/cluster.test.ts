@@ -41,6 +41,8 @@ describeWithManagedNats("a cluster of three server processes on one JetStream lo
   /** Minted by node A; valid on every node because they share the signing key. */
   let token: string
   const as = (node: ClusterNode, credential = token) => api(node.url, credential)
+  /** Issued by node A. */
+  let apiKey: string
   /** Every record written so far, with its last known version: what a late node must serve. */
   const written = new Map<string, number>()
 
@@ -72,6 +74,13 @@ describeWithManagedNats("a cluster of three server processes on one JetStream lo
     // A token minted by C is accepted by A.
     const fromC = await loginAs(c.url, "admin", ADMIN_PASSWORD)
     expect((await as(a, fromC).json("GET", "/api/me")).status).toBe(200)
+
+    // An API key issued on A works on B and C: they hash it with the shared HMAC secret and find it
+    // in their read models once they applied its issue.
+    const key = await as(a).json("POST", "/api/api-key/generate", { name: "reader", features: [{ name: "collections", action: "read", scope: "domain" }] })
+    expect(key.status).toBe(200)
+    apiKey = key.body.token
+    for (const node of [b, c]) expect(await readOn(api(node.url, apiKey, undefined, "x-api-key"), id, 1)).toEqual(created.body.record)
 
     // Update on B with C's token; B answers with the new version, and its own next read sees it.
     const updated = await as(b, fromC).json("PUT", `/machhub/${id}`, { size: "m10" }, { "If-Match": '"1"' })
@@ -118,6 +127,23 @@ describeWithManagedNats("a cluster of three server processes on one JetStream lo
         expect(await readOn(as(node), id, 3)).toMatchObject({ ...(last.data as { changes: object }).changes, _meta: { version: 3 } })
       }
       written.set(id, 3)
+    }
+  })
+
+  it("a node with keys of its own refuses the others' tokens and API keys: keys/ must be shared", async () => {
+    const stranger = await cluster.addNode({ shareKeys: false })
+    try {
+      await cluster.waitReady(stranger)
+      const refused = await as(stranger).json("GET", "/api/me")
+      expect(refused.status).toBe(401)
+      expect(refused.body).toMatch(/signature/)
+      expect((await api(stranger.url, apiKey, undefined, "x-api-key").json("GET", "/api/me")).status).toBe(401)
+      // Its own tokens work there (same users, from the log), but nowhere else.
+      const own = await loginAs(stranger.url, "admin", ADMIN_PASSWORD)
+      expect((await as(stranger, own).json("GET", "/api/me")).status).toBe(200)
+      expect((await as(nodes[0]!, own).json("GET", "/api/me")).status).toBe(401)
+    } finally {
+      await cluster.kill(stranger)
     }
   })
 

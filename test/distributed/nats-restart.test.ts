@@ -20,6 +20,8 @@ const STREAM = "MH_FAULT_RESTART"
 const TABLE = "faults"
 /** Far above any legitimate answer (a commit waits at most 5 s for the read model); a request still open then is a hang. */
 const REQUEST_TIMEOUT_MS = 15_000
+/** How long nats-server stays down at least (FAULT_OUTAGE_MS overrides it, to explore longer outages by hand). */
+const OUTAGE_MS = Number(process.env.FAULT_OUTAGE_MS ?? 1_500)
 
 describeWithManagedNats("nats-server restarts under write load (MACHHUB_STORE=jetstream, two server processes)", () => {
   let nats: NatsTestServer
@@ -79,8 +81,8 @@ describeWithManagedNats("nats-server restarts under write load (MACHHUB_STORE=je
       load.addWriters(servers.length)
       // Reads of what was already acknowledged come from the local read model: still served.
       const readDuringOutage = await getStatus(`${servers[0]!.url}/machhub/${sample.id}`, token)
-      // Down for ~1.5 s, and until callers met the outage on both processes (one 503 each; bounded).
-      await sleep(1_500)
+      // Down for OUTAGE_MS, and until callers met the outage on both processes (one 503 each; bounded).
+      await sleep(OUTAGE_MS)
       await eventually(async () =>
         servers.every((server) =>
           load.outcomes.some((o) => o.target === server.url && o.at > outageStart && o.kind === "status" && o.status === 503)
@@ -98,7 +100,7 @@ describeWithManagedNats("nats-server restarts under write load (MACHHUB_STORE=je
       const during = load.tally((o) => o.at > outageStart && o.at <= outageEnd)
       const overall = load.tally()
       // Shown on failure (and in the log): what callers saw, and when.
-      console.info("nats-restart outcomes", { during, overall, acknowledged: load.acknowledged.size, inDoubt: [...load.inDoubt.keys()] })
+      console.info("nats-restart outcomes", { during, overall, slowestMs: load.slowest(), acknowledged: load.acknowledged.size, inDoubt: [...load.inDoubt.keys()] })
       if (process.env.FAULT_DEBUG) {
         console.info({ outageStart, outageEnd, restartedAt })
         console.info(load.outcomes.map((o) => `${o.at - outageStart} ${o.target.slice(-5)} ${o.key} ${o.kind === "status" ? o.status : o.kind}`).join("\n"))

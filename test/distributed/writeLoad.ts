@@ -11,11 +11,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** What one request ended with: an HTTP status, or why there was none. */
 export type Outcome =
-  | { readonly kind: "status"; readonly status: number; readonly body: string; readonly at: number }
+  | { readonly kind: "status"; readonly status: number; readonly body: string; readonly at: number; readonly ms: number }
   /** The request's own deadline passed: a hang, as far as a caller is concerned. */
-  | { readonly kind: "timeout"; readonly at: number }
+  | { readonly kind: "timeout"; readonly at: number; readonly ms: number }
   /** No HTTP answer at all (connection refused or reset: a dead server). */
-  | { readonly kind: "network"; readonly message: string; readonly at: number }
+  | { readonly kind: "network"; readonly message: string; readonly at: number; readonly ms: number }
 
 export interface Acknowledged {
   readonly key: string
@@ -61,6 +61,7 @@ export const postRecord = async (
   body: unknown,
   timeoutMs: number
 ): Promise<Outcome> => {
+  const sent = Date.now()
   try {
     const response = await fetch(`${target}/machhub/${table}`, {
       method: "POST",
@@ -69,12 +70,15 @@ export const postRecord = async (
       // The whole exchange, body included, must finish in time: a server that hangs is a failure.
       signal: AbortSignal.timeout(timeoutMs)
     })
-    return { kind: "status", status: response.status, body: await response.text(), at: Date.now() }
+    const text = await response.text()
+    const at = Date.now()
+    return { kind: "status", status: response.status, body: text, at, ms: at - sent }
   } catch (error) {
     const name = (error as { name?: string }).name
-    if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout", at: Date.now() }
+    const at = Date.now()
+    if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout", at, ms: at - sent }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause
-    return { kind: "network", message: cause?.code ?? cause?.message ?? String(error), at: Date.now() }
+    return { kind: "network", message: cause?.code ?? cause?.message ?? String(error), at, ms: at - sent }
   }
 }
 
@@ -115,6 +119,16 @@ export class WriteLoad {
     let count = 0
     for (const ack of this.acknowledged.values()) if (ack.at > time) count++
     return count
+  }
+
+  /** The longest any request took, per label ("201", "503", ...): shows that nothing waited long. */
+  slowest(): Record<string, number> {
+    const worst: Record<string, number> = {}
+    for (const outcome of this.outcomes) {
+      const label = outcome.kind === "status" ? String(outcome.status) : outcome.kind
+      worst[label] = Math.max(worst[label] ?? 0, outcome.ms)
+    }
+    return worst
   }
 
   /** Status counts (and "timeout"/"network") of every request so far, e.g. { 201: 340, 503: 12 }. */

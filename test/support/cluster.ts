@@ -32,8 +32,11 @@ export interface Cluster {
   readonly nats: NatsTestServer
   readonly streamName: string
   readonly nodes: ReadonlyArray<ClusterNode>
-  /** Starts one more node with a fresh data dir and the shared keys; resolves once it listens (it may not be ready yet). */
-  addNode(): Promise<ClusterNode>
+  /**
+   * Starts one more node with a fresh data dir and the shared keys (or, with `shareKeys: false`, keys
+   * of its own); resolves once it listens, which may be before it is ready.
+   */
+  addNode(options?: { readonly shareKeys?: boolean }): Promise<ClusterNode>
   /** Resolves once `GET /readyz` answers 200 (read models caught up with the log). */
   waitReady(node: ClusterNode, timeoutMillis?: number): Promise<void>
   /** `kill -9`: no graceful shutdown, no flush; resolves once the process is gone. */
@@ -100,7 +103,7 @@ export const startCluster = async (options: ClusterOptions): Promise<Cluster> =>
     })
   }
 
-  const newNode = async (): Promise<MutableNode> => {
+  const newNode = async (shareKeys: boolean): Promise<MutableNode> => {
     const dir = tempDir("machhub-node-")
     const port = await freePort()
     const node: MutableNode = {
@@ -115,7 +118,7 @@ export const startCluster = async (options: ClusterOptions): Promise<Cluster> =>
     }
     nodes.push(node)
     // Every node after the first gets the first node's keys before its first start.
-    if (nodes.length > 1) cpSync(join(nodes[0]!.dataDir, "keys"), join(node.dataDir, "keys"), { recursive: true })
+    if (nodes.length > 1 && shareKeys) cpSync(join(nodes[0]!.dataDir, "keys"), join(node.dataDir, "keys"), { recursive: true })
     return node
   }
 
@@ -156,8 +159,8 @@ export const startCluster = async (options: ClusterOptions): Promise<Cluster> =>
     await waitReady(node)
   }
 
-  const addNode = async () => {
-    const node = await newNode()
+  const addNode = async (nodeOptions: { readonly shareKeys?: boolean } = {}) => {
+    const node = await newNode(nodeOptions.shareKeys ?? true)
     await launch(node)
     return node
   }
@@ -202,7 +205,7 @@ export const startCluster = async (options: ClusterOptions): Promise<Cluster> =>
     const first = await addNode()
     if (!existsSync(join(first.dataDir, "keys"))) throw new Error(`${first.name} created no keys/:\n${first.output()}`)
     await waitForLogin(first.url, "admin", ADMIN_PASSWORD)
-    const others = await Promise.all(Array.from({ length: options.nodes - 1 }, addNode))
+    const others = await Promise.all(Array.from({ length: options.nodes - 1 }, () => addNode()))
     await Promise.all([first, ...others].map((node) => waitReady(node)))
   } catch (error) {
     await dispose()

@@ -27,7 +27,9 @@ export const CommandSchema = Schema.Struct({
   expectedVersion: Schema.optional(ExpectedVersionSchema),
   idempotencyKey: Schema.optional(Schema.String),
   correlationId: Schema.String,
-  causationId: Schema.optional(Schema.String)
+  causationId: Schema.optional(Schema.String),
+  // Without it the receiving actor reads (and then caches) every freshly generated aggregate's stream.
+  newAggregate: Schema.optional(Schema.Boolean)
 })
 
 const CommandReplySchema = Schema.Struct({

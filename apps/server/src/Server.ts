@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Schedule, Scope } from "effect"
 import {
   acquireDataDirLock,
   connectNats,
@@ -223,13 +223,15 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     throw error
   }
 
+  const stopped = new AbortController()
   const bootstrapped = edge === undefined
     ? Promise.resolve()
-    : createBootstrapAdmin({ ...edge.context, projections: readModels!.projections }, config.adminPassword, hooks)
+    : createBootstrapAdmin({ ...edge.context, projections: readModels!.projections }, config.adminPassword, hooks, stopped.signal)
 
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
+      stopped.abort()
       // Terminal sessions end first, with a close frame and their recordings stored.
       await sockets.close()
       await http.close(config.shutdownGraceMillis)
@@ -296,20 +298,38 @@ const mountEdge = (router: Router, parts: EdgeParts): { readonly context: Server
 }
 
 /** Once the read models are current (so an admin made earlier, perhaps by another node, is seen), makes sure one exists. */
-const createBootstrapAdmin = (context: ServerContext, configuredPassword: string | undefined, hooks: ServerHooks): Promise<void> =>
-  Effect.runPromise(
+const createBootstrapAdmin = (
+  context: ServerContext,
+  configuredPassword: string | undefined,
+  hooks: ServerHooks,
+  signal: AbortSignal
+): Promise<void> => {
+  let waiting = false
+  return Effect.runPromise(
     Effect.gen(function*() {
       yield* Effect.promise(async () => {
         while (!context.projections.isReady()) await new Promise((r) => setTimeout(r, 20))
       })
-      const outcome = yield* bootstrapAdmin({ ...context, configuredPassword })
+      const outcome = yield* bootstrapAdmin({ ...context, configuredPassword }).pipe(
+        // An edge may start before any actor host: wait for one rather than give up.
+        Effect.tapError((error) =>
+          error._tag === "CommandUnavailable" && !waiting
+            ? Effect.sync(() => (waiting = true) && log("warn", "waiting for an actor host to create the bootstrap admin", { reason: error.message }))
+            : Effect.void
+        ),
+        Effect.retry({ while: (error) => error._tag === "CommandUnavailable", schedule: Schedule.spaced("1 second") })
+      )
       if (outcome.created) {
         log("info", "created the bootstrap user admin (domain machhub_admin, group superuser)")
         if (outcome.generatedPassword !== undefined) hooks.onAdminPasswordGenerated?.(outcome.generatedPassword)
       }
-    })
+    }),
+    { signal }
   ).catch((error: unknown) => {
+    // Stopped before an actor host appeared: nothing went wrong.
+    if (signal.aborted) return
     log("error", "could not create the bootstrap admin; set MACHHUB_ADMIN_PASSWORD and restart", {
       error: error instanceof Error ? error.message : String(error)
     })
   })
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, expect, it } from "vitest"
+import { Effect, Exit, Scope } from "effect"
+import { makeJetStreamEventStore } from "@machhub/adapters"
+import { EventStore, makeActorSystem, recordAggregate, uuidv7, type ActorSystemService, type Command } from "@machhub/core"
+import { describeWithNats, startNatsServer, type NatsTestServer } from "../support/nats-server.js"
+
+/**
+ * Two processes' actor systems on one JetStream log, in this process so that the test chooses which
+ * one handles each command (across real processes the NATS queue group chooses at random). Each
+ * system keeps the state of the aggregates it handled in memory; the other one may append meanwhile.
+ */
+describeWithNats("actor systems of two processes on one JetStream log", () => {
+  let nats: NatsTestServer
+  let scope: Scope.Closeable
+  let systems: ReadonlyArray<ActorSystemService>
+  beforeAll(async () => {
+    nats = await startNatsServer()
+    scope = Effect.runSync(Scope.make())
+    systems = await Effect.runPromise(
+      Effect.gen(function*() {
+        const out: Array<ActorSystemService> = []
+        for (let n = 0; n < 2; n++) {
+          // Its own connection per "process", as in the server.
+          const store = yield* makeJetStreamEventStore({ servers: nats.url, streamName: "DIST_ACTORS" })
+          out.push(yield* makeActorSystem([recordAggregate]).pipe(Effect.provideService(EventStore, store)))
+        }
+        return out
+      }).pipe(Scope.provide(scope))
+    )
+  })
+  afterAll(async () => {
+    if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+    await nats?.dispose()
+  })
+
+  const system = { kind: "system", id: "test" } as const
+  const recordCommand = (id: string, type: string, payload: unknown, extra: Partial<Command> = {}): Command => ({
+    id: uuidv7(),
+    type,
+    category: "record",
+    domain: "acme",
+    aggregateId: `parts:${id}`,
+    actor: system,
+    payload,
+    correlationId: uuidv7(),
+    ...extra
+  })
+
+  // KNOWN BUG (core/src/actors/ActorSystem.ts, decideAndAppend): an If-Match (expectedVersion) is
+  // compared with the actor's CACHED version and refused at once when they differ, without reading
+  // the store; only a failed append makes the actor catch up. After another process appended, the
+  // cached version is behind, so the CURRENT version is refused (HTTP 412, "is at version 2, not 3")
+  // and the actor never catches up as long as it only gets If-Match commands. Through the server, one
+  // client updating a record 20 times in a row, each time with the ETag it was just given, spread
+  // over a 3-node cluster, got a wrong 412 for 27 of 60 updates. `it.fails` until fixed: then drop
+  // `.fails`.
+  it.fails("accepts an If-Match of the current version after the other process appended", async () => {
+    const [a, b] = [systems[0]!, systems[1]!]
+    const id = uuidv7()
+    const run = (actors: ActorSystemService, command: Command) => Effect.runPromise(Effect.result(actors.handle(command)))
+    const created = await run(a, recordCommand(id, "createRecord", { table: "parts", id, data: { n: 0 }, creator: system }))
+    expect(created._tag).toBe("Success")
+    // a updates v1 -> v2 (and caches v2); b updates v2 -> v3.
+    expect((await run(a, recordCommand(id, "updateRecord", { changes: { n: 1 } }, { expectedVersion: 1 })))._tag).toBe("Success")
+    expect((await run(b, recordCommand(id, "updateRecord", { changes: { n: 2 } }, { expectedVersion: 2 })))._tag).toBe("Success")
+    // The current version is 3: a must accept it.
+    const third = await run(a, recordCommand(id, "updateRecord", { changes: { n: 3 } }, { expectedVersion: 3 }))
+    expect(third._tag === "Failure" ? third.failure.message : "accepted").toBe("accepted")
+  })
+})
