@@ -14,6 +14,8 @@ import { createdRecords, eventually, getStatus, readWholeLog, sleep, stopProcess
  * with two server processes on MACHHUB_STORE=jetstream, each with its own data dir (so its own read
  * model). Neither process is restarted: both must notice the outage (answer 503 at once, never hang
  * or answer 500) and resume by themselves, and no acknowledged write may be lost or doubled.
+ *
+ * FAULT_DEBUG=1 prints every request's outcome (ms since the outage began) and both servers' output.
  */
 
 const STREAM = "MH_FAULT_RESTART"
@@ -108,7 +110,7 @@ describeWithManagedNats("nats-server restarts under write load (MACHHUB_STORE=je
       }
 
       expect(readDuringOutage.status).toBe(200)
-      // The outage was seen as 503 (Service Unavailable, Retry-After) ...
+      // The outage was seen as 503 Service Unavailable ...
       expect(during["503"] ?? 0).toBeGreaterThan(0)
       // ... and never as a 500, a hang (request deadline passed) or a dropped connection: only 201 or 503.
       const unexpected = load.outcomes.filter((o) => !(o.kind === "status" && (o.status === 201 || o.status === 503)))

@@ -21,7 +21,11 @@ describe("MACHHUB_ROLES configuration", () => {
     expect(parseRoles("edge,cook")).toMatch(/unknown role "cook"; the roles are edge, actors, projections/)
     expect(() => loadConfig({ ...jetstream, MACHHUB_ROLES: "," })).toThrow(/at least one of edge, actors, projections/)
     expect(() => loadConfig({ MACHHUB_ROLES: "edge" })).toThrow(ConfigError)
-    expect(() => loadConfig({ MACHHUB_ROLES: "edge" })).toThrow(/set MACHHUB_STORE=jetstream and NATS_URL/)
+    expect(() => loadConfig({ MACHHUB_ROLES: "edge" })).toThrow(/set MACHHUB_STORE=jetstream \(or kurrentdb\) and NATS_URL/)
+    // A shared log alone is not enough: an edge reaches actor hosts through NATS.
+    expect(() => loadConfig({ MACHHUB_STORE: "kurrentdb", KURRENTDB_URL: "kurrentdb://h:2113", MACHHUB_ROLES: "edge" })).toThrow(ConfigError)
+    expect(() => loadConfig({ MACHHUB_STORE: "kurrentdb" })).toThrow(/MACHHUB_STORE=kurrentdb needs KURRENTDB_URL/)
+    expect(loadConfig({ MACHHUB_STORE: "kurrentdb", KURRENTDB_URL: "kurrentdb://h:2113?tls=false" }).kurrentDbUrl).toBe("kurrentdb://h:2113?tls=false")
   })
 })
 

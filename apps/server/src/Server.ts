@@ -14,6 +14,7 @@ import {
   makeNatsEventBus,
   makeScryptPasswordHasher,
   makeJetStreamEventStore,
+  makeKurrentDbEventStore,
   makeSqliteEventStore,
   Router,
   serveCommands,
@@ -25,6 +26,7 @@ import {
   apiKeyAggregate,
   domainAggregate,
   EventStore,
+  type EventStoreUnavailable,
   failedLoginAggregate,
   groupAggregate,
   machineAggregate,
@@ -96,6 +98,18 @@ export interface ServerHooks {
   readonly onAdminPasswordGenerated?: (password: string) => void
 }
 
+/** The log, where the configuration says; config validated that each store's address is set. */
+const openEventStore = (config: ServerConfig): Effect.Effect<EventStoreService, EventStoreUnavailable, Scope.Scope> => {
+  switch (config.store) {
+    case "jetstream":
+      return makeJetStreamEventStore({ servers: config.natsUrl!, streamName: config.jetstreamStream, replicas: config.jetstreamReplicas })
+    case "kurrentdb":
+      return makeKurrentDbEventStore({ connectionString: config.kurrentDbUrl! })
+    case "sqlite":
+      return makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
+  }
+}
+
 /** This node's read-model database and the projections that keep it up to date from the log. */
 const openReadModels = (store: EventStoreService, dataDir: string) =>
   Effect.gen(function*() {
@@ -144,13 +158,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   // Requests in flight by correlation id: lets refused commands be recorded with the caller's address.
   const origins = new RequestOrigins()
   const wiring = Effect.gen(function*() {
-    const store: EventStoreService = config.store === "jetstream"
-      ? yield* makeJetStreamEventStore({
-        servers: config.natsUrl!,
-        streamName: config.jetstreamStream,
-        replicas: config.jetstreamReplicas
-      })
-      : yield* makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
+    const store = yield* openEventStore(config)
     const nats = config.natsUrl === undefined ? undefined : yield* connectNats({ servers: config.natsUrl, name: "machhub-server" })
     let commands: CommandBusService
     if (roles.has("actors")) {

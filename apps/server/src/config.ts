@@ -10,7 +10,9 @@ export interface ServerConfig {
   readonly natsUrl: string | undefined
   /** Body encoding of events published on NATS (`mh.evt.*`): msgpack by default, or JSON for readers without msgpack. */
   readonly eventFormat: "msgpack" | "json"
-  readonly store: "sqlite" | "jetstream"
+  readonly store: "sqlite" | "jetstream" | "kurrentdb"
+  /** KurrentDB store (MACHHUB_STORE=kurrentdb): its connection string, e.g. `kurrentdb://host:2113?tls=false`. */
+  readonly kurrentDbUrl: string | undefined
   /** What this process runs (MACHHUB_ROLES); all three by default. */
   readonly roles: Roles
   /** JetStream store (MACHHUB_STORE=jetstream, needs NATS_URL): the stream's name and replicas. */
@@ -59,17 +61,20 @@ const oneOf = <T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
 }
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig => {
-  const store = oneOf(env, "MACHHUB_STORE", ["sqlite", "jetstream"], "sqlite")
+  const store = oneOf(env, "MACHHUB_STORE", ["sqlite", "jetstream", "kurrentdb"], "sqlite")
   if (store === "jetstream" && !env["NATS_URL"]) {
     throw new ConfigError("MACHHUB_STORE=jetstream needs NATS_URL (a NATS server with JetStream enabled)")
+  }
+  if (store === "kurrentdb" && !env["KURRENTDB_URL"]) {
+    throw new ConfigError("MACHHUB_STORE=kurrentdb needs KURRENTDB_URL, e.g. kurrentdb://127.0.0.1:2113?tls=false")
   }
   const roles = parseRoles(env["MACHHUB_ROLES"] || ALL_ROLES.join(","))
   if (typeof roles === "string") throw new ConfigError(roles)
   // Processes with some of the roles cooperate through a shared log; the SQLite log belongs to one process.
-  if (!hasAllRoles(roles) && store === "sqlite") {
+  if (!hasAllRoles(roles) && (store === "sqlite" || !env["NATS_URL"])) {
     throw new ConfigError(
-      `MACHHUB_ROLES=${env["MACHHUB_ROLES"]} splits the work between processes, which must share the log: ` +
-        "set MACHHUB_STORE=jetstream and NATS_URL, or leave MACHHUB_ROLES unset"
+      `MACHHUB_ROLES=${env["MACHHUB_ROLES"]} splits the work between processes, which must share the log and the ` +
+        "command bus: set MACHHUB_STORE=jetstream (or kurrentdb) and NATS_URL, or leave MACHHUB_ROLES unset"
     )
   }
   const adminPassword = env["MACHHUB_ADMIN_PASSWORD"]
@@ -82,6 +87,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     eventFormat: oneOf(env, "MACHHUB_EVENT_FORMAT", ["msgpack", "json"], "msgpack"),
     store,
     roles,
+    kurrentDbUrl: env["KURRENTDB_URL"] || undefined,
     jetstreamStream: env["MACHHUB_JETSTREAM_STREAM"] || "MH_EVENTS",
     jetstreamReplicas: integer(env, "MACHHUB_JETSTREAM_REPLICAS", 1, 1, 5),
     sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),
