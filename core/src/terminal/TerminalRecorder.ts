@@ -40,8 +40,10 @@ export interface TerminalRecorderOptions {
   readonly correlationId: string
   /** Largest merged output event (default 256 KiB). */
   readonly maxEventBytes?: number
-  /** Largest batch per append (default 1 MiB): better-sqlite3 writes on the event loop, so a batch
-   *  is a pause for every socket of the process; small batches keep each pause short. */
+  /** Largest batch per append (default 512 KiB): better-sqlite3 writes on the event loop, so a batch
+   *  is a pause for every socket of the process; small batches keep each pause short. On JetStream an
+   *  append is one message, and 512 KiB plus the events' envelopes stays under NATS's default 1 MB
+   *  max_payload. */
   readonly maxBatchBytes?: number
   /** How long a small batch may wait for more events (default 10 ms). */
   readonly flushDelayMillis?: number
@@ -79,7 +81,7 @@ export const makeTerminalRecorder = (options: TerminalRecorderOptions): Terminal
   const clock = options.clock ?? (() => performance.now())
   const wallClock = options.wallClock ?? Date.now
   const maxEventBytes = options.maxEventBytes ?? 256 * 1024
-  const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024
+  const maxBatchBytes = options.maxBatchBytes ?? 512 * 1024
   const flushDelayMillis = options.flushDelayMillis ?? 10
   const startedAt = clock()
   const startedWall = wallClock()
