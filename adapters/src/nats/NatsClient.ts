@@ -32,6 +32,7 @@ export class NatsConnectError extends Schema.TaggedError<NatsConnectError>()("Na
 }) {}
 
 export const DEFAULT_RECONNECT_TIME_WAIT_MS = 250
+const PING_INTERVAL_MS = 10_000
 /** How long closing waits for buffered messages and subscriptions to drain before closing hard. */
 const DRAIN_ON_CLOSE_TIMEOUT_MS = 5_000
 
@@ -111,6 +112,11 @@ export const connectNats = (options: NatsConnectOptions): Effect.Effect<NatsClie
           servers: typeof options.servers === "string" ? options.servers : [...options.servers],
           maxReconnectAttempts: -1,
           reconnectTimeWait: options.reconnectTimeWait ?? DEFAULT_RECONNECT_TIME_WAIT_MS,
+          // A server that stops answering without closing the socket (frozen, partitioned) is given up
+          // after two missed pings: ~20 s rather than nats.js's default of minutes, during which
+          // every request would wait out its own timeout.
+          pingInterval: PING_INTERVAL_MS,
+          maxPingOut: 2,
           ...(options.name === undefined ? {} : { name: options.name }),
           ...(options.timeout === undefined ? {} : { timeout: options.timeout })
         }),
