@@ -264,30 +264,48 @@ const statOf = (pid) => {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8")
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), comm: text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")) }
   } catch {
     return undefined
   }
 }
 
-const childrenOf = (ppid) =>
-  readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => statOf(pid)?.ppid === ppid)
+const commandOf = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim().slice(0, 100) || `[${statOf(pid)?.comm}]`
+  } catch {
+    return `pid ${pid}`
+  }
+}
 
-const machineBusy = () => {
+const allPids = () => readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number)
+
+const childrenOf = (ppid) => allPids().filter((pid) => statOf(pid)?.ppid === ppid)
+
+/** The machine's busy ticks (with tick-based accounting, interrupt time is also in the processes' own). */
+const machineTicks = () => {
   const [, ...values] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/)
   const [user, nice, system, , , irq, softirq] = values.map(Number)
   return user + nice + system + irq + softirq
 }
 
-/** Ticks of each group of pids plus the machine's, at one instant. */
-const snapshot = (groups) => ({
-  at: performance.now(),
-  machine: machineBusy(),
-  groups: Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.map((pid) => statOf(pid)?.ticks ?? NaN)]))
-})
+/** Ticks of each group of pids, of every other process, and of the machine, at one instant. */
+const snapshot = (groups) => {
+  const all = new Map()
+  for (const pid of allPids()) {
+    const stat = statOf(pid)
+    if (stat) all.set(pid, stat)
+  }
+  return {
+    at: performance.now(),
+    machine: machineTicks(),
+    all,
+    groups: Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.map((pid) => all.get(pid)?.ticks ?? NaN)]))
+  }
+}
 
 /** CPU of each group between two snapshots, in % of one core (the machine has 200%). */
-const cpuBetween = (a, b) => {
+const cpuBetween = (a, b, mine) => {
   const wallTicks = ((b.at - a.at) / 1000) * TICKS
   const percent = (ticks) => (100 * ticks) / wallTicks
   const groups = Object.fromEntries(Object.keys(a.groups).map((name) => {
@@ -296,9 +314,22 @@ const cpuBetween = (a, b) => {
     const ticks = deltas.reduce((sum, d) => sum + d, 0)
     return [name, { percent: percent(ticks), ticks, missing: a.groups[name].length - deltas.length }]
   }))
-  const machine = percent(b.machine - a.machine)
-  const known = Object.values(groups).reduce((sum, g) => sum + g.percent, 0)
-  return { groups, machine, other: machine - known, seconds: (b.at - a.at) / 1000 }
+  // Everything else that ran meanwhile: this bench's own idle Node processes, and whatever else
+  // shares the machine (other work, kernel threads).
+  const others = []
+  for (const [pid, stat] of b.all) {
+    const before = a.all.get(pid)
+    if (before === undefined || mine.has(pid)) continue
+    if (stat.ticks > before.ticks) others.push({ pid, comm: stat.comm, percent: percent(stat.ticks - before.ticks) })
+  }
+  others.sort((x, y) => y.percent - x.percent)
+  return {
+    groups,
+    machine: percent(b.machine - a.machine),
+    others: others.reduce((sum, o) => sum + o.percent, 0),
+    topOthers: others.slice(0, 4),
+    seconds: (b.at - a.at) / 1000
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -378,7 +409,8 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
         await sleep(300)
         const a = snapshot(groups)
         await sleep(runSeconds * 1000 - 800)
-        cpu = cpuBetween(a, snapshot(groups))
+        cpu = cpuBetween(a, snapshot(groups), new Set(Object.values(groups).flat()))
+        log(`    CPU in the window: other processes ${cpu.topOthers.map((o) => `${o.pid === process.pid ? "this bench" : commandOf(o.pid)} ${Math.round(o.percent)}%`).join(", ") || "none"}`)
       }
       const results = await Promise.all(runs.map((r) => r.result))
       const rps = results.reduce((sum, r) => sum + r.rps, 0)
@@ -418,7 +450,7 @@ const cpuNote = (m) => {
   const pct = (group) => `${Math.round(group.percent)}%${group.missing ? ` (${group.missing} not sampled)` : ""}`
   const parts = [`servers ${pct(g.servers)}`]
   if (m.natsCpuMicrosPerRequest !== undefined) parts.push(`nats-server ${pct(g["nats-server"])}`)
-  parts.push(`wrk ${pct(g.wrk)}`, `other processes ${Math.round(Math.max(0, m.cpu.other))}%`)
+  parts.push(`wrk ${pct(g.wrk)}`, `other processes ${Math.round(m.cpu.others)}%`)
   const perRequest = [`servers ${Math.round(m.serverCpuMicrosPerRequest)}`]
   if (m.natsCpuMicrosPerRequest !== undefined) perRequest.push(`nats-server ${Math.round(m.natsCpuMicrosPerRequest)}`)
   return `; CPU of 200%: ${parts.join(", ")} (machine ${Math.round(m.cpu.machine)}%); CPU µs/request: ${perRequest.join(", ")}`

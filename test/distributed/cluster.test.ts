@@ -98,8 +98,9 @@ describeWithManagedNats("a cluster of three server processes on one JetStream lo
     const racers = 6
     const rounds = 3
     for (let round = 0; round < rounds; round++) {
-      // A fresh record per round: see the report on stale actor caches (a record raced on again and
-      // again can meet an actor that still holds an older version, and answer a current If-Match 412).
+      // A fresh record per round, raced on at versions 1 and 2 only: from the third race on, a node
+      // whose actor sat out the previous race still caches an older version and refuses even the
+      // current If-Match (the known bug in actor-cache.test.ts), so a round could end with no winner.
       const created = await as(nodes[round % 3]!).json("POST", "/machhub/parts", { name: `race-${round}`, winner: null })
       expect(created.status).toBe(201)
       const id: string = created.body.id

@@ -92,6 +92,11 @@ export const makeActorSystem = <R>(
 
     const decideAndAppend = (actor: Actor, command: Command): Effect.Effect<CommandReply, CommandError, R> =>
       Effect.gen(function*() {
+        // Whether the state is known to be the log's, as of this command. A cached state may be behind
+        // when other processes write the same log: an append would notice (its version check fails),
+        // but an answer that appends nothing (a refusal, a no-op, a stale If-Match) would not, so such
+        // an answer is given only after catching up.
+        let current = false
         if (!actor.loaded) {
           if (command.newAggregate === true) {
             actor.state = actor.aggregate.initialState()
@@ -99,15 +104,28 @@ export const makeActorSystem = <R>(
           } else {
             yield* catchUp(actor)
           }
+          current = true
         }
         for (let attempt = 0;; attempt++) {
           if (command.expectedVersion !== undefined && !matchesExpectedVersion(command.expectedVersion, actor.version)) {
+            if (!current) {
+              yield* catchUp(actor)
+              current = true
+              continue
+            }
             return yield* new CommandRejected({
               reason: "precondition_failed",
               message: `${actor.stream} is at version ${actor.version}, not ${String(command.expectedVersion)}`
             })
           }
-          const decision = yield* actor.aggregate.handle(command, actor.state)
+          const decided = yield* Effect.result(actor.aggregate.handle(command, actor.state))
+          if (!current && (decided._tag === "Failure" || decided.success.events.length === 0)) {
+            yield* catchUp(actor)
+            current = true
+            continue
+          }
+          if (decided._tag === "Failure") return yield* decided.failure
+          const decision = decided.success
           if (decision.events.length === 0) {
             return { stream: actor.stream, version: actor.version, position: actor.position, eventCount: 0, result: decision.result }
           }
@@ -154,6 +172,7 @@ export const makeActorSystem = <R>(
           }
           // Another writer appended first: fold what it wrote and decide again on the fresh state.
           yield* catchUp(actor)
+          current = true
         }
       }).pipe(
         Effect.catchTag("EventStoreUnavailable", (error) => {
