@@ -214,30 +214,53 @@ const createOne = async (url, token) => {
 
 // ---------------------------------------------------------------------------------------------------
 // wrk, run by wrk.mjs's runWrk in a child Node process each, so several can run at once (runWrk is
-// synchronous) while this process samples CPU. Each child has its own pid, so runWrk's script files
-// (named after the pid) do not collide; they are removed when the child is done.
+// synchronous) while this process samples CPU. Each child loads wrk.mjs, says "ready", and starts wrk
+// when told, so the wrk processes of a setup start together. Each child has its own pid, so runWrk's
+// script files (named after the pid) do not collide; they are removed when the child is done.
 
 const driverCode = `
 import { runWrk } from ${JSON.stringify(WRK_MODULE)}
-process.stdout.write(JSON.stringify(runWrk(JSON.parse(process.argv[1]))))
+process.stdin.once("data", () => {
+  process.stdout.write(JSON.stringify(runWrk(JSON.parse(process.argv[1]))) + "\\n")
+  process.exit(0)
+})
+process.stdout.write("ready\\n")
 `
 
-const startWrk = (options) => {
-  const child = track(spawn(process.execPath, ["--input-type=module", "-e", driverCode, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] }))
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (chunk) => (stdout += chunk))
-  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4_000)))
-  const result = new Promise((resolve, reject) => {
-    child.once("exit", (code) => {
-      const prefix = `wrk-${child.pid}-`
-      for (const file of readdirSync(tmpdir())) if (file.startsWith(prefix)) rmSync(join(tmpdir(), file), { force: true })
-      if (code === 0) resolve(JSON.parse(stdout))
-      else reject(new Error(`wrk against ${options.url} failed (${code}):\n${stderr}`))
-    })
-  })
-  return { driver: child, result }
+const drivers = new Set()
+const trackDriver = (child) => {
+  drivers.add(child)
+  child.once("exit", () => drivers.delete(child))
+  return track(child)
 }
+
+/** Starts a driver; resolves once it is ready, with `go()` (starts wrk) and `result` (wrk's figures). */
+const startWrk = (options) =>
+  new Promise((resolveReady, rejectReady) => {
+    const child = trackDriver(spawn(process.execPath, ["--input-type=module", "-e", driverCode, JSON.stringify(options)], { stdio: ["pipe", "pipe", "pipe"] }))
+    let stdout = ""
+    let stderr = ""
+    let ready = false
+    const result = new Promise((resolve, reject) => {
+      child.once("exit", (code) => {
+        const prefix = `wrk-${child.pid}-`
+        for (const file of readdirSync(tmpdir())) if (file.startsWith(prefix)) rmSync(join(tmpdir(), file), { force: true })
+        const error = new Error(`wrk against ${options.url} failed (${code}):\n${stderr}`)
+        if (!ready) rejectReady(error)
+        if (code === 0) resolve(JSON.parse(stdout.trim().split("\n").at(-1)))
+        else reject(error)
+      })
+    })
+    result.catch(() => undefined) // awaited by the caller once started; a failure before that rejects ready
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk
+      if (!ready && stdout.startsWith("ready\n")) {
+        ready = true
+        resolveReady({ driver: child, go: () => child.stdin.end("go\n"), result })
+      }
+    })
+    child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4_000)))
+  })
 
 const createOptions = (url, token, seconds, connections) => ({
   url: `${url}/machhub/${TABLE}`,
@@ -394,21 +417,23 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
 
     const connections = split(CONNECTIONS, nodes)
     const run = async (runSeconds, sample) => {
-      const runs = servers.map((server, i) => startWrk(createOptions(server.url, token, runSeconds, connections[i])))
+      const runs = await Promise.all(servers.map((server, i) => startWrk(createOptions(server.url, token, runSeconds, connections[i]))))
+      const startedAt = performance.now()
+      for (const r of runs) r.go()
       let cpu
       if (sample && runSeconds >= 2) {
         // Once every wrk is running: a window inside the run, clear of its start and end.
         let wrkPids = []
-        for (let i = 0; i < 250 && wrkPids.length < runs.length; i++) {
+        for (let i = 0; i < 100 && wrkPids.length < runs.length; i++) {
           wrkPids = runs.flatMap((r) => childrenOf(r.driver.pid))
-          if (wrkPids.length < runs.length) await sleep(20)
+          if (wrkPids.length < runs.length) await sleep(10)
         }
         // An undetected wrk (-1) reads as "not sampled".
         const wrk = [...wrkPids, ...Array(Math.max(0, runs.length - wrkPids.length)).fill(-1)]
         const groups = { servers: servers.map((s) => s.child.pid), "nats-server": nats ? [nats.pid] : [], wrk }
-        await sleep(300)
+        await sleep(Math.max(0, startedAt + 300 - performance.now()))
         const a = snapshot(groups)
-        await sleep(runSeconds * 1000 - 800)
+        await sleep(Math.max(0, startedAt + runSeconds * 1000 - 300 - performance.now()))
         cpu = cpuBetween(a, snapshot(groups), new Set(Object.values(groups).flat()))
         log(`    CPU in the window: other processes ${cpu.topOthers.map((o) => `${o.pid === process.pid ? "this bench" : commandOf(o.pid)} ${Math.round(o.percent)}%`).join(", ") || "none"}`)
       }
@@ -430,6 +455,8 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
     log(`  ${nodes} server${nodes > 1 ? "s" : ""} on ${store}: ${Math.round(measured.rps).toLocaleString("en")} req/s (${((performance.now() - started) / 1000).toFixed(1)} s for the setup)`)
     return measured
   } finally {
+    // Drivers left waiting for "go" when another failed to start.
+    for (const driver of drivers) driver.kill("SIGKILL")
     await Promise.all(servers.map((s) => stopChild(s.child)))
     await nats?.stop()
     rmSync(dir, { recursive: true, force: true })
