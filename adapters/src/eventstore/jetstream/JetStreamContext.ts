@@ -44,41 +44,49 @@ export class Lifecycle {
 }
 
 /**
- * A promise per connected period that rejects when the connection drops, so a call in flight can be
- * abandoned with one `Promise.race` (a fiber race per call measured ~30% of the append path's CPU).
+ * Lets calls in flight be abandoned the moment the connection drops. Each call registers a listener
+ * that it removes when it settles, so nothing accumulates however many calls a connected period sees
+ * (racing one long-lived promise instead would leave a reaction on it per call until the next drop).
+ * Plain promises, not a fiber race per call: that measured ~30% of the append path's CPU.
  */
 export class ConnectionWatch {
-  private lostPromise!: Promise<never>
-  private rejectLost!: (reason: unknown) => void
+  private readonly listeners = new Set<(reason: Error) => void>()
   private lostNow = true
-
-  constructor() {
-    this.renew()
-  }
-
-  get lost(): Promise<never> {
-    return this.lostPromise
-  }
 
   get isLost(): boolean {
     return this.lostNow
   }
 
+  /** Settles as `call` does, or rejects as soon as the connection is lost, whichever comes first. */
+  race<A>(call: Promise<A>): Promise<A> {
+    return new Promise<A>((resolve, reject) => {
+      const onLost = (reason: Error) => reject(reason)
+      this.listeners.add(onLost)
+      call.then(
+        (value) => {
+          this.listeners.delete(onLost)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.listeners.delete(onLost)
+          reject(error)
+        }
+      )
+    })
+  }
+
   signalLost(): void {
     if (this.lostNow) return
     this.lostNow = true
-    this.rejectLost(new Error("NATS is disconnected"))
+    const reason = new Error("NATS is disconnected")
+    const abandoned = [...this.listeners]
+    this.listeners.clear()
+    for (const listener of abandoned) listener(reason)
   }
 
-  /** A new period; a no-op unless the last one was lost (calls holding its promise must see the next loss). */
+  /** A new connected period. */
   renew(): void {
-    if (!this.lostNow) return
     this.lostNow = false
-    this.lostPromise = new Promise<never>((_, reject) => {
-      this.rejectLost = reject
-    })
-    // Nobody may be racing it when the connection drops.
-    this.lostPromise.catch(() => undefined)
   }
 }
 
@@ -110,9 +118,8 @@ export const natsCall = <A>(
     if (!ctx.client.isConnected()) return Effect.fail(disconnected(context))
     // Reconnected before the watcher noticed: start the new period now rather than fail this call.
     if (ctx.connection.isLost) ctx.connection.renew()
-    const lost = ctx.connection.lost
     return Effect.tryPromise({
-      try: () => Promise.race([run(), lost]),
+      try: () => ctx.connection.race(run()),
       catch: (error) =>
         error instanceof EventStoreUnavailable
           // A failure already worded for the port (e.g. a corrupt message met while reading) passes as is.

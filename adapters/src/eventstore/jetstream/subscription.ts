@@ -9,13 +9,24 @@ import { allSubjects } from "./subjects.js"
 
 /**
  * Messages per pull. Each pull is drained before the next is made, so a slow subscriber holds at most
- * this many messages (nats.js's `consume()` would keep pulling whatever the subscriber's pace).
+ * this many messages (nats.js's `consume()` would keep pulling whatever the subscriber's pace). 512
+ * catches up ~1.3x faster than 256 and holds at most 256 MiB of the largest appends (terminal
+ * recordings); typical appends are a few hundred bytes.
  */
-const PULL_BATCH = 256
+const PULL_BATCH = 512
 /** How long one pull stays open on a quiet log; messages are handed over as they arrive, not at its end. */
 const PULL_EXPIRES_MS = 30_000
 /** The server removes the consumer of a subscriber that vanished (crash) after this long. */
 const CONSUMER_INACTIVE_MS = 60_000
+
+/** How many messages already delivered to this process one step of a subscription hands over at most. */
+const MAX_MESSAGES_PER_STEP = 256
+
+const NOTHING_BUFFERED = Symbol("nothing buffered")
+
+/** Resolves after the promise callbacks already due have run: what a pull has buffered is there by then. */
+const afterBufferedDeliveries = (): Promise<typeof NOTHING_BUFFERED> =>
+  new Promise((resolve) => setImmediate(() => resolve(NOTHING_BUFFERED)))
 
 /**
  * One subscriber's position in the log: an ordered consumer (nats.js re-creates it from the last
@@ -24,29 +35,61 @@ const CONSUMER_INACTIVE_MS = 60_000
 class LogCursor {
   private batch: ConsumerMessages | undefined
   private iterator: AsyncIterator<JsMsg> | undefined
+  /** A `next()` of the iterator still outstanding (a step stopped waiting for it, nothing consumed it). */
+  private pending: Promise<IteratorResult<JsMsg>> | undefined
   private ended = false
 
   constructor(private readonly consumer: Consumer) {}
 
-  /** The next message, waiting for one if the log has no more yet; undefined once ended. */
-  async next(): Promise<JsMsg | undefined> {
-    for (;;) {
-      if (this.ended) return undefined
-      if (this.iterator === undefined) {
-        const batch = await this.consumer.fetch({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS })
-        this.batch = batch
-        this.iterator = batch[Symbol.asyncIterator]()
-        // end() may have run while the pull was being set up.
-        if (this.ended) batch.stop()
-      }
-      const step = await this.iterator.next()
-      if (!step.done) return step.value
-      this.iterator = undefined
-      this.batch = undefined
+  private async step(): Promise<IteratorResult<JsMsg>> {
+    if (this.iterator === undefined) {
+      const batch = await this.consumer.fetch({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS })
+      this.batch = batch
+      this.iterator = batch[Symbol.asyncIterator]()
+      // end() may have run while the pull was being set up.
+      if (this.ended) batch.stop()
     }
+    if (this.pending === undefined) {
+      this.pending = this.iterator.next()
+      // It may fail after the step that made it stopped waiting and before another takes it over
+      // (or never, if the cursor is disposed first): not an unhandled rejection.
+      this.pending.catch(() => undefined)
+    }
+    return this.pending
   }
 
-  /** Ends the cursor: a pending `next()` resolves with undefined. */
+  private consumed(step: IteratorResult<JsMsg>): JsMsg | undefined {
+    this.pending = undefined
+    if (!step.done) return step.value
+    // This pull is over; the next step makes another.
+    this.iterator = undefined
+    this.batch = undefined
+    return undefined
+  }
+
+  /**
+   * The next messages: waits for one if the log has no more yet, then adds those already delivered
+   * to this process (up to MAX_MESSAGES_PER_STEP) without waiting further, so that a subscriber
+   * catching up or under load handles them together (one read-model transaction, not one each).
+   * Empty once ended.
+   */
+  async next(): Promise<ReadonlyArray<JsMsg>> {
+    const messages: Array<JsMsg> = []
+    while (!this.ended && messages.length === 0) {
+      const message = this.consumed(await this.step())
+      if (message !== undefined) messages.push(message)
+    }
+    while (!this.ended && messages.length < MAX_MESSAGES_PER_STEP && this.iterator !== undefined) {
+      const step = await Promise.race([this.step(), afterBufferedDeliveries()])
+      if (step === NOTHING_BUFFERED) break
+      const message = this.consumed(step)
+      if (message === undefined) break
+      messages.push(message)
+    }
+    return this.ended ? [] : messages
+  }
+
+  /** Ends the cursor: a pending `next()` resolves with nothing. */
   end(): void {
     this.ended = true
     this.batch?.stop()
@@ -89,11 +132,11 @@ export const subscribeToLog = (ctx: JetStreamContext, fromPosition: number): Str
       return Stream.paginate(undefined, (): Effect.Effect<Page, EventStoreUnavailable> => {
         if (ctx.lifecycle.closed) return Effect.succeed<Page>([[], Option.none()])
         return natsCall(ctx, "reading the log", () => cursor.next()).pipe(
-          Effect.flatMap((msg): Effect.Effect<Page, EventStoreUnavailable> =>
-            msg === undefined
+          Effect.flatMap((messages): Effect.Effect<Page, EventStoreUnavailable> =>
+            messages.length === 0
               ? Effect.succeed<Page>([[], Option.none()])
-              : decodeEffect(msg.seq, () => recordedEvents(msg.seq, msg.headers, msg.data)).pipe(
-                Effect.map((events): Page => [events.filter((e) => e.position >= fromPosition), Option.some(undefined)])
+              : Effect.forEach(messages, (msg) => decodeEffect(msg.seq, () => recordedEvents(msg.seq, msg.headers, msg.data))).pipe(
+                Effect.map((decoded): Page => [decoded.flat().filter((e) => e.position >= fromPosition), Option.some(undefined)])
               )
           )
         )
