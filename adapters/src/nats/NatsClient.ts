@@ -117,6 +117,9 @@ export const connectNats = (options: NatsConnectOptions): Effect.Effect<NatsClie
           // every request would wait out its own timeout.
           pingInterval: PING_INTERVAL_MS,
           maxPingOut: 2,
+          // nats.js otherwise builds two Error objects (stack traces) per request in case it fails:
+          // ~9% of a JetStream-backed server's CPU under load. Failures still say what went wrong.
+          noAsyncTraces: true,
           ...(options.name === undefined ? {} : { name: options.name }),
           ...(options.timeout === undefined ? {} : { timeout: options.timeout })
         }),
