@@ -17,9 +17,9 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { makeSqliteEventStore } from "@machhub/adapters"
 import { Effect } from "effect"
+import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 
-const ADMIN_PASSWORD = "bench-admin-password"
 const DOMAINS = ["bench_a", "bench_b", "bench_c", "bench_d"]
 const STREAMS = 1000
 const BATCH = 500
@@ -86,19 +86,6 @@ const waitReady = async (url) => {
   }
 }
 
-const login = async (url) => {
-  for (let i = 0; i < 400; i++) {
-    const response = await fetch(`${url}/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
-    }).catch(() => undefined)
-    if (response?.status === 200) return (await response.json()).tkn
-    await sleep(100)
-  }
-  throw new Error("the bootstrap admin never became able to log in")
-}
-
 /** Reads the whole export, sampling the server's RSS meanwhile. */
 const exportAll = async (url, token, pid) => {
   let peak = rssOf(pid)
@@ -133,7 +120,7 @@ export const benchAudit = async ({ dir, seconds, baselineRps, row, startServer, 
   const catchUp = (performance.now() - started) / 1000
   row(`server start on a ${events.toLocaleString("en")}-event log (read models incl. audit index)`, events / catchUp, "events/s", undefined,
     `${catchUp.toFixed(1)} s until ready`)
-  const token = await login(url)
+  const token = await waitForAdminLogin(url, { intervalMs: 100 })
   const headers = { Authorization: `Bearer ${token}` }
 
   // "Distinct pages": every request asks for another `from` (random over the log), so each is read from

@@ -10,7 +10,7 @@
 // monitoring endpoint, the NATS messages per request: the evidence for what limits the figures.
 //
 // Uses the BUILT server (`npm run build` first) and a nats-server started for each JetStream setup
-// (JetStream, file storage, temp dir, free loopback port, as jetstream.mjs does); the JetStream
+// (nats-server.mjs: JetStream, file storage, temp dir, free loopback port); the JetStream
 // setups are skipped without a nats-server binary, everything is skipped without wrk.
 //
 //   import { benchClusterRecords } from "./cluster-records.mjs"
@@ -20,29 +20,20 @@
 // Run alone (measures its own raw uWebSockets.js baseline and the JetStream adapter's append rate
 // beside raw js.publish, in the same run): node test/bench/cluster-records.mjs
 import { spawn, execFileSync } from "node:child_process"
-import { accessSync, constants, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs"
-import { createConnection, createServer } from "node:net"
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { delimiter, join } from "node:path"
+import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
+import { findNatsServer, startNatsServer } from "./nats-server.mjs"
+import { createScript } from "./records.mjs"
 import { hasWrk } from "./wrk.mjs"
 
-const ADMIN_PASSWORD = "bench-admin-password"
 const SERVER = fileURLToPath(new URL("../../apps/server/dist/main.js", import.meta.url))
 const WRK_MODULE = new URL("./wrk.mjs", import.meta.url).href
 const CONNECTIONS = 64
 const TABLE = "bench_cluster"
 const SAME_MACHINE = "same machine: 2 cores shared by wrk, nats-server and the server processes"
-
-// The request records.mjs sends (it does not export it): every request creates a different record.
-const createScript = `
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = string.format('{"name":"item-%06d","price":%d,"category":"c%d","inStock":%s}', counter, (counter * 7919) % 1000, counter % 10, (counter % 3 == 0) and "true" or "false")
-  return wrk.format(nil, nil, nil, body)
-end
-`
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const log = (line) => console.error(line)
@@ -72,73 +63,6 @@ const stopChild = (child, graceMs = 3_000) =>
     })
     child.kill("SIGTERM")
   })
-
-// ---------------------------------------------------------------------------------------------------
-// nats-server, started like jetstream.mjs does (which does not export these), plus a monitoring port.
-
-const findNatsServer = () => {
-  for (const dir of [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"]) {
-    if (dir === "") continue
-    try {
-      accessSync(join(dir, "nats-server"), constants.X_OK)
-      return join(dir, "nats-server")
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-
-const greets = (port) =>
-  new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port })
-    const done = (ok) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1_000, () => done(false))
-    socket.once("data", (data) => done(data.toString("utf8").startsWith("INFO")))
-    socket.once("error", () => done(false))
-  })
-
-/** A nats-server with JetStream on file storage in a temp dir; `stop()` kills it and removes the dir (and so its streams). */
-const startNatsServer = async (bin) => {
-  const port = await freePort()
-  const monitor = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), "machhub-bench-cluster-nats-"))
-  const child = track(spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-js", "-sd", dir], { stdio: "ignore" }))
-  const stop = async () => {
-    await stopChild(child, 2_000)
-    rmSync(dir, { recursive: true, force: true })
-  }
-  for (let i = 0; i < 300; i++) {
-    if (await greets(port)) {
-      return {
-        url: `nats://127.0.0.1:${port}`,
-        pid: child.pid,
-        /** Messages the server has received from and delivered to clients so far. */
-        messages: async () => {
-          const varz = await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()
-          return { in: varz.in_msgs, out: varz.out_msgs }
-        },
-        stop
-      }
-    }
-    await sleep(50)
-  }
-  await stop()
-  throw new Error("nats-server did not start within 15 s")
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Server processes.
@@ -181,20 +105,6 @@ const startServer = (env) =>
       if (!listening) reject(new Error(`the server exited (${code ?? signal}) before listening:\n${output.slice(-2_000)}`))
     })
   })
-
-const login = async (url) => {
-  for (let i = 0; i < 400; i++) {
-    const response = await fetch(`${url}/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
-    }).catch(() => undefined)
-    if (response?.status === 200) return (await response.json()).tkn
-    await response?.body?.cancel()
-    await sleep(50)
-  }
-  throw new Error(`the bootstrap admin never became able to log in on ${url}`)
-}
 
 /** Until this node knows the admin (its read models caught up with the shared log) and accepts the token. */
 const waitAccepts = async (url, token) => {
@@ -405,7 +315,10 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
   const servers = []
   let nats
   try {
-    if (store === "jetstream") nats = await startNatsServer(natsBin)
+    if (store === "jetstream") {
+      // The monitoring port gives the NATS messages per request; a graceful stop, as for the servers.
+      nats = await startNatsServer(natsBin, { dirPrefix: "machhub-bench-cluster-nats-", monitor: true, track, stopChild: (child) => stopChild(child, 2_000) })
+    }
     const envOf = (i) => ({
       MACHHUB_DATA_DIR: join(dir, `node${i}`),
       ...(store === "jetstream"
@@ -413,7 +326,7 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
         : { MACHHUB_STORE: "sqlite", NATS_URL: "" })
     })
     servers.push(await startServer(envOf(1)))
-    const token = await login(servers[0].url)
+    const token = await waitForAdminLogin(servers[0].url)
     // The other nodes share the first one's token signing key and API-key secret.
     for (let i = 2; i <= nodes; i++) cpSync(join(dir, "node1", "keys"), join(dir, `node${i}`, "keys"), { recursive: true })
     servers.push(...await Promise.all(Array.from({ length: nodes - 1 }, (_, i) => startServer(envOf(i + 2)))))

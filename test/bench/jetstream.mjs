@@ -7,71 +7,16 @@
 //                                         //    or undefined when nats-server is not installed
 //
 // Run directly: node test/bench/jetstream.mjs [seconds]
-import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs"
-import { createConnection, createServer } from "node:net"
-import { tmpdir } from "node:os"
-import { delimiter, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { encodeMsgpack, makeJetStreamEventStore } from "@machhub/adapters"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Effect } from "effect"
+import { findNatsServer, startNatsServer } from "./nats-server.mjs"
 
 /** Publishes kept in flight for the "many in flight" raw figure (ARCHITECTURE.md quotes 2,000). */
 const IN_FLIGHT = 2_000
-
-const findNatsServer = () => {
-  for (const dir of [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"]) {
-    if (dir === "") continue
-    try {
-      accessSync(join(dir, "nats-server"), constants.X_OK)
-      return join(dir, "nats-server")
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-
-const greets = (port) =>
-  new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port })
-    const done = (ok) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1_000, () => done(false))
-    socket.once("data", (data) => done(data.toString("utf8").startsWith("INFO")))
-    socket.once("error", () => done(false))
-  })
-
-const startNatsServer = async (bin) => {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), "machhub-bench-nats-"))
-  const child = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" })
-  const stop = () => {
-    child.kill("SIGKILL")
-    rmSync(dir, { recursive: true, force: true })
-  }
-  for (let i = 0; i < 300; i++) {
-    if (await greets(port)) return { url: `nats://127.0.0.1:${port}`, stop }
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  stop()
-  throw new Error("nats-server did not start within 15 s")
-}
 
 const meta = {
   domain: "bench",
@@ -149,7 +94,7 @@ export async function benchJetStream({ seconds = 3 } = {}) {
     const rawMany = await measureRaw(server.url, "RAW_MANY", IN_FLIGHT, seconds)
     return { adapter1, adapter64, raw1, raw64, rawMany, inFlight: IN_FLIGHT }
   } finally {
-    server.stop()
+    await server.stop()
   }
 }
 

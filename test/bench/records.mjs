@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs"
 import { runWrk } from "./wrk.mjs"
 
 // Every request creates a different record: a counter in the body, a price and a category to filter on.
-const createScript = `
+export const createScript = `
 counter = 0
 request = function()
   counter = counter + 1

@@ -13,6 +13,7 @@ import { benchRecords } from "./records.mjs"
 import { benchClusterRecords } from "./cluster-records.mjs"
 import { benchAudit } from "./audit.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
+import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 
 // Between wrk runs the server may close an idle keep-alive connection that fetch's pool then reuses
 // ("other side closed"); every bench module's fetch retries such a request once.
@@ -28,7 +29,6 @@ globalThis.fetch = async (url, init) => {
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const seconds = Number(process.env.BENCH_SECONDS ?? 4)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const ADMIN_PASSWORD = "bench-admin-password"
 
 const startProcess = (args, env, ready) =>
   new Promise((resolve, reject) => {
@@ -43,28 +43,6 @@ const startProcess = (args, env, ready) =>
     child.stderr.on("data", (chunk) => (output += chunk))
     child.on("exit", (code) => reject(new Error(`${args[0]} exited with ${code}:\n${output}`)))
   })
-
-const waitForAdmin = async (url) => {
-  for (let i = 0; i < 400; i++) {
-    const response = await fetch(`${url}/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
-    }).catch(() => undefined)
-    if (response?.status === 200) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error("the bootstrap admin never became able to log in")
-}
-
-const loginToken = async (url) => {
-  const response = await fetch(`${url}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
-  })
-  return (await response.json()).tkn
-}
 
 const issueKey = async (url, token) => {
   const response = await fetch(`${url}/api/api-key/generate`, {
@@ -106,8 +84,7 @@ const main = async () => {
       }, /listening on http:\/\/[^:]+:(\d+)/)
       children.push(server.child)
       const url = `http://127.0.0.1:${server.port}`
-      await waitForAdmin(url)
-      const token = await loginToken(url)
+      const token = await waitForAdminLogin(url)
       const key = await issueKey(url, token)
 
       // wrk shares the 2 cores with the servers, so single runs wander by ±20%. Each target is run
@@ -222,10 +199,9 @@ const main = async () => {
     }, /listening on http:\/\/[^:]+:(\d+)/)
     children.push(sshServer.child)
     const sshUrl = `http://127.0.0.1:${sshServer.port}`
-    await waitForAdmin(sshUrl)
     const terminal = await benchTerminal({
       url: sshUrl,
-      token: await loginToken(sshUrl),
+      token: await waitForAdminLogin(sshUrl),
       host: "127.0.0.1",
       port: target.port,
       username: "bench",

@@ -1,10 +1,9 @@
 import { cpSync, existsSync } from "node:fs"
-import { createServer } from "node:net"
 import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import { makeJetStreamEventStore } from "@machhub/adapters"
 import type { RecordedEvent } from "@machhub/core"
-import { startNatsServer, type NatsTestServer } from "./nats-server.js"
+import { freePort, startNatsServer, type NatsTestServer } from "./nats-server.js"
 import { ADMIN_PASSWORD } from "./server.js"
 import { spawnServer, waitForLogin, type ServerProcess } from "./serverProcess.js"
 import { tempDir } from "./temp.js"
@@ -60,17 +59,6 @@ export interface ClusterOptions {
 }
 
 const READY_TIMEOUT_MS = 30_000
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
