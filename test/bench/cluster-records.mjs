@@ -323,7 +323,10 @@ const measureSetup = async ({ store, nodes, seconds, natsBin }) => {
       MACHHUB_DATA_DIR: join(dir, `node${i}`),
       ...(store === "jetstream"
         ? { MACHHUB_STORE: "jetstream", NATS_URL: nats.url, MACHHUB_JETSTREAM_STREAM: `MH_BENCH_${nodes}` }
-        : { MACHHUB_STORE: "sqlite", NATS_URL: "" })
+        : { MACHHUB_STORE: "sqlite", NATS_URL: "" }),
+      // One event publisher for the deployment, as the README advises: the other nodes leave out the
+      // projections role (they still keep the read models their edge needs).
+      ...(i > 1 ? { MACHHUB_ROLES: "edge,actors" } : {})
     })
     servers.push(await startServer(envOf(1)))
     const token = await waitForAdminLogin(servers[0].url)
@@ -445,7 +448,7 @@ export async function benchClusterRecords({ seconds = Number(process.env.BENCH_S
 
   const three = await measureSetup({ store: "jetstream", nodes: 3, seconds, natsBin })
   add("POST /machhub/<table> (createRecord), 3 server processes on one JetStream, same machine, summed", three.rps, "req/s", ratio(three.rps),
-    `3 wrk run together, one per node, ${three.connections.join("+")} conns; per node ${three.results.map((r) => Math.round(r.rps).toLocaleString("en")).join(" / ")} req/s; ` +
+    `node 1 all roles, nodes 2-3 edge,actors (one event publisher); 3 wrk run together, one per node, ${three.connections.join("+")} conns; per node ${three.results.map((r) => Math.round(r.rps).toLocaleString("en")).join(" / ")} req/s; ` +
       `p50 ${range(three.results.map((r) => r.p50), ms)} ms, p99 ${range(three.results.map((r) => r.p99), ms)} ms; ` +
       `${Math.round((100 * three.rps) / one.rps)}% of 1 on JetStream; 2 cores shared by 3 wrk, nats-server and the 3 server processes, so not a scale-out figure${cpuNote(three)}${sequentialNote(three)}${errorsNote(three)}`)
   return rows
