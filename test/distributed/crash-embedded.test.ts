@@ -7,7 +7,8 @@ import { runCli } from "../cli/cliProcess.js"
 import { ADMIN_PASSWORD } from "../support/server.js"
 import { spawnServer, waitForLogin, type ServerProcess } from "../support/serverProcess.js"
 import { tempDir } from "../support/temp.js"
-import { createdRecords, eventually, getStatus, postRecord, readWholeLog, recordBody, stopProcess, WriteLoad } from "./writeLoad.js"
+import { readWholeLog } from "../support/readWholeLog.js"
+import { createdRecords, eventually, getStatus, postRecord, recordBody, stopProcess, WriteLoad } from "./writeLoad.js"
 
 /**
  * Fault test: the embedded server (SQLite log and read models in its data dir, in-process bus) is

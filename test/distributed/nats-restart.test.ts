@@ -7,7 +7,8 @@ import { describeWithManagedNats, startNatsServer, type NatsTestServer } from ".
 import { ADMIN_PASSWORD } from "../support/server.js"
 import { spawnServer, waitForLogin, type ServerProcess } from "../support/serverProcess.js"
 import { tempDir } from "../support/temp.js"
-import { createdRecords, eventually, getStatus, readWholeLog, sleep, stopProcess, WriteLoad } from "./writeLoad.js"
+import { readWholeLog } from "../support/readWholeLog.js"
+import { createdRecords, eventually, getStatus, sleep, stopProcess, WriteLoad } from "./writeLoad.js"
 
 /**
  * Fault test: nats-server (the JetStream event store AND the command bus) restarts under write load,

@@ -1,5 +1,4 @@
 import type { ChildProcess } from "node:child_process"
-import { Effect } from "effect"
 import type { RecordedEvent } from "@machhub/core"
 
 /**
@@ -185,20 +184,6 @@ export const createdRecords = (events: ReadonlyArray<RecordedEvent>, table: stri
   }
   return { byMarker, byId }
 }
-
-/** Reads the whole log, page by page, as any reader of the store port would. */
-export const readWholeLog = <E>(
-  readAll: (from: number, limit: number) => Effect.Effect<ReadonlyArray<RecordedEvent>, E>
-): Effect.Effect<ReadonlyArray<RecordedEvent>, E> =>
-  Effect.gen(function*() {
-    const all: Array<RecordedEvent> = []
-    for (let from = 1;;) {
-      const page = yield* readAll(from, 1_000)
-      if (page.length === 0) return all
-      all.push(...page)
-      from = page[page.length - 1]!.position + 1
-    }
-  })
 
 /** Polls `probe` until it returns true or `timeoutMs` passes; returns the last answer. */
 export const eventually = async (probe: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> => {

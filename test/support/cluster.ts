@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import { makeJetStreamEventStore } from "@machhub/adapters"
 import type { RecordedEvent } from "@machhub/core"
+import { readWholeLog } from "./readWholeLog.js"
 import { freePort, startNatsServer, type NatsTestServer } from "./nats-server.js"
 import { ADMIN_PASSWORD } from "./server.js"
 import { spawnServer, waitForLogin, type ServerProcess } from "./serverProcess.js"
@@ -173,14 +174,7 @@ export const startCluster = async (options: ClusterOptions): Promise<Cluster> =>
       return await Effect.runPromise(
         Effect.gen(function*() {
           const store = yield* makeJetStreamEventStore({ servers: nats.url, streamName: options.streamName })
-          const events: Array<RecordedEvent> = []
-          let from = 1
-          for (;;) {
-            const page = yield* store.readAll(from, 1_000)
-            if (page.length === 0) return events
-            events.push(...page)
-            from = page[page.length - 1]!.position + 1
-          }
+          return yield* readWholeLog((from, limit) => store.readAll(from, limit))
         }).pipe(Scope.provide(scope))
       )
     } finally {

@@ -171,7 +171,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
         commands = makeNatsCommandBus(nats)
       }
     } else {
-      // Config guarantees NATS whenever roles are split (they need the JetStream store).
+      // Config guarantees NATS whenever roles are split (they need a shared store and NATS).
       commands = makeNatsCommandBus(nats!)
     }
     const events: EventBusService = nats === undefined
@@ -234,7 +234,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   const stopped = new AbortController()
   const bootstrapped = edge === undefined
     ? Promise.resolve()
-    : createBootstrapAdmin({ ...edge.context, projections: readModels!.projections }, config.adminPassword, hooks, stopped.signal)
+    : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal)
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -263,7 +263,7 @@ interface EdgeParts {
 }
 
 /** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */
-const mountEdge = (router: Router, parts: EdgeParts): { readonly context: ServerContext } => {
+const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
   const { config, readModels, tokens, passwords, origins } = parts
   const { db, projections } = readModels
   const users = makeUsersReadModel(db)
@@ -302,7 +302,7 @@ const mountEdge = (router: Router, parts: EdgeParts): { readonly context: Server
   const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes, auditRoutes, eventCatalogRoutes]
   for (const module of modules) module(router, context)
   router.guardAll((handler) => readModelGate(projections, origins.track(handler)), ["/healthz", "/readyz"])
-  return { context }
+  return context
 }
 
 /** Once the read models are current (so an admin made earlier, perhaps by another node, is seen), makes sure one exists. */

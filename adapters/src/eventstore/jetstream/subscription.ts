@@ -79,8 +79,10 @@ class LogCursor {
       const message = this.consumed(await this.step())
       if (message !== undefined) messages.push(message)
     }
+    // One check for the whole step: deliveries already buffered resolve before it fires.
+    const buffered = afterBufferedDeliveries()
     while (!this.ended && messages.length < MAX_MESSAGES_PER_STEP && this.iterator !== undefined) {
-      const step = await Promise.race([this.step(), afterBufferedDeliveries()])
+      const step = await Promise.race([this.step(), buffered])
       if (step === NOTHING_BUFFERED) break
       const message = this.consumed(step)
       if (message === undefined) break
