@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import type { HostKey, MachineEvent, MachineSecrets, RecordedEvent } from "@machhub/core"
+import type { HostKey, MachineEvent, MachineRegistration, MachineSecrets, RecordedEvent } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
 import { perDatabase } from "../runner/perDatabase.js"
 
@@ -88,18 +88,9 @@ const statements = perDatabase((db): Statements => ({
   touch: db.prepare("UPDATE machines SET version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?")
 }))
 
-export interface MachineRow {
+/** A registered machine as recorded (secrets: ciphertexts only), with what followed its registration. */
+export interface MachineRow extends MachineRegistration {
   readonly domain: string
-  readonly machineId: number
-  readonly ownerId: string
-  readonly ownerName: string
-  readonly name: string
-  readonly hostname: string
-  readonly port: string
-  readonly username: string
-  readonly organization: string | null
-  /** Ciphertexts only. */
-  readonly secrets: MachineSecrets
   readonly hostKey: HostKey | null
   /** Stream version (for ETag / If-Match). */
   readonly version: number

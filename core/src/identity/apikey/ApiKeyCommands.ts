@@ -1,20 +1,13 @@
 import type { Permission } from "../../access/Permission.js"
+import type { KeyIssuance } from "./ApiKeyEvents.js"
 
 /**
  * Commands on one API key. The secret is generated and hashed at the edge, so only its hash travels
  * on the bus. `onlyIssuedBy` (management commands) limits a caller holding `api_keys` at scope `self`
  * to keys it issued; checking it in the decider keeps the rule atomic with the change.
  */
-export interface IssueKey {
+export interface IssueKey extends KeyIssuance {
   readonly type: "issueKey"
-  readonly keyId: string
-  readonly name: string
-  readonly description: string
-  readonly expiresAt: number
-  readonly permissions: ReadonlyArray<Permission>
-  readonly scopes: ReadonlyArray<string>
-  readonly issuedBy: string
-  readonly secretHash: string
 }
 
 /** Absent fields keep their current value. */

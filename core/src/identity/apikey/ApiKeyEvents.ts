@@ -5,7 +5,10 @@ import type { DomainEvent } from "../../decider/Decider.js"
  * Events of one API key (SPEC §4). The key itself never appears here: only `secretHash`, an HMAC of it
  * under a server secret that is not in the log, so the log alone cannot be used to find or test keys.
  */
-export type KeyIssued = DomainEvent<"KeyIssued", {
+export type KeyIssued = DomainEvent<"KeyIssued", KeyIssuance>
+
+/** What issuing a key records: the command carries it, the event keeps it. */
+export interface KeyIssuance {
   readonly keyId: string
   readonly name: string
   readonly description: string
@@ -17,7 +20,7 @@ export type KeyIssued = DomainEvent<"KeyIssued", {
   /** The user who issued the key: the key never holds more than this user holds at the time of use. */
   readonly issuedBy: string
   readonly secretHash: string
-}>
+}
 
 /** The key's new description and grants, in full (not a diff), so each event reads on its own. */
 export type KeyUpdated = DomainEvent<"KeyUpdated", {
