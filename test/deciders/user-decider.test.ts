@@ -67,4 +67,45 @@ describe("user decider", () => {
       address: null
     }).rejects("not_found")
   })
+  describe("leaving a domain", () => {
+    const sharedWithBeta: UserEvent = {
+      type: "MembershipSet",
+      data: { userId: "u1", membership: { domain: "beta", groups: ["viewers"] } }
+    }
+
+    it("removes a membership other than the home domain's", () => {
+      spec(userDecider).given([registered, sharedWithBeta]).when({ type: "removeMembership", domain: "beta", homeDomain: "acme" })
+        .then([{ type: "MembershipRemoved", data: { userId: "u1", domain: "beta" } }])
+    })
+
+    it("folds the removal out of the memberships the next decision sees", () => {
+      const removed: UserEvent = { type: "MembershipRemoved", data: { userId: "u1", domain: "beta" } }
+      // A second removal finds nothing to remove: a retry appends nothing.
+      spec(userDecider).given([registered, sharedWithBeta, removed]).when({ type: "removeMembership", domain: "beta", homeDomain: "acme" }).then([])
+      // And the membership can be given again afterwards.
+      spec(userDecider).given([registered, sharedWithBeta, removed]).when({ type: "setMembership", membership: { domain: "beta", groups: [] } })
+        .then([{ type: "MembershipSet", data: { userId: "u1", membership: { domain: "beta", groups: [] } } }])
+    })
+
+    it("appends nothing for a domain the user is not a member of", () => {
+      spec(userDecider).given([registered]).when({ type: "removeMembership", domain: "gamma", homeDomain: "acme" }).then([])
+    })
+
+    it("refuses to remove the home domain's membership, even when others remain", () => {
+      spec(userDecider).given([registered, sharedWithBeta]).when({ type: "removeMembership", domain: "acme", homeDomain: "acme" }).rejects("conflict")
+    })
+
+    it("refuses to remove the last membership", () => {
+      // An account whose home membership is not among its memberships (its only one is elsewhere).
+      const elsewhere: UserEvent = {
+        type: "UserRegistered",
+        data: { userId: "u1", username: "ada", passwordHash: "scrypt$h1", memberships: [{ domain: "beta", groups: [] }] }
+      }
+      spec(userDecider).given([elsewhere]).when({ type: "removeMembership", domain: "beta", homeDomain: "acme" }).rejects("conflict")
+    })
+
+    it("refuses for a user that does not exist", () => {
+      spec(userDecider).given([]).when({ type: "removeMembership", domain: "beta", homeDomain: "acme" }).rejects("not_found")
+    })
+  })
 })

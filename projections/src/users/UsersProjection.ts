@@ -6,7 +6,8 @@ import { perDatabase } from "../runner/perDatabase.js"
 /** One row per user: what login needs (by username) and what user listings show. */
 export const usersProjection: Projection = {
   name: "users",
-  version: 3,
+  // 4: applies MembershipRemoved (a read model built by an older version may have skipped some).
+  version: 4,
   setup(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS users (
       user_id TEXT PRIMARY KEY,
@@ -45,6 +46,13 @@ export const usersProjection: Projection = {
         if (row === undefined) return
         const memberships = (JSON.parse(row.memberships) as Array<Membership>).filter((m) => m.domain !== userEvent.data.membership.domain)
         memberships.push(userEvent.data.membership)
+        statements(db).setMemberships.run(JSON.stringify(memberships), event.version, event.meta.at, userEvent.data.userId)
+        return
+      }
+      case "MembershipRemoved": {
+        const row = statements(db).memberships.get(userEvent.data.userId)
+        if (row === undefined) return
+        const memberships = (JSON.parse(row.memberships) as Array<Membership>).filter((m) => m.domain !== userEvent.data.domain)
         statements(db).setMemberships.run(JSON.stringify(memberships), event.version, event.meta.at, userEvent.data.userId)
         return
       }

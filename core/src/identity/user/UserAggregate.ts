@@ -28,6 +28,11 @@ const toUserCommand = (command: Command): UserCommand | undefined => {
     case "enableUser":
     case "changePassword":
       return { ...payload, type: command.type } as UserCommand
+    case "removeMembership":
+      // The stream lives in the home domain, so the envelope's domain is the home domain.
+      return typeof payload["domain"] === "string"
+        ? { type: "removeMembership", domain: payload["domain"], homeDomain: command.domain }
+        : undefined
     default:
       return undefined
   }

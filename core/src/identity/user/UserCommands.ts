@@ -26,6 +26,16 @@ export interface SetMembership {
   readonly membership: Membership
 }
 
+/**
+ * Leave one domain. `homeDomain` is the domain of the stream the command was sent to (filled in from
+ * the command's envelope, never from a payload), so the decider can tell the home domain apart.
+ */
+export interface RemoveMembership {
+  readonly type: "removeMembership"
+  readonly domain: string
+  readonly homeDomain: string
+}
+
 export interface DisableUser {
   readonly type: "disableUser"
 }
@@ -40,4 +50,4 @@ export interface ChangePassword {
   readonly passwordHash: string
 }
 
-export type UserCommand = RegisterUser | Login | SetMembership | DisableUser | EnableUser | ChangePassword
+export type UserCommand = RegisterUser | Login | SetMembership | RemoveMembership | DisableUser | EnableUser | ChangePassword

@@ -41,6 +41,8 @@ const evolve = (state: UserState, event: UserEvent): UserState => {
         ...state,
         memberships: [...state.memberships.filter((m) => m.domain !== event.data.membership.domain), event.data.membership]
       }
+    case "MembershipRemoved":
+      return { ...state, memberships: state.memberships.filter((m) => m.domain !== event.data.domain) }
     case "UserDisabled":
       return { ...state, disabled: true }
     case "UserEnabled":
@@ -78,6 +80,24 @@ const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyA
     case "setMembership": {
       if (!state.exists) return Result.fail(notFound)
       return Result.succeed([{ type: "MembershipSet", data: { userId: state.userId, membership: command.membership } }])
+    }
+    case "removeMembership": {
+      if (!state.exists) return Result.fail(notFound)
+      // Not a member (any more): nothing to do, so a retried removal answers like the first one.
+      if (!state.memberships.some((m) => m.domain === command.domain)) return Result.succeed([])
+      if (command.domain === command.homeDomain) {
+        return Result.fail(new CommandRejected({
+          reason: "conflict",
+          message: `${command.domain} is the home domain of ${state.username}: an account cannot leave its home domain; disable the user instead`
+        }))
+      }
+      if (state.memberships.length === 1) {
+        return Result.fail(new CommandRejected({
+          reason: "conflict",
+          message: `${command.domain} is the last domain of ${state.username}: an account keeps at least one membership; disable the user instead`
+        }))
+      }
+      return Result.succeed([{ type: "MembershipRemoved", data: { userId: state.userId, domain: command.domain } }])
     }
     case "disableUser": {
       if (!state.exists) return Result.fail(notFound)

@@ -40,6 +40,12 @@ export type LoginFailed = DomainEvent<"LoginFailed", {
 /** Sets (adds or replaces) the user's membership in one domain. */
 export type MembershipSet = DomainEvent<"MembershipSet", { readonly userId: string; readonly membership: Membership }>
 
+/**
+ * Ends the user's membership in one domain: they can no longer act there. Never the home domain
+ * (the one whose stream holds the account), so an account always keeps at least one membership.
+ */
+export type MembershipRemoved = DomainEvent<"MembershipRemoved", { readonly userId: string; readonly domain: string }>
+
 export type UserDisabled = DomainEvent<"UserDisabled", { readonly userId: string }>
 export type UserEnabled = DomainEvent<"UserEnabled", { readonly userId: string }>
 
@@ -51,6 +57,7 @@ export type UserEvent =
   | LoginSucceeded
   | LoginFailed
   | MembershipSet
+  | MembershipRemoved
   | UserDisabled
   | UserEnabled
   | PasswordChanged
