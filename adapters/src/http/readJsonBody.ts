@@ -1,10 +1,12 @@
 import { text, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
+import { parseLoggableJson } from "./loggableJson.js"
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
 /**
  * Parses a JSON request body, or says precisely why it cannot: wrong content type (415), empty body,
- * invalid UTF-8 or malformed JSON (400).
+ * invalid UTF-8, malformed JSON, or JSON the event log could not hold exactly (a `__proto__` key, a
+ * lone surrogate, nesting past MAX_JSON_DEPTH: see loggableJson.ts) (400).
  */
 export const readJsonBody = (request: HttpRequest): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly response: HttpResponse } => {
   const contentType = request.headers["content-type"]
@@ -21,9 +23,6 @@ export const readJsonBody = (request: HttpRequest): { readonly ok: true; readonl
   } catch {
     return { ok: false, response: text(400, "Request body is not valid UTF-8") }
   }
-  try {
-    return { ok: true, value: JSON.parse(source) }
-  } catch (error) {
-    return { ok: false, response: text(400, `Request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`) }
-  }
+  const parsed = parseLoggableJson(source, "Request body")
+  return parsed.ok ? parsed : { ok: false, response: text(400, parsed.message) }
 }

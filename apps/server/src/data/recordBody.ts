@@ -1,4 +1,4 @@
-import { readJsonBody, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
+import { parseLoggableJson, readJsonBody, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { multipartField } from "./multipart.js"
 
 const MAX_DEPTH = 32
@@ -30,11 +30,10 @@ export const readRecordBody = (request: HttpRequest): { ok: true; data: Record<s
     } catch {
       return { ok: false, response: text(400, "The record field is not valid UTF-8") }
     }
-    try {
-      value = JSON.parse(source)
-    } catch (error) {
-      return { ok: false, response: text(400, `The record field is not valid JSON: ${(error as Error).message.slice(0, 200)}`) }
-    }
+    // The same rules as a JSON body: what the log cannot hold exactly is refused (loggableJson.ts).
+    const parsed = parseLoggableJson(source, "The record field")
+    if (!parsed.ok) return { ok: false, response: text(400, parsed.message) }
+    value = parsed.value
   } else {
     const body = readJsonBody(request)
     if (!body.ok) return body
