@@ -1304,6 +1304,34 @@ export const eventCatalog = {
       ]
     },
     {
+      "type": "MembershipRemoved",
+      "categories": [
+        "user"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.user.MembershipRemoved"
+      ],
+      "streams": [
+        "user-<domain>-<id>"
+      ],
+      "description": "Ends the user's membership in one domain: they can no longer act there. Never the home domain (the one whose stream holds the account), so an account always keeps at least one membership.",
+      "source": "core/src/identity/user/UserEvents.ts",
+      "fields": [
+        {
+          "name": "userId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "domain",
+          "type": "string",
+          "optional": false,
+          "description": "The domain the user left (the stream's domain is the home domain)."
+        }
+      ]
+    },
+    {
       "type": "MembershipSet",
       "categories": [
         "user"

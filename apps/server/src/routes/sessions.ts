@@ -8,6 +8,7 @@ import { checkCredentials, INVALID_CREDENTIALS } from "../auth/checkCredentials.
 import { grantsOf } from "../auth/grantsOf.js"
 import { throttledResponse } from "../auth/LoginThrottle.js"
 import { actorOf } from "../auth/Principal.js"
+import { accountActionRefusal, USERS_ADMIN } from "../identity/accountReach.js"
 import { protect, type ProtectedHandler } from "../auth/protect.js"
 import type { RouteModule, ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
@@ -118,12 +119,11 @@ const refreshSession = (context: ServerContext, sessions: SessionsReadModel): Ht
     )
   )
 
-const USERS_ADMIN = { feature: "users", action: "read-write", scope: "domain" } as const
-
 /**
  * `DELETE /sessions/<id>`: the session's own user may end it, and so may whoever holds
- * users:read-write:domain in the session's domain (the active domain). Sessions of other domains are
- * not revealed to anyone else: 404, as for an id that does not exist.
+ * users:read-write:domain in the session's domain (the active domain) and in every other domain the
+ * session's user belongs to, since the session's tokens act in all of them (identity/accountReach.ts).
+ * Sessions of other domains are not revealed to anyone else: 404, as for an id that does not exist.
  */
 const revokeSession = (context: ServerContext, sessions: SessionsReadModel): ProtectedHandler => (request, principal) => {
   const id = request.params["id"] ?? ""
@@ -135,6 +135,9 @@ const revokeSession = (context: ServerContext, sessions: SessionsReadModel): Pro
     if (!isAllowed(principal.permissions, USERS_ADMIN, principal.superuser)) {
       return text(403, `Missing permission users:read-write:domain in domain ${principal.domain} to end another user's session`)
     }
+    const user = context.users.findById(session.userId)
+    const refused = user === undefined ? undefined : accountActionRefusal(context, principal, user, "endSession")
+    if (refused !== undefined) return text(403, refused)
   }
   return respond(
     runCommand(context, {

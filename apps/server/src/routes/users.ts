@@ -1,10 +1,10 @@
 import { Effect, Schema } from "effect"
 import { json, text, type HttpRequest, type HttpResponse, type Router } from "@machhub/adapters"
-import { USER_CATEGORY, widestScope, scopeRank, type Membership } from "@machhub/core"
-import type { UserRow } from "@machhub/projections"
-import { isGlobalSuperuser } from "../auth/grantsOf.js"
+import { API_KEY_CATEGORY, isDomainName, USER_CATEGORY, widestScope, scopeRank, type Membership } from "@machhub/core"
+import { makeApiKeysReadModel, type UserRow } from "@machhub/projections"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { protect } from "../auth/protect.js"
+import { accountActionRefusal, type AccountAction } from "../identity/accountReach.js"
 import { membershipProblem } from "../identity/assignable.js"
 import { createUser } from "../identity/createUser.js"
 import { userView } from "../identity/userView.js"
@@ -47,6 +47,7 @@ const membershipOf = (domain: string, body: { groups?: ReadonlyArray<string>; ro
 /** Users of the active domain (SPEC §5). Another domain's user is "not found", never "forbidden". */
 export const userRoutes = (router: Router, context: ServerContext): void => {
   const auth = context.authenticator
+  const apiKeys = makeApiKeysReadModel(context.readModels)
   const notFound = (id: string) => text(404, `No user ${id.slice(0, 100)} in this domain`)
 
   /** The target user if it is visible from the caller's domain. */
@@ -56,9 +57,11 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
     return user
   }
 
-  /** Changes to a global superuser are reserved to global superusers. */
-  const guardSuperuser = (principal: Principal, user: UserRow): HttpResponse | undefined =>
-    isGlobalSuperuser(user) && !principal.globalSuperuser ? text(403, "Only a superuser of machhub_admin may change a superuser") : undefined
+  /** 403 unless the caller may do `action` to `user` in every domain it reaches (identity/accountReach.ts). */
+  const refusal = (principal: Principal, user: UserRow, action: AccountAction, domain?: string): HttpResponse | undefined => {
+    const message = accountActionRefusal(context, principal, user, action, domain)
+    return message === undefined ? undefined : text(403, message)
+  }
 
   const userCommand = (request: HttpRequest, principal: Principal, user: UserRow, type: string, payload: unknown) =>
     respond(
@@ -127,7 +130,7 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
     // A global superuser may add a user of any domain to the active one; others manage their members.
     const user = principal.globalSuperuser ? context.users.findById(id) : target(principal, id)
     if (user === undefined) return notFound(id)
-    const refused = guardSuperuser(principal, user)
+    const refused = refusal(principal, user, "setMembership")
     if (refused !== undefined) return refused
     const current = user.memberships.find((m) => m.domain === principal.domain)
     const membership = membershipOf(principal.domain, body.value, current)
@@ -141,7 +144,7 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
       const id = request.params["id"]!
       const user = target(principal, id)
       if (user === undefined) return notFound(id)
-      const refused = guardSuperuser(principal, user)
+      const refused = refusal(principal, user, action)
       if (refused !== undefined) return refused
       return userCommand(request, principal, user, type, {})
     }))
@@ -157,7 +160,7 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
     if (!own) {
       const scope = widestScope(principal.permissions, "users", "read-write", principal.superuser)
       if (scopeRank(scope) < scopeRank("domain")) return text(403, `Missing permission users:read-write:domain in domain ${principal.domain}`)
-      const refused = guardSuperuser(principal, user)
+      const refused = refusal(principal, user, "changePassword")
       if (refused !== undefined) return refused
     }
     const problem = passwordCheck(body.value.password, user.username)
@@ -175,6 +178,51 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
             correlationId: request.correlationId
           })),
         Effect.map((reply) => json(200, { success: true }, mutationHeaders(reply)))
+      )
+    )
+  }))
+  /**
+   * `DELETE /api/users/<id>/domains/<domain>`: the user leaves `<domain>` (a membership action: the
+   * caller needs users:read-write:domain in that domain). The user must be visible from the active
+   * domain. The home domain (the account's own) cannot be left: 409, disable the user instead. From
+   * the next request on, the user's tokens are refused in that domain (membership is read on every
+   * request) and keep working in their other domains; their sessions are not ended, since a session's
+   * tokens serve all of the user's domains. The API keys they issued in that domain are revoked, so
+   * that giving the membership back later does not bring old keys back to life.
+   */
+  router.add("DELETE", "/api/users/:id/domains/:domain", protect(auth, undefined, (request, principal) => {
+    const id = request.params["id"]!
+    const named = request.params["domain"]!
+    const domain = named.startsWith("domains:") ? named.slice("domains:".length) : named
+    if (!isDomainName(domain)) return text(400, "The domain in the path must be a domain name such as acme (or domains:acme)")
+    const user = principal.globalSuperuser ? context.users.findById(id) : target(principal, id)
+    if (user === undefined) return notFound(id)
+    const refused = refusal(principal, user, "removeMembership", domain)
+    if (refused !== undefined) return refused
+    if (!user.memberships.some((m) => m.domain === domain)) return text(404, `${user.username} is not a member of domain ${domain}`)
+    const command = { actor: actorOf(principal), correlationId: request.correlationId }
+    return respond(
+      runCommand(context, {
+        ...command,
+        type: "removeMembership",
+        category: USER_CATEGORY,
+        domain: user.homeDomain,
+        aggregateId: user.userId,
+        payload: { domain }
+      }).pipe(
+        Effect.flatMap((removed) => {
+          const live = apiKeys.list(domain, user.userId).filter((key) => key.status !== "revoked")
+          return Effect.forEach(live, (key) =>
+            runCommand(context, { ...command, type: "revokeKey", category: API_KEY_CATEGORY, domain, aggregateId: key.keyId, payload: {} })).pipe(
+              Effect.map((revoked) => {
+                const position = Math.max(removed.position, ...revoked.map((reply) => reply.position))
+                return json(200, { success: true, id: user.userId, domain, removed: true, revokedKeys: live.map((key) => key.keyId) }, {
+                  ...mutationHeaders(removed),
+                  "App-Event-Position": String(position)
+                })
+              })
+            )
+        })
       )
     )
   }))

@@ -44,7 +44,11 @@ export type MembershipSet = DomainEvent<"MembershipSet", { readonly userId: stri
  * Ends the user's membership in one domain: they can no longer act there. Never the home domain
  * (the one whose stream holds the account), so an account always keeps at least one membership.
  */
-export type MembershipRemoved = DomainEvent<"MembershipRemoved", { readonly userId: string; readonly domain: string }>
+export type MembershipRemoved = DomainEvent<"MembershipRemoved", {
+  readonly userId: string
+  /** The domain the user left (the stream's domain is the home domain). */
+  readonly domain: string
+}>
 
 export type UserDisabled = DomainEvent<"UserDisabled", { readonly userId: string }>
 export type UserEnabled = DomainEvent<"UserEnabled", { readonly userId: string }>
