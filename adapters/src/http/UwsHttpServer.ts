@@ -3,6 +3,7 @@ import uWS from "uWebSockets.js"
 import { isUuid } from "@machhub/core"
 import { text, type HttpHandler, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
 import type { Router } from "./Router.js"
+import { framingProblem, newFramingTally, tallyHeader } from "./framing.js"
 import { statusLine } from "./statusLines.js"
 import { sendStream } from "./streamBody.js"
 
@@ -32,6 +33,7 @@ const UPPER_METHODS: Readonly<Record<string, string>> = {
 }
 const CORRELATION_HEADER = "App-CorrelationID"
 const EMPTY_BODY = Buffer.alloc(0)
+const tooLarge = (limit: number): HttpResponse => text(413, `Request body exceeds the limit of ${limit} bytes`)
 
 interface Exchange {
   aborted: boolean
@@ -149,6 +151,16 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     )
   }
 
+  /**
+   * Refuses a request whose framing is ambiguous (400, connection closed). The answer is written on
+   * the next turn of the event loop: if bytes after it already formed another request (a smuggled
+   * one), uWS closes the connection on seeing it while this one is pending, so it never runs.
+   */
+  const refuseFraming = (res: uWS.HttpResponse, exchange: Exchange, problem: string): void => {
+    track(res, exchange)
+    setImmediate(() => write(res, exchange, text(400, problem), true))
+  }
+
   options.configure?.(app)
 
   app.any("/*", (res, req) => {
@@ -157,7 +169,9 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     const path = req.getUrl()
     const query = req.getQuery() ?? ""
     const headers: Record<string, string> = {}
+    const framing = newFramingTally()
     req.forEach((name, value) => {
+      tallyHeader(framing, name, value)
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
     })
     const sent = headers["app-correlationid"]
@@ -170,6 +184,8 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
       head: method === "HEAD"
     }
     if (closing) return write(res, exchange, text(503, "The server is shutting down; retry on another instance or shortly"), true)
+    const problem = framingProblem(framing)
+    if (problem !== undefined) return refuseFraming(res, exchange, problem)
 
     const match = options.router.match(method, path)
     if (match._tag === "NotFound") return write(res, exchange, text(404, `No route for ${method} ${path.slice(0, 200)}`))
@@ -183,11 +199,11 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
 
     const declared = headers["content-length"]
     if (declared !== undefined && !/^\d{1,15}$/.test(declared)) {
-      return write(res, exchange, text(400, "Content-Length is not a number"), true)
+      return refuseFraming(res, exchange, "Content-Length is not a number")
     }
-    if (declared !== undefined && Number(declared) > maxBodyBytes) {
-      return write(res, exchange, text(413, `Request body exceeds the limit of ${maxBodyBytes} bytes`), true)
-    }
+    // Answered before the body arrives; uWS then reads the declared body and discards it, so the
+    // client can read the 413 on an open connection (closing now would reset it mid-upload).
+    if (declared !== undefined && Number(declared) > maxBodyBytes) return write(res, exchange, tooLarge(maxBodyBytes))
     track(res, exchange)
     const chunks: Array<Buffer> = []
     let size = 0
@@ -195,12 +211,21 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
       if (exchange.aborted) return
       size += chunk.byteLength
       if (size > maxBodyBytes) {
-        write(res, exchange, text(413, `Request body exceeds the limit of ${maxBodyBytes} bytes`), true)
+        // The rest of the chunked body is still read and discarded (exchange.aborted is now set).
+        write(res, exchange, tooLarge(maxBodyBytes))
         return
       }
       // uWS reuses the chunk's memory after this callback returns: copy it.
       chunks.push(Buffer.from(new Uint8Array(chunk)))
-      if (isLast) run(res, exchange, match.handler, request(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)))
+      if (!isLast) return
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+      // A request that changes something starts on the next turn of the event loop, once uWS has
+      // parsed everything that arrived with it. uWS cannot hold a pipelined request behind one still
+      // being answered: it closes the connection, which aborts this exchange first, so the change is
+      // never made without its answer reaching the client.
+      setImmediate(() => {
+        if (!exchange.aborted) run(res, exchange, match.handler, request(body))
+      })
     })
   })
 
