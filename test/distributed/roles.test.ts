@@ -76,8 +76,10 @@ describeWithManagedNats("processes with some of the roles, on one NATS", () => {
 
   it("an edge alone serves from its read models; its commands wait for an actor host, which then takes them", async () => {
     edge = await start("edge")
-    await eventually(async () => (await status(`${edge.url}/readyz`)) === 200)
-    // No actor host yet: a command (a login is recorded as one) is refused at once, not left hanging.
+    // No actor host yet, so no bootstrap admin: the edge is not ready, since no login could succeed.
+    await eventually(async () => edge.output().includes("waiting for an actor host to create the bootstrap admin"))
+    expect(await status(`${edge.url}/readyz`)).toBe(503)
+    // A login is refused at once, not left hanging (and not counted as a failure).
     expect(await status(`${edge.url}/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -94,6 +96,7 @@ describeWithManagedNats("processes with some of the roles, on one NATS", () => {
     // The edge retried creating the bootstrap admin once an actor host appeared.
     // (Waiting on the log rather than on logins: failed logins would count towards the login throttle.)
     await eventually(async () => edge.output().includes("created the bootstrap user admin"))
+    await eventually(async () => (await status(`${edge.url}/readyz`)) === 200)
     admin = api(edge.url, await waitForLogin(edge.url, "admin", ADMIN_PASSWORD))
     expect((await admin.json("POST", "/api/domains", { name: "plant" })).status).toBe(201)
     const created = await admin.inDomain("plant").json("POST", "/machhub/parts", { name: "gear" })

@@ -24,6 +24,7 @@ import {
 } from "@machhub/adapters"
 import {
   apiKeyAggregate,
+  apiKeyUseAggregate,
   domainAggregate,
   EventStore,
   type EventStoreUnavailable,
@@ -58,6 +59,7 @@ import {
 import { apiKeyHasherFor } from "./auth/apiKeyHasher.js"
 import { makeApiKeyVerifier } from "./auth/ApiKeyVerifier.js"
 import { makeKeyRateLimiter } from "./auth/KeyRateLimiter.js"
+import { makeKeyUsageSampler } from "./auth/KeyUsageSampler.js"
 import { makeAuthenticator } from "./auth/Authenticator.js"
 import { makeSessionRegistry } from "./auth/SessionRegistry.js"
 import { makeLoginThrottle } from "./auth/LoginThrottle.js"
@@ -75,7 +77,7 @@ import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
 import { runEventPublisher } from "./EventPublisher.js"
 import { log } from "./log.js"
-import { commandIntakeReadiness, healthz, readModelsReadiness, readyz } from "./routes/health.js"
+import { commandIntakeReadiness, edgeReadiness, healthz, readModelsReadiness, readyz } from "./routes/health.js"
 import { readModelGate } from "./routes/readModelGate.js"
 import { keepsReadModels } from "./roles.js"
 import { login } from "./routes/login.js"
@@ -128,6 +130,7 @@ const AGGREGATES = [
   domainAggregate,
   groupAggregate,
   apiKeyAggregate,
+  apiKeyUseAggregate,
   sessionAggregate,
   machineAggregate,
   machineVaultAggregate,
@@ -139,7 +142,10 @@ const AGGREGATES = [
 /** The composition root: wires store, actors, buses, projections and the HTTP edge for one process, as its roles say. */
 export const startServer = async (config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> => {
   const roles = config.roles
-  mkdirSync(config.dataDir, { recursive: true })
+  // Everything this process creates (the data dir, events.db, readmodels.db and their WAL/SHM files,
+  // keys/) holds the log or credential material: owner-only, whatever the umask it was started with.
+  process.umask(0o077)
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   // One process owns a data directory: a second server, or `machhub replay` swapping the read models,
   // must not write under this one (see DataDirLock).
   const lock = acquireDataDirLock(config.dataDir, "server")
@@ -202,13 +208,23 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   const sockets = new WebSocketRoutes()
   const { readModels, nats } = services
   const router = new Router().add("GET", "/healthz", healthz)
+  const servesApi = roles.has("edge") && readModels !== undefined
+  // Set once the bootstrap admin exists: an edge is not ready (and its routes answer 503) before.
+  let adminExists = false
+  const hasAdmin = () => adminExists
   router.add(
     "GET",
     "/readyz",
-    readyz(readModels !== undefined ? readModelsReadiness(readModels.projections) : commandIntakeReadiness(nats!))
+    readyz(
+      readModels === undefined
+        ? commandIntakeReadiness(nats!)
+        : servesApi
+        ? edgeReadiness(readModelsReadiness(readModels.projections), hasAdmin)
+        : readModelsReadiness(readModels.projections)
+    )
   )
-  const edge = roles.has("edge") && readModels !== undefined
-    ? mountEdge(router, { ...services, readModels, config, passwords, tokens, sockets, origins })
+  const edge = servesApi
+    ? mountEdge(router, { ...services, readModels: readModels!, config, passwords, tokens, sockets, origins, hasAdmin })
     : undefined
 
   let http: HttpServer
@@ -234,7 +250,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   const stopped = new AbortController()
   const bootstrapped = edge === undefined
     ? Promise.resolve()
-    : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal)
+    : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal, () => (adminExists = true))
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -260,11 +276,12 @@ interface EdgeParts {
   readonly tokens: TokenServiceService
   readonly sockets: WebSocketRoutes
   readonly origins: RequestOrigins
+  readonly hasAdmin: () => boolean
 }
 
 /** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */
 const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
-  const { config, readModels, tokens, passwords, origins } = parts
+  const { config, readModels, tokens, passwords, origins, hasAdmin } = parts
   const { db, projections } = readModels
   const users = makeUsersReadModel(db)
   const groups = makeGroupsReadModel(db)
@@ -280,7 +297,8 @@ const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
       hasher: apiKeyHasherFor(config.dataDir),
       limiter: makeKeyRateLimiter({ perSecond: config.keyRateLimit, burst: 2 * config.keyRateLimit })
     }),
-    sessions: makeSessionRegistry(makeSessionsReadModel(db))
+    sessions: makeSessionRegistry(makeSessionsReadModel(db)),
+    onKeyUsed: makeKeyUsageSampler({ commands: parts.commands }).sample
   })
   const loginThrottle = makeLoginThrottle({
     maxFailuresPerUsername: config.loginMaxFailures,
@@ -301,7 +319,7 @@ const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
   router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
   const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes, auditRoutes, eventCatalogRoutes]
   for (const module of modules) module(router, context)
-  router.guardAll((handler) => readModelGate(projections, origins.track(handler)), ["/healthz", "/readyz"])
+  router.guardAll((handler) => readModelGate(projections, hasAdmin, origins.track(handler)), ["/healthz", "/readyz"])
   return context
 }
 
@@ -310,7 +328,8 @@ const createBootstrapAdmin = (
   context: ServerContext,
   configuredPassword: string | undefined,
   hooks: ServerHooks,
-  signal: AbortSignal
+  signal: AbortSignal,
+  onAdminExists: () => void
 ): Promise<void> => {
   let waiting = false
   return Effect.runPromise(
@@ -327,6 +346,7 @@ const createBootstrapAdmin = (
         ),
         Effect.retry({ while: (error) => error._tag === "CommandUnavailable", schedule: Schedule.spaced("1 second") })
       )
+      onAdminExists()
       if (outcome.created) {
         log("info", "created the bootstrap user admin (domain machhub_admin, group superuser)")
         if (outcome.generatedPassword !== undefined) hooks.onAdminPasswordGenerated?.(outcome.generatedPassword)

@@ -20,6 +20,16 @@ export const readModelsReadiness = (projections: { isReady: () => boolean; posit
 export const commandIntakeReadiness = (nats: { isConnected: () => boolean }): Readiness => () =>
   nats.isConnected() ? { ready: true, state: {} } : { ready: false, reason: "NATS is disconnected, so no command can arrive" }
 
+/**
+ * An edge is ready once it can also serve a login: the bootstrap admin exists (made now, or earlier,
+ * perhaps by another node). Before that a login would fail and count against the login throttle.
+ */
+export const edgeReadiness = (readModels: Readiness, adminExists: () => boolean): Readiness => () => {
+  const now = readModels()
+  if (!now.ready) return now
+  return adminExists() ? now : { ready: false, reason: "the bootstrap admin is being created" }
+}
+
 export const readyz = (readiness: Readiness): HttpHandler => () => {
   const now = readiness()
   return now.ready
