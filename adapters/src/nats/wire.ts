@@ -1,4 +1,13 @@
-import { type Command, CommandFailed, CommandRejected, type CommandReply, CommandUnavailable, type CommandError, type RecordedEvent } from "@machhub/core"
+import {
+  type Command,
+  CommandFailed,
+  CommandOutcomeUnknown,
+  CommandRejected,
+  type CommandReply,
+  CommandUnavailable,
+  type CommandError,
+  type RecordedEvent
+} from "@machhub/core"
 import { Schema } from "effect"
 
 /**
@@ -38,11 +47,12 @@ const CommandReplySchema = Schema.Struct({
   position: Schema.Number,
   eventCount: Schema.Number,
   result: Schema.Unknown,
-  at: Schema.optional(Schema.String)
+  at: Schema.optional(Schema.String),
+  replayed: Schema.optional(Schema.Boolean)
 })
 
 /** The core error classes, encoded as `{ _tag, ...fields }`. */
-export const CommandErrorSchema = Schema.Union([CommandRejected, CommandUnavailable, CommandFailed])
+export const CommandErrorSchema = Schema.Union([CommandRejected, CommandUnavailable, CommandOutcomeUnknown, CommandFailed])
 
 /** The body of every reply on `mh.cmd.*.*`. */
 export const CommandResponseSchema = Schema.Union([
@@ -69,7 +79,8 @@ export const RecordedEventSchema = Schema.Struct({
     correlationId: Schema.String,
     causationId: Schema.NullOr(Schema.String),
     commandId: Schema.NullOr(Schema.String),
-    at: Schema.String
+    at: Schema.String,
+    idempotencyKey: Schema.optional(Schema.String)
   }),
   stream: Schema.String,
   version: Schema.Number,

@@ -1,10 +1,11 @@
 import { Cause, Context, Deferred, Effect, Fiber, type Scope } from "effect"
 import type { Command, CommandReply } from "../commands/Command.js"
 import type { CommandHandler } from "../commands/CommandBus.js"
-import { CommandFailed, CommandRejected, CommandUnavailable, type CommandError } from "../commands/errors.js"
+import { CommandFailed, CommandOutcomeUnknown, CommandRejected, CommandUnavailable, type CommandError } from "../commands/errors.js"
 import type { Aggregate } from "../decider/Aggregate.js"
 import { EventStore } from "../eventstore/EventStore.js"
-import type { NewEvent } from "../eventstore/EventEnvelope.js"
+import type { ActorRef, EventMeta, NewEvent } from "../eventstore/EventEnvelope.js"
+import type { EventStoreUnavailable } from "../eventstore/errors.js"
 import { matchesExpectedVersion } from "../eventstore/ExpectedVersion.js"
 import { uuidv7 } from "../ids/uuid.js"
 import { isCategoryName, isDomainName, streamName } from "../ids/names.js"
@@ -19,6 +20,11 @@ export interface ActorSystemOptions {
   readonly mailboxCapacity?: number
   /** Live actors kept in memory at most; beyond it the least recently started idle ones are passivated. */
   readonly maxLiveActors?: number
+  /**
+   * Per aggregate, how many of the most recent commands that carried an idempotency key are
+   * remembered (from their events' meta) so that their retries are answered without deciding again.
+   */
+  readonly rememberedKeys?: number
   readonly now?: () => Date
 }
 
@@ -35,6 +41,19 @@ interface Envelope {
   readonly reply: Deferred.Deferred<CommandReply, CommandError>
 }
 
+/** Where the events of one command that carried an idempotency key landed: enough to answer its retry. */
+interface KeyedOutcome {
+  readonly commandId: string
+  /** Stream version and global position of the command's last event. */
+  readonly version: number
+  readonly position: number
+  readonly eventCount: number
+  readonly at: string
+}
+
+/** A key counts per caller: another caller sending the same key is a different request. */
+const keySlot = (actor: ActorRef, key: string): string => `${actor.kind}:${actor.id}\u0000${key}`
+
 /** One live aggregate: its mailbox, its folded state and where its stream stands. */
 interface Actor {
   readonly stream: string
@@ -46,8 +65,16 @@ interface Actor {
   position: number
   /** True while a command is being decided and appended. */
   busy: boolean
+  /** The stream's most recent keyed commands, oldest first (a Map iterates in insertion order). */
+  readonly keyed: Map<string, KeyedOutcome>
   fiber: Fiber.Fiber<void> | undefined
 }
+
+/**
+ * The sender generated this aggregate's id, so the stream cannot exist yet. Not with an idempotency
+ * key: ids of keyed creations derive from the key, so that a retry finds the first try's stream.
+ */
+const isFresh = (command: Command): boolean => command.newAggregate === true && command.idempotencyKey === undefined
 
 /**
  * Hosts one actor (mailbox + fiber) per live aggregate. Commands to one aggregate run strictly in
@@ -66,10 +93,30 @@ export const makeActorSystem = <R>(
     const maxRetries = options.maxConflictRetries ?? 5
     const capacity = options.mailboxCapacity ?? 10_000
     const maxLive = options.maxLiveActors ?? 20_000
+    const rememberedKeys = options.rememberedKeys ?? 128
     const now = options.now ?? (() => new Date())
     const byCategory = new Map(aggregates.map((aggregate) => [aggregate.category, aggregate] as const))
     const actors = new Map<string, Actor>()
     let closing = false
+
+    const remember = (actor: Actor, slot: string, outcome: KeyedOutcome) => {
+      // Re-inserted, so that the Map's order stays "least recently used key first".
+      actor.keyed.delete(slot)
+      actor.keyed.set(slot, outcome)
+      if (actor.keyed.size > rememberedKeys) actor.keyed.delete(actor.keyed.keys().next().value!)
+    }
+
+    /** Notes an event of the stream that a keyed command appended. */
+    const noteKeyed = (actor: Actor, meta: EventMeta, version: number, position: number) => {
+      if (meta.idempotencyKey === undefined || meta.commandId === null) return
+      const slot = keySlot(meta.actor, meta.idempotencyKey)
+      const known = actor.keyed.get(slot)
+      if (known !== undefined && known.commandId === meta.commandId) {
+        actor.keyed.set(slot, { ...known, version, position, eventCount: known.eventCount + 1 })
+      } else {
+        remember(actor, slot, { commandId: meta.commandId, version, position, eventCount: 1, at: meta.at })
+      }
+    }
 
     const catchUp = (actor: Actor) =>
       store.readStream(actor.stream, actor.version + 1).pipe(
@@ -79,6 +126,7 @@ export const makeActorSystem = <R>(
             actor.state = actor.aggregate.evolve(actor.state, event)
             actor.version = event.version
             actor.position = event.position
+            noteKeyed(actor, event.meta, event.version, event.position)
           }
           actor.loaded = true
         })
@@ -88,6 +136,44 @@ export const makeActorSystem = <R>(
       actor.loaded = false
       actor.version = 0
       actor.position = 0
+      actor.keyed.clear()
+    }
+
+    /**
+     * The earlier outcome of a command with the same key from the same caller, answered again: its
+     * version, position and time, and the result the aggregate gave, recomputed from the state right
+     * after its events (read back from the log unless they are the stream's latest).
+     */
+    const replay = (actor: Actor, command: Command, earlier: KeyedOutcome): Effect.Effect<CommandReply, EventStoreUnavailable> =>
+      Effect.gen(function*() {
+        const first = earlier.version - earlier.eventCount + 1
+        let state = actor.state
+        let events
+        if (earlier.version === actor.version) {
+          events = yield* store.readStream(actor.stream, first, earlier.eventCount)
+        } else {
+          const history = yield* store.readStream(actor.stream, 1, earlier.version)
+          state = actor.aggregate.initialState()
+          for (const event of history) state = actor.aggregate.evolve(state, event)
+          events = history.slice(first - 1)
+        }
+        return {
+          stream: actor.stream,
+          version: earlier.version,
+          position: earlier.position,
+          eventCount: earlier.eventCount,
+          result: actor.aggregate.replyFor?.(command, state, events),
+          at: earlier.at,
+          replayed: true
+        }
+      })
+
+    /** A store failure as the command's error: unknown outcome when an append may have been stored. */
+    const unavailable = (actor: Actor, failure: EventStoreUnavailable): CommandError => {
+      forget(actor)
+      return failure.outcomeUnknown === true
+        ? new CommandOutcomeUnknown({ message: failure.message })
+        : new CommandUnavailable({ message: failure.message })
     }
 
     const decideAndAppend = (actor: Actor, command: Command): Effect.Effect<CommandReply, CommandError, R> =>
@@ -97,8 +183,9 @@ export const makeActorSystem = <R>(
         // but an answer that appends nothing (a refusal, a no-op, a stale If-Match) would not, so such
         // an answer is given only after catching up.
         let current = false
+        const slot = command.idempotencyKey === undefined ? undefined : keySlot(command.actor, command.idempotencyKey)
         if (!actor.loaded) {
-          if (command.newAggregate === true) {
+          if (isFresh(command)) {
             actor.state = actor.aggregate.initialState()
             actor.loaded = true
           } else {
@@ -107,6 +194,10 @@ export const makeActorSystem = <R>(
           current = true
         }
         for (let attempt = 0;; attempt++) {
+          // Checked first, and again after every catch-up: a retry whose first try was committed (here
+          // or by another process) is answered as it was then, whatever its If-Match or the state now.
+          const earlier = slot === undefined ? undefined : actor.keyed.get(slot)
+          if (earlier !== undefined) return yield* replay(actor, command, earlier)
           if (command.expectedVersion !== undefined && !matchesExpectedVersion(command.expectedVersion, actor.version)) {
             if (!current) {
               yield* catchUp(actor)
@@ -136,7 +227,8 @@ export const makeActorSystem = <R>(
             correlationId: command.correlationId,
             causationId: command.causationId ?? command.id,
             commandId: command.id,
-            at: at.toISOString()
+            at: at.toISOString(),
+            ...(command.idempotencyKey === undefined ? {} : { idempotencyKey: command.idempotencyKey })
           }
           const events: Array<NewEvent> = decision.events.map((event) => ({
             id: uuidv7(at.getTime()),
@@ -149,6 +241,9 @@ export const makeActorSystem = <R>(
             for (const event of decision.events) actor.state = actor.aggregate.evolve(actor.state, event)
             actor.version = appended.success.version
             actor.position = appended.success.position
+            if (slot !== undefined) {
+              remember(actor, slot, { commandId: command.id, version: actor.version, position: actor.position, eventCount: events.length, at: meta.at })
+            }
             return {
               stream: actor.stream,
               version: actor.version,
@@ -159,10 +254,7 @@ export const makeActorSystem = <R>(
             }
           }
           const failure = appended.failure
-          if (failure._tag === "EventStoreUnavailable") {
-            forget(actor)
-            return yield* new CommandUnavailable({ message: failure.message })
-          }
+          if (failure._tag === "EventStoreUnavailable") return yield* Effect.fail(unavailable(actor, failure))
           if (attempt >= maxRetries) {
             forget(actor)
             return yield* new CommandRejected({
@@ -175,10 +267,7 @@ export const makeActorSystem = <R>(
           current = true
         }
       }).pipe(
-        Effect.catchTag("EventStoreUnavailable", (error) => {
-          forget(actor)
-          return Effect.fail(new CommandUnavailable({ message: error.message }))
-        }),
+        Effect.catchTag("EventStoreUnavailable", (error) => Effect.fail(unavailable(actor, error))),
         Effect.catchDefect((defect) => {
           forget(actor)
           return Effect.logError(`command ${command.type} on ${actor.stream} failed`, Cause.fail(defect)).pipe(
@@ -233,7 +322,8 @@ export const makeActorSystem = <R>(
       version: 0,
       position: 0,
       busy: false,
-      fiber: undefined
+      fiber: undefined,
+      keyed: new Map()
     })
 
     const start = (stream: string, aggregate: Aggregate<any, any, R>): Actor => {
@@ -255,7 +345,7 @@ export const makeActorSystem = <R>(
           return Effect.fail(new CommandRejected({ reason: "invalid", message: "command names no valid aggregate" }))
         }
         const stream = streamName(command.category, command.domain, command.aggregateId)
-        if (command.newAggregate === true && !actors.has(stream)) {
+        if (isFresh(command) && !actors.has(stream)) {
           // Nobody else can address an aggregate whose id was generated for this command, so there is
           // no queue to keep in order: decide in the caller's fiber, without a mailbox, fiber or idle
           // timer. The append's version check still guards the (impossible) case of a clash.

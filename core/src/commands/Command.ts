@@ -14,6 +14,11 @@ export interface Command<P = unknown> {
   readonly actor: ActorRef
   readonly payload: P
   readonly expectedVersion?: ExpectedVersion
+  /**
+   * The caller's `Idempotency-Key`. It is recorded in the meta of the events the command appends; a
+   * later command to the same aggregate with the same key from the same actor is answered with that
+   * earlier outcome, without deciding again (see ActorSystem).
+   */
   readonly idempotencyKey?: string
   readonly correlationId: string
   readonly causationId?: string
@@ -36,4 +41,6 @@ export interface CommandReply {
   readonly result: unknown
   /** When the command's events were decided (their `meta.at`); absent when it produced none. */
   readonly at?: string
+  /** True when this is the earlier outcome of a command with the same idempotency key, answered again. */
+  readonly replayed?: boolean
 }

@@ -21,8 +21,20 @@ export class CommandRejected extends Schema.TaggedError<CommandRejected>()("Comm
   message: Schema.String
 }) {}
 
-/** The command could not be delivered or handled right now (bus or store down); callers answer 503. */
+/**
+ * The command was surely not applied: it could not be delivered or handled right now (bus or store
+ * down before anything was sent, nobody serving it, an overloaded mailbox); callers answer 503.
+ */
 export class CommandUnavailable extends Schema.TaggedError<CommandUnavailable>()("CommandUnavailable", {
+  message: Schema.String
+}) {}
+
+/**
+ * Whether the command was applied is not known: it was sent (or its events were handed to the store)
+ * and then the connection was lost or the answer timed out. Callers answer 504 and say it may have
+ * been applied; a retry carrying the same idempotency key is answered with the first outcome.
+ */
+export class CommandOutcomeUnknown extends Schema.TaggedError<CommandOutcomeUnknown>()("CommandOutcomeUnknown", {
   message: Schema.String
 }) {}
 
@@ -31,4 +43,4 @@ export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandF
   message: Schema.String
 }) {}
 
-export type CommandError = CommandRejected | CommandUnavailable | CommandFailed
+export type CommandError = CommandRejected | CommandUnavailable | CommandOutcomeUnknown | CommandFailed

@@ -19,4 +19,10 @@ export interface Aggregate<S = any, E extends DomainEvent = DomainEvent, R = nev
   readonly initialState: () => S
   readonly evolve: (state: S, event: E) => S
   readonly handle: (command: Command, state: S) => Effect.Effect<Decision<E>, CommandRejected, R>
+  /**
+   * The answer `handle` gave for `command` when it produced `events`, given the state right after
+   * them: lets the actor system answer a retried command (same idempotency key) exactly as the first
+   * time without deciding again. Absent: the retry is answered without a result.
+   */
+  readonly replyFor?: (command: Command, state: S, events: ReadonlyArray<E>) => unknown
 }

@@ -33,5 +33,10 @@ export const fromDecider = <S, C, E extends DomainEvent>(options: {
       let after = state
       for (const event of events) after = options.decider.evolve(after, event)
       return Effect.succeed<Decision<E>>({ events, result: options.reply(after, events, decided) })
-    })
+    }),
+  replyFor: (command, state, events) => {
+    if (options.reply === undefined) return undefined
+    const decided = options.toCommand(command)
+    return decided === undefined ? undefined : options.reply(state, events, decided)
+  }
 })

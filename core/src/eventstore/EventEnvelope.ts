@@ -21,6 +21,11 @@ export interface EventMeta {
   readonly commandId: string | null
   /** ISO-8601 instant at which the event was decided. */
   readonly at: string
+  /**
+   * The `Idempotency-Key` of the request whose command decided it, when it sent one: the actor system
+   * answers a later command with the same key from the same actor with this command's outcome.
+   */
+  readonly idempotencyKey?: string
 }
 
 /** An event as handed to the store: its id makes appends idempotent. */

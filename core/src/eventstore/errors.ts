@@ -13,11 +13,16 @@ export class WrongExpectedVersion extends Schema.TaggedError<WrongExpectedVersio
   }
 }
 
-/** The store cannot be reached or has failed; the operation may be retried later. */
+/**
+ * The store cannot be reached or has failed; the operation may be retried later. `outcomeUnknown`
+ * marks an append that was sent but not acknowledged (the connection dropped or the acknowledgement
+ * timed out): it may have been stored. Without it, the append surely stored nothing.
+ */
 export class EventStoreUnavailable extends Schema.TaggedError<EventStoreUnavailable>()("EventStoreUnavailable", {
-  reason: Schema.String
+  reason: Schema.String,
+  outcomeUnknown: Schema.optional(Schema.Boolean)
 }) {
   override get message(): string {
-    return `event store unavailable: ${this.reason}`
+    return `event store unavailable: ${this.reason}${this.outcomeUnknown === true ? " (the append may have been stored)" : ""}`
   }
 }

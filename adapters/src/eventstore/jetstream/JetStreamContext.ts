@@ -2,7 +2,7 @@ import { EventStoreUnavailable } from "@machhub/core"
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream"
 import { Effect } from "effect"
 import type { NatsClient } from "../../nats/NatsClient.js"
-import { disconnected, storeClosed, unavailable } from "./failures.js"
+import { disconnected, outcomeUnknown, storeClosed, unavailable } from "./failures.js"
 import type { RecentAppends, StreamHeads } from "./RecentAppends.js"
 
 /** Everything the store's operations share; one per opened store. */
@@ -106,12 +106,15 @@ export const watchConnection = (client: NatsClient, watch: ConnectionWatch): Eff
  * their timeout, so a call is refused at once while the connection is down, and one in flight is
  * abandoned as soon as the connection drops: callers learn within milliseconds that the store is
  * unavailable instead of after the timeout. An abandoned append may still have been stored; its retry
- * with the same event ids is answered as a duplicate.
+ * with the same event ids is answered as a duplicate. `mayHaveStored` tells, for a call that was sent
+ * and then failed, whether it may have taken effect: such a failure is marked `outcomeUnknown`. A call
+ * refused before sending (closed store, no connection) surely did nothing.
  */
 export const natsCall = <A>(
   ctx: JetStreamContext,
   context: string,
-  run: () => Promise<A>
+  run: () => Promise<A>,
+  mayHaveStored?: (error: unknown) => boolean
 ): Effect.Effect<A, EventStoreUnavailable> =>
   Effect.suspend(() => {
     if (ctx.lifecycle.closed) return Effect.fail(storeClosed())
@@ -120,10 +123,11 @@ export const natsCall = <A>(
     if (ctx.connection.isLost) ctx.connection.renew()
     return Effect.tryPromise({
       try: () => ctx.connection.race(run()),
-      catch: (error) =>
-        error instanceof EventStoreUnavailable
-          // A failure already worded for the port (e.g. a corrupt message met while reading) passes as is.
-          ? error
-          : ctx.client.isConnected() ? unavailable(context, error) : disconnected(context)
+      catch: (error) => {
+        // A failure already worded for the port (e.g. a corrupt message met while reading) passes as is.
+        if (error instanceof EventStoreUnavailable) return error
+        const failure = ctx.client.isConnected() ? unavailable(context, error) : disconnected(context)
+        return mayHaveStored?.(error) === true ? outcomeUnknown(failure) : failure
+      }
     })
   })

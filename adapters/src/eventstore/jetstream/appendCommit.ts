@@ -9,7 +9,7 @@ import { JetStreamApiCodes, JetStreamApiError, type PubAck } from "@nats-io/jets
 import { Effect } from "effect"
 import type { ValidAppend } from "./appendInput.js"
 import { type CommitHead, commitHeaders, decodeCommit, emptyHead, encodeCommit, headOf, lastPositionOf } from "./commitMessage.js"
-import { contended, invalid } from "./failures.js"
+import { contended, invalid, publishMayHaveStored } from "./failures.js"
 import { type JetStreamContext, natsCall } from "./JetStreamContext.js"
 import { positionOf } from "./positions.js"
 import { sameAppend, type StoredAppend } from "./RecentAppends.js"
@@ -91,7 +91,7 @@ const publish = (
         if (isWrongLastSequence(error)) return { kind: "wrong-last-sequence" }
         throw error
       }
-    ))
+    ), publishMayHaveStored)
 
 /**
  * The server holds a commit that may be this append (a duplicate `Nats-Msg-Id`, or the stream's head

@@ -199,7 +199,10 @@ const append = (
     // Read the append back: it gives every event's position, and tells a fresh write from an
     // idempotent repeat (whose events carry another attempt's marker).
     const firstRevision = written.nextExpectedRevision - BigInt(events.length - 1)
-    const stored = yield* log.call(`reading back stream ${stream}`, () => log.readStreamRaw(stream, firstRevision, events.length))
+    const stored = yield* log.call(`reading back stream ${stream}`, () => log.readStreamRaw(stream, firstRevision, events.length)).pipe(
+      // The append itself went through: failing to read it back leaves the caller unable to tell.
+      Effect.mapError((failure) => new EventStoreUnavailable({ reason: failure.reason, outcomeUnknown: true }))
+    )
     if (stored.length !== events.length || stored.some((s, i) => s.event.id !== events[i]!.id)) {
       return yield* invalid(
         `append to stream ${stream} repeats some event ids of an earlier append but not all of them, in order`

@@ -146,7 +146,11 @@ export const fromResolved = (resolved: ResolvedEvent | AllStreamResolvedEvent): 
 
 // ---- errors ------------------------------------------------------------------------------------
 
-/** KurrentDB's conflict as the port's, with the actual version; any other failure is "unavailable". */
+/**
+ * An append's failure: KurrentDB's conflict as the port's, with the actual version; any other failure
+ * is "unavailable" with an unknown outcome, since the append may have been written before the call
+ * failed (a deadline, a dropped connection) and nothing here tells otherwise.
+ */
 export const toStoreError = (
   context: string,
   stream: string,
@@ -155,7 +159,7 @@ export const toStoreError = (
 ): WrongExpectedVersion | EventStoreUnavailable =>
   error instanceof WrongExpectedVersionError
     ? new WrongExpectedVersion({ stream, expected, actual: versionOfState(error.actualState) })
-    : toUnavailable(context, error)
+    : new EventStoreUnavailable({ reason: toUnavailable(context, error).reason, outcomeUnknown: true })
 
 export const toUnavailable = (context: string, error: unknown): EventStoreUnavailable =>
   error instanceof EventStoreUnavailable

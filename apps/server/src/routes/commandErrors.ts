@@ -18,7 +18,12 @@ export const commandErrorResponse = (error: CommandError): HttpResponse => {
     case "CommandRejected":
       return text(statusOf[error.reason], error.message)
     case "CommandUnavailable":
-      return text(503, `Service temporarily unavailable: ${error.message}. Retry shortly.`, { "Retry-After": "1" })
+      // Only for commands surely not applied: retrying is safe with or without an Idempotency-Key.
+      return text(503, `Service temporarily unavailable: ${error.message}. Nothing was changed. Retry shortly.`, { "Retry-After": "1" })
+    case "CommandOutcomeUnknown":
+      return text(504, `No answer came for this change (${error.message}); it may have been applied. ` +
+        "Retry it with the same Idempotency-Key header to have it applied at most once and get its outcome; " +
+        "without one, check whether it took effect before retrying.")
     case "CommandFailed":
       return text(500, error.message)
   }

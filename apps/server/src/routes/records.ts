@@ -10,6 +10,7 @@ import { readRecordBody } from "../data/recordBody.js"
 import type { SchemaValidator } from "../data/SchemaValidator.js"
 import type { ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
+import { idempotencyKeyOf } from "./idempotency.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { parseAsOf } from "../audit/asOf.js"
 import { recordAsOf } from "../audit/recordAsOf.js"
@@ -18,7 +19,6 @@ import { recordAsOf } from "../audit/recordAsOf.js"
 export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 /** Names taken by other data-plane routes (SPEC §7). */
 const RESERVED_TABLES = new Set(["auth", "tag", "historian", "processes", "function", "flow"])
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
 
 export interface RecordRouteContext extends ServerContext {
   readonly records: RecordsReadModel
@@ -30,12 +30,6 @@ export const activeDomain = (request: HttpRequest, principal: Principal | undefi
   if (principal !== undefined) return { ok: true, domain: principal.domain }
   const parsed = parseDomainHeader(request.headers["domain"])
   return parsed.ok ? parsed : { ok: false, response: text(400, parsed.message) }
-}
-
-const idempotencyKeyOf = (request: HttpRequest): { ok: true; key: string | undefined } | { ok: false; response: HttpResponse } => {
-  const key = request.headers["idempotency-key"]
-  if (key === undefined) return { ok: true, key: undefined }
-  return IDEMPOTENCY_KEY.test(key) ? { ok: true, key } : { ok: false, response: text(400, "Idempotency-Key must be 1 to 128 visible ASCII characters") }
 }
 
 /** `POST /machhub/<table>`, `GET|PUT|DELETE /machhub/<domain>.<table>:<id>` (SPEC §6). */
@@ -92,6 +86,7 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
         payload: { table, id, data: body.data, creator: access.actor, ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key }) },
         actor: access.actor,
         correlationId: request.correlationId,
+        idempotencyKey: idempotency.key,
         newAggregate: idempotency.key === undefined
       }).pipe(Effect.map((reply) => answerRecord(201, domain.domain, table, id, reply)))
     )
@@ -152,6 +147,7 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
         },
         actor: access.actor,
         correlationId: request.correlationId,
+        idempotencyKey: idempotency.key,
         ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
       }).pipe(Effect.map((reply) => answerRecord(200, target.domain, target.table, target.id, reply)))
     )
@@ -178,6 +174,7 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
         },
         actor: access.actor,
         correlationId: request.correlationId,
+        idempotencyKey: idempotency.key,
         ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
       }).pipe(Effect.map((reply) => json(200, { success: true, id: publicRecordId(target.domain, target.table, target.id) }, mutationHeaders(reply))))
     )

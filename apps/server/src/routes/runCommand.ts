@@ -1,8 +1,9 @@
 import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import { uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion } from "@machhub/core"
+import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion } from "@machhub/core"
 import type { ProjectionRunnerService } from "@machhub/projections"
 import { commandErrorResponse } from "./commandErrors.js"
+import { IDEMPOTENCY_KEY_PROBLEM, isIdempotencyKey } from "./idempotency.js"
 
 export interface CommandContext {
   readonly commands: CommandBusService
@@ -20,14 +21,22 @@ export interface CommandInput {
   readonly expectedVersion?: ExpectedVersion
   /** The aggregate id was generated for this command (see Command.newAggregate). */
   readonly newAggregate?: boolean
+  /**
+   * The request's `Idempotency-Key` header as sent (routes pass `request.headers["idempotency-key"]`):
+   * checked here (a malformed one is refused 400 before anything is dispatched), then carried by the
+   * command so that a retry is answered with the first outcome (see ActorSystem).
+   */
+  readonly idempotencyKey?: string | undefined
 }
 
 /**
  * Dispatches one command and, once it is committed, waits (bounded) until this node's read models
  * have applied it, so the caller's next query sees its own write (SPEC §1 read-your-writes).
  */
-export const runCommand = (context: CommandContext, input: CommandInput): Effect.Effect<CommandReply, CommandError> =>
-  context.commands.dispatch({
+export const runCommand = (context: CommandContext, input: CommandInput): Effect.Effect<CommandReply, CommandError> => {
+  const key = input.idempotencyKey
+  if (key !== undefined && !isIdempotencyKey(key)) return Effect.fail(new CommandRejected({ reason: "invalid", message: IDEMPOTENCY_KEY_PROBLEM }))
+  return context.commands.dispatch({
     id: uuidv7(),
     type: input.type,
     category: input.category,
@@ -37,14 +46,21 @@ export const runCommand = (context: CommandContext, input: CommandInput): Effect
     payload: input.payload,
     correlationId: input.correlationId,
     ...(input.expectedVersion === undefined ? {} : { expectedVersion: input.expectedVersion }),
-    ...(input.newAggregate === true ? { newAggregate: true } : {})
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+    // A keyed creation's id derives from its key: a retry must find the stream the first try made.
+    ...(input.newAggregate === true && key === undefined ? { newAggregate: true } : {})
   }).pipe(Effect.tap((reply) => context.projections.waitFor(reply.position)))
+}
 
-/** `ETag` (the stream version) and `App-Event-Position` on every mutation's answer (SPEC §1). */
-export const mutationHeaders = (reply: CommandReply): Record<string, string> => ({
-  ETag: `"${reply.version}"`,
-  "App-Event-Position": String(reply.position)
-})
+/**
+ * `ETag` (the stream version) and `App-Event-Position` on every mutation's answer (SPEC §1); those of
+ * the first try when a retry with the same Idempotency-Key is answered again, marked
+ * `Idempotent-Replayed: true`.
+ */
+export const mutationHeaders = (reply: CommandReply): Record<string, string> =>
+  reply.replayed === true
+    ? { ETag: `"${reply.version}"`, "App-Event-Position": String(reply.position), "Idempotent-Replayed": "true" }
+    : { ETag: `"${reply.version}"`, "App-Event-Position": String(reply.position) }
 
 /** Runs a route's program and turns any command error into its HTTP answer. */
 export const respond = (program: Effect.Effect<HttpResponse, CommandError>): Promise<HttpResponse> =>
