@@ -4,7 +4,7 @@ import { API_KEY_CATEGORY, isDomainName, USER_CATEGORY, widestScope, scopeRank, 
 import { makeApiKeysReadModel, type UserRow } from "@machhub/projections"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { protect } from "../auth/protect.js"
-import { accountActionRefusal, type AccountAction } from "../identity/accountReach.js"
+import { accountActionRefusal, USERS_ADMIN, type AccountAction } from "../identity/accountReach.js"
 import { membershipProblem } from "../identity/assignable.js"
 import { createUser } from "../identity/createUser.js"
 import { userView } from "../identity/userView.js"
@@ -72,7 +72,8 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
         aggregateId: user.userId,
         payload,
         actor: actorOf(principal),
-        correlationId: request.correlationId
+        correlationId: request.correlationId,
+        idempotencyKey: request.headers["idempotency-key"]
       }).pipe(Effect.map((reply) => {
         const after = context.users.findById(user.userId) ?? user
         return json(200, { success: true, user: userView(after, principal.domain) }, mutationHeaders(reply))
@@ -92,7 +93,8 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
         homeDomain: principal.domain,
         membership,
         actor: actorOf(principal),
-        correlationId: request.correlationId
+        correlationId: request.correlationId,
+        idempotencyKey: request.headers["idempotency-key"]
       }).pipe(Effect.map((reply) => {
         const created = context.users.findByUsername(body.value.username)
         return json(201, { success: true, id: created?.userId, user: created && userView(created, principal.domain) }, mutationHeaders(reply))
@@ -175,7 +177,8 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
             aggregateId: user.userId,
             payload: { passwordHash },
             actor: actorOf(principal),
-            correlationId: request.correlationId
+            correlationId: request.correlationId,
+            idempotencyKey: request.headers["idempotency-key"]
           })),
         Effect.map((reply) => json(200, { success: true }, mutationHeaders(reply)))
       )
@@ -183,14 +186,14 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
   }))
   /**
    * `DELETE /api/users/<id>/domains/<domain>`: the user leaves `<domain>` (a membership action: the
-   * caller needs users:read-write:domain in that domain). The user must be visible from the active
-   * domain. The home domain (the account's own) cannot be left: 409, disable the user instead. From
+   * caller needs users:read-write:domain in that domain, and like every user route in the active one,
+   * where the user must be visible). The home domain (the account's own) cannot be left: 409, disable the user instead. From
    * the next request on, the user's tokens are refused in that domain (membership is read on every
    * request) and keep working in their other domains; their sessions are not ended, since a session's
    * tokens serve all of the user's domains. The API keys they issued in that domain are revoked, so
    * that giving the membership back later does not bring old keys back to life.
    */
-  router.add("DELETE", "/api/users/:id/domains/:domain", protect(auth, undefined, (request, principal) => {
+  router.add("DELETE", "/api/users/:id/domains/:domain", protect(auth, USERS_ADMIN, (request, principal) => {
     const id = request.params["id"]!
     const named = request.params["domain"]!
     const domain = named.startsWith("domains:") ? named.slice("domains:".length) : named
