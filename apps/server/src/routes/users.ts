@@ -184,14 +184,15 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
       )
     )
   }))
+
   /**
    * `DELETE /api/users/<id>/domains/<domain>`: the user leaves `<domain>` (a membership action: the
    * caller needs users:read-write:domain in that domain, and like every user route in the active one,
-   * where the user must be visible). The home domain (the account's own) cannot be left: 409, disable the user instead. From
-   * the next request on, the user's tokens are refused in that domain (membership is read on every
-   * request) and keep working in their other domains; their sessions are not ended, since a session's
-   * tokens serve all of the user's domains. The API keys they issued in that domain are revoked, so
-   * that giving the membership back later does not bring old keys back to life.
+   * where the user must be visible). The home domain (the account's own) cannot be left: 409,
+   * disable the user instead. From the next request on, the user's tokens are refused in that domain
+   * (membership is read on every request) and keep working in their other domains; their sessions are
+   * not ended, since a session's tokens serve all of the user's domains. The API keys they issued in
+   * that domain are revoked, so that giving the membership back later does not bring old keys back.
    */
   router.add("DELETE", "/api/users/:id/domains/:domain", protect(auth, USERS_ADMIN, (request, principal) => {
     const id = request.params["id"]!
@@ -211,7 +212,8 @@ export const userRoutes = (router: Router, context: ServerContext): void => {
         category: USER_CATEGORY,
         domain: user.homeDomain,
         aggregateId: user.userId,
-        payload: { domain }
+        payload: { domain },
+        idempotencyKey: request.headers["idempotency-key"]
       }).pipe(
         Effect.flatMap((removed) => {
           const live = apiKeys.list(domain, user.userId).filter((key) => key.status !== "revoked")
