@@ -1,5 +1,5 @@
 import { describe, it } from "vitest"
-import { apiKeyDecider, type ApiKeyEvent, type IssueKey } from "@machhub/core"
+import { apiKeyDecider, apiKeyUseDecider, type ApiKeyEvent, type IssueKey, type KeyUsed } from "@machhub/core"
 import { spec } from "../support/decider-spec.js"
 
 const reporting = { feature: "reports", action: "read", scope: "domain" } as const
@@ -80,5 +80,27 @@ describe("API key decider", () => {
 
   it("knows no key before it is issued", () => {
     spec(apiKeyDecider).given([]).when({ type: "suspendKey" }).rejects("not_found")
+  })
+})
+
+describe("API key use decider (KeyUsed, stream apikeyuse-<domain>-<keyId>)", () => {
+  const use = (at: string) => ({ type: "recordKeyUse" as const, keyId: "k1", at, route: "GET /machhub/acme.products", address: "10.0.0.7" })
+  const used = (at: string): KeyUsed => ({ type: "KeyUsed", data: { keyId: "k1", at, route: "GET /machhub/acme.products", address: "10.0.0.7" } })
+
+  it("records the first use", () => {
+    spec(apiKeyUseDecider).given([]).when(use("2030-01-01T10:00:00.000Z")).then([used("2030-01-01T10:00:00.000Z")])
+  })
+
+  it("keeps at most one use per key per minute, whichever process sends it", () => {
+    spec(apiKeyUseDecider).given([used("2030-01-01T10:00:00.000Z")]).when(use("2030-01-01T10:00:59.999Z")).then([])
+    spec(apiKeyUseDecider).given([used("2030-01-01T10:00:00.000Z")]).when(use("2030-01-01T10:01:00.000Z")).then([used("2030-01-01T10:01:00.000Z")])
+    // A late sample from a process whose request came earlier moves nothing back.
+    spec(apiKeyUseDecider).given([used("2030-01-01T10:05:00.000Z")]).when(use("2030-01-01T10:02:00.000Z")).then([])
+  })
+
+  it("refuses a use without a time, key or route", () => {
+    spec(apiKeyUseDecider).given([]).when(use("yesterday")).rejects("invalid")
+    spec(apiKeyUseDecider).given([]).when({ ...use("2030-01-01T10:00:00.000Z"), keyId: "" }).rejects("invalid")
+    spec(apiKeyUseDecider).given([]).when({ ...use("2030-01-01T10:00:00.000Z"), route: "" }).rejects("invalid")
   })
 })

@@ -93,6 +93,52 @@ describe("machine vault decider", () => {
   })
 })
 
+describe("machine vault decider: changing the master password", () => {
+  const kdf = { algorithm: "scrypt" as const, logN: 15, r: 8, p: 1, salt: "c2FsdHNhbHRzYWx0c2FsdA==" }
+  const kdf2 = { ...kdf, salt: "bmV3c2FsdG5ld3NhbHRuZXc=" }
+  const created: MachineVaultEvent = { type: "MachineVaultCreated", data: { ownerId: "u1", kdf, check: sealed("b2xk") } }
+  const machines = [
+    { domain: "ops", machineId: 1, secrets: { password: sealed("bmV3MQ") } },
+    { domain: "lab", machineId: 1, secrets: { privateKey: sealed("a2V5"), passphrase: sealed("cGhy") } }
+  ]
+  const change = { type: "changeMasterPassword" as const, ownerId: "u1", previousCheck: sealed("b2xk"), kdf: kdf2, check: sealed("bmV3"), machines }
+  const changed: MachineVaultEvent = { type: "MasterPasswordChanged", data: { ownerId: "u1", kdf: kdf2, check: sealed("bmV3"), machines } }
+
+  it("records the new derivation, check value and every re-sealed machine in one event", () => {
+    spec(machineVaultDecider).given([created]).when(change).then([changed])
+  })
+
+  it("refuses a change based on a superseded password (a concurrent change won)", () => {
+    spec(machineVaultDecider).given([created, changed]).when(change).rejects("conflict")
+  })
+
+  it("refuses a change without a vault, with the old salt, or with anything unsealed", () => {
+    spec(machineVaultDecider).given([]).when(change).rejects("not_found")
+    spec(machineVaultDecider).given([created]).when({ ...change, kdf }).rejects("invalid")
+    spec(machineVaultDecider).given([created]).when({ ...change, check: "plaintext" }).rejects("invalid")
+    spec(machineVaultDecider).given([created]).when({ ...change, machines: [{ domain: "ops", machineId: 1, secrets: { password: "hunter2" } }] })
+      .rejects("invalid")
+    spec(machineVaultDecider).given([created]).when({ ...change, machines: [machines[0]!, machines[0]!] }).rejects("invalid")
+    spec(machineVaultDecider).given([created]).when({ ...change, machines: [{ domain: "", machineId: 1, secrets: machines[0]!.secrets }] })
+      .rejects("invalid")
+  })
+
+  it("the new check value is the one a later change must name", () => {
+    spec(machineVaultDecider).given([created, changed])
+      .when({ ...change, previousCheck: sealed("bmV3"), kdf: { ...kdf, salt: "dGhpcmRzYWx0dGhpcmRzYWw=" }, check: sealed("dGhpcmQ") })
+      .then([{ type: "MasterPasswordChanged", data: { ownerId: "u1", kdf: { ...kdf, salt: "dGhpcmRzYWx0dGhpcmRzYWw=" }, check: sealed("dGhpcmQ"), machines } }])
+  })
+
+  it("re-seals machines that raced a change, only under the current check value", () => {
+    const straggler = [{ domain: "ops", machineId: 9, secrets: { password: sealed("bGF0ZQ") } }]
+    spec(machineVaultDecider).given([created, changed]).when({ type: "resealMachines", ownerId: "u1", check: sealed("bmV3"), machines: straggler })
+      .then([{ type: "MachineSecretsResealed", data: { ownerId: "u1", machines: straggler } }])
+    spec(machineVaultDecider).given([created, changed]).when({ type: "resealMachines", ownerId: "u1", check: sealed("b2xk"), machines: straggler })
+      .rejects("conflict")
+    spec(machineVaultDecider).given([created, changed]).when({ type: "resealMachines", ownerId: "u1", check: sealed("bmV3"), machines: [] }).then([])
+  })
+})
+
 describe("machine id allocator", () => {
   it("hands out 1, 2, 3 …", () => {
     spec(machineIdsDecider).given([]).when({ type: "allocateMachineId" }).then([{ type: "MachineIdAllocated", data: { machineId: 1 } }])

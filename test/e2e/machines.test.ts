@@ -34,7 +34,7 @@ describe("SSH machines registry (seed 004)", () => {
     expect(list.body).toEqual({
       status: "OK",
       message: "Machines fetched successfully",
-      data: [{ id: 1, name: "Production Server", username: "tester", hostname: "127.0.0.1", port: "22", owner_id: "alice", owner_type: "user" }]
+      data: [{ id: 1, name: "Production Server", username: "tester", hostname: "127.0.0.1", port: "22", organization: "ops", owner_id: "alice", owner_type: "user" }]
     })
     const one = await alice.json("GET", "/api/v1/machine/1")
     expect(one.body).toEqual({ status: "OK", message: "Machine fetched successfully", data: list.body.data[0] })
@@ -82,7 +82,7 @@ describe("SSH machines registry (seed 004)", () => {
     expect(noCredential.status).toBe(422)
     expect(noCredential.body.message).toMatch(/password or private_key/)
     expect((await bad({ ...machineBody(22), private_key: "not a key" })).status).toBe(422)
-    expect((await bad({ ...machineBody(22), organization: "elsewhere" })).status).toBe(422)
+    expect((await bad({ ...machineBody(22), organization: "bad\u0001label" })).status).toBe(422)
     const noMaster = await bad(machineBody(22), {})
     expect(noMaster.status).toBe(400)
     expect(noMaster.body.message).toMatch(/X-Master-Password/)

@@ -24,7 +24,8 @@ export interface SshConnectOptions {
 export type SshFailureKind = "host_key_rejected" | "authentication" | "unreachable" | "timeout" | "private_key" | "protocol"
 
 export class SshConnectError extends Error {
-  constructor(readonly kind: SshFailureKind, message: string) {
+  /** The socket error code behind an `unreachable` or `timeout` failure (ECONNREFUSED, ENOTFOUND, …), if any. */
+  constructor(readonly kind: SshFailureKind, message: string, readonly code?: string) {
     super(message)
   }
 }
@@ -40,13 +41,15 @@ export interface SshConnection {
   onClose(listener: () => void): void
 }
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNRESET", "ETIMEDOUT", "EPIPE"])
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNRESET", "EPIPE"])
 
 const classify = (error: Error & ClientErrorExtensions & { code?: string }, hostRejected: boolean): SshConnectError => {
   if (hostRejected) return new SshConnectError("host_key_rejected", "the host key was refused")
   if (error.level === "client-authentication") return new SshConnectError("authentication", "the machine refused the stored credentials")
   if (error.level === "client-timeout") return new SshConnectError("timeout", "the machine did not complete the SSH handshake in time")
-  if (error.code !== undefined && UNREACHABLE.has(error.code)) return new SshConnectError("unreachable", `cannot reach the machine (${error.code})`)
+  // The kernel gave up on the TCP handshake: no answer at all, unlike a refusal.
+  if (error.code === "ETIMEDOUT") return new SshConnectError("timeout", "the machine did not answer the TCP connection (ETIMEDOUT)", error.code)
+  if (error.code !== undefined && UNREACHABLE.has(error.code)) return new SshConnectError("unreachable", `cannot reach the machine (${error.code})`, error.code)
   return new SshConnectError("protocol", `SSH failed: ${error.message.slice(0, 200)}`)
 }
 

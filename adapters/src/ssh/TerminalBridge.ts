@@ -8,7 +8,9 @@ export const TerminalCloseCode = {
   goingAway: 1001,
   tooBig: 1009,
   internal: 1011,
-  idle: 4000
+  idle: 4000,
+  /** The machine was deleted while its terminal was open. */
+  machineDeleted: 4001
 } as const
 
 export interface TerminalBridgeOptions {

@@ -39,6 +39,8 @@ export interface ServerConfig {
   readonly sshTicketSeconds: number
   /** A terminal with no input, resize or heartbeat from its client for this long is closed. */
   readonly sshIdleSeconds: number
+  /** How long POST /api/v1/machine/<id>/connect waits for the machine's TCP and SSH handshake (then 504). */
+  readonly sshConnectTimeoutSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -104,6 +106,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     shutdownGraceMillis: integer(env, "MACHHUB_SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     keyRateLimit: integer(env, "MACHHUB_KEY_RATE_LIMIT", 50, 1, 1_000_000),
     sshTicketSeconds: integer(env, "MACHHUB_SSH_TICKET_SECONDS", 60, 1, 3600),
-    sshIdleSeconds: integer(env, "MACHHUB_SSH_IDLE_SECONDS", 900, 1, 7 * 24 * 3600)
+    sshIdleSeconds: integer(env, "MACHHUB_SSH_IDLE_SECONDS", 900, 1, 7 * 24 * 3600),
+    sshConnectTimeoutSeconds: integer(env, "MACHHUB_SSH_CONNECT_TIMEOUT_SECONDS", 15, 1, 300)
   }
 }

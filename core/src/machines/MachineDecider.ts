@@ -2,7 +2,7 @@ import { Result } from "effect"
 import { CommandRejected } from "../commands/errors.js"
 import type { Decider } from "../decider/Decider.js"
 import type { MachineCommand, RegisterMachine } from "./MachineCommands.js"
-import type { HostKey, MachineEvent } from "./MachineEvents.js"
+import type { HostKey, MachineEvent, MachineSecrets } from "./MachineEvents.js"
 import { isSealedSecret } from "./SealedSecret.js"
 
 export interface MachineState {
@@ -43,7 +43,12 @@ const registrationProblem = (command: RegisterMachine): string | undefined => {
   for (const field of ["ownerId", "ownerName", "name", "hostname", "port", "username"] as const) {
     if (!nonEmpty(command[field])) return `${field} must not be empty`
   }
-  const { password, privateKey, passphrase } = command.secrets ?? {}
+  return machineSecretsProblem(command.secrets)
+}
+
+/** What a machine's sealed credentials must be wherever they are recorded (registration, re-sealing). */
+export const machineSecretsProblem = (secrets: MachineSecrets | undefined): string | undefined => {
+  const { password, privateKey, passphrase } = secrets ?? {}
   if (password === undefined && privateKey === undefined) return "a password or a private key is required"
   if (passphrase !== undefined && privateKey === undefined) return "a passphrase needs a private key"
   // Defence in depth: whatever reaches an event must already be ciphertext.

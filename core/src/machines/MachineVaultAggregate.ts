@@ -3,6 +3,8 @@ import type { Command } from "../commands/Command.js"
 import { CommandRejected } from "../commands/errors.js"
 import type { Decider, DomainEvent } from "../decider/Decider.js"
 import { fromDecider } from "../decider/fromDecider.js"
+import { machineSecretsProblem } from "./MachineDecider.js"
+import type { MachineSecrets } from "./MachineEvents.js"
 import { isSealedSecret, type KeyDerivation, type SealedSecret } from "./SealedSecret.js"
 
 /**
@@ -27,39 +29,142 @@ export type MasterPasswordRejected = DomainEvent<"MasterPasswordRejected", {
   readonly address: string | null
 }>
 
-export type MachineVaultEvent = MachineVaultCreated | MasterPasswordRejected
+/** One machine's credentials sealed again, under the key of the vault's current master password. */
+export interface ResealedMachine {
+  readonly domain: string
+  readonly machineId: number
+  readonly secrets: MachineSecrets
+}
+
+/**
+ * The master password changed: a new salt and check value, and every machine of the owner (in every
+ * domain) with its credentials sealed under the new key. One event carries them all, so the change is
+ * all or nothing: no crash can leave some machines sealed under the old password and some under the
+ * new. The ciphertexts sealed under the old key stay in the log's history; reads use these.
+ */
+export type MasterPasswordChanged = DomainEvent<"MasterPasswordChanged", {
+  readonly ownerId: string
+  readonly kdf: KeyDerivation
+  readonly check: SealedSecret
+  readonly machines: ReadonlyArray<ResealedMachine>
+}>
+
+/**
+ * Machines registered under the old master password while it was being changed (they raced the
+ * change and so were not in it), sealed again under the current one by the request that changed it.
+ */
+export type MachineSecretsResealed = DomainEvent<"MachineSecretsResealed", {
+  readonly ownerId: string
+  readonly machines: ReadonlyArray<ResealedMachine>
+}>
+
+export type MachineVaultEvent = MachineVaultCreated | MasterPasswordRejected | MasterPasswordChanged | MachineSecretsResealed
 
 export type MachineVaultCommand =
   | { readonly type: "createVault"; readonly ownerId: string; readonly kdf: KeyDerivation; readonly check: SealedSecret }
   | { readonly type: "rejectMasterPassword"; readonly ownerId: string; readonly machineId: number | null; readonly address: string | null }
+  | {
+    readonly type: "changeMasterPassword"
+    readonly ownerId: string
+    /** The check value the old master password opened: a change based on a superseded password is refused. */
+    readonly previousCheck: SealedSecret
+    readonly kdf: KeyDerivation
+    readonly check: SealedSecret
+    readonly machines: ReadonlyArray<ResealedMachine>
+  }
+  | {
+    readonly type: "resealMachines"
+    readonly ownerId: string
+    /** The check value of the key the machines were sealed with: it must be the vault's current one. */
+    readonly check: SealedSecret
+    readonly machines: ReadonlyArray<ResealedMachine>
+  }
 
 export interface MachineVaultState {
   readonly exists: boolean
   readonly ownerId: string
+  /** The current check value (which master password opens the vault now); "" before creation. */
+  readonly check: SealedSecret
+  /** The current key derivation's salt; "" before creation. */
+  readonly salt: string
 }
 
 const validKdf = (kdf: KeyDerivation | undefined): boolean =>
   kdf !== undefined && kdf.algorithm === "scrypt" && [kdf.logN, kdf.r, kdf.p].every(Number.isSafeInteger) &&
   kdf.logN >= 10 && kdf.logN <= 22 && typeof kdf.salt === "string" && kdf.salt.length >= 16
 
+const reject = (reason: CommandRejected["reason"], message: string) => Result.fail(new CommandRejected({ reason, message }))
+
+/** Each machine named once, by a domain and a positive id, with credentials that are all sealed. */
+const machinesProblem = (machines: ReadonlyArray<ResealedMachine> | undefined): string | undefined => {
+  if (!Array.isArray(machines)) return "machines must be a list"
+  const seen = new Set<string>()
+  for (const machine of machines) {
+    if (typeof machine?.domain !== "string" || machine.domain === "") return "each machine needs its domain"
+    if (!Number.isSafeInteger(machine.machineId) || machine.machineId < 1) return "each machine needs a positive id"
+    const key = `${machine.domain}\u0000${machine.machineId}`
+    if (seen.has(key)) return `machine ${machine.machineId} of domain ${machine.domain} is listed twice`
+    seen.add(key)
+    const problem = machineSecretsProblem(machine.secrets)
+    if (problem !== undefined) return `machine ${machine.machineId} of domain ${machine.domain}: ${problem}`
+  }
+  return undefined
+}
+
+const resealed = (machines: ReadonlyArray<ResealedMachine>): ReadonlyArray<ResealedMachine> =>
+  machines.map(({ domain, machineId, secrets }) => ({ domain, machineId, secrets }))
+
 export const machineVaultDecider: Decider<MachineVaultState, MachineVaultCommand, MachineVaultEvent> = {
-  initialState: () => ({ exists: false, ownerId: "" }),
-  evolve: (state, event) => (event.type === "MachineVaultCreated" ? { exists: true, ownerId: event.data.ownerId } : state),
+  initialState: () => ({ exists: false, ownerId: "", check: "", salt: "" }),
+  evolve: (state, event) => {
+    switch (event.type) {
+      case "MachineVaultCreated":
+        return { exists: true, ownerId: event.data.ownerId, check: event.data.check, salt: event.data.kdf.salt }
+      case "MasterPasswordChanged":
+        return { ...state, check: event.data.check, salt: event.data.kdf.salt }
+      case "MasterPasswordRejected":
+      case "MachineSecretsResealed":
+        return state
+    }
+  },
   decide: (command, state) => {
     switch (command.type) {
       case "createVault":
         // Two first machines created at once: the second learns of the first and derives with its salt.
-        if (state.exists) return Result.fail(new CommandRejected({ reason: "conflict", message: "the vault already exists" }))
+        if (state.exists) return reject("conflict", "the vault already exists")
         if (!validKdf(command.kdf) || !isSealedSecret(command.check)) {
-          return Result.fail(new CommandRejected({ reason: "invalid", message: "a vault needs scrypt parameters and a sealed check value" }))
+          return reject("invalid", "a vault needs scrypt parameters and a sealed check value")
         }
         return Result.succeed([{ type: "MachineVaultCreated", data: { ownerId: command.ownerId, kdf: command.kdf, check: command.check } }])
       case "rejectMasterPassword":
-        if (!state.exists) return Result.fail(new CommandRejected({ reason: "not_found", message: "no vault" }))
+        if (!state.exists) return reject("not_found", "no vault")
         return Result.succeed([{
           type: "MasterPasswordRejected",
           data: { ownerId: state.ownerId, machineId: command.machineId, address: command.address }
         }])
+      case "changeMasterPassword": {
+        if (!state.exists) return reject("not_found", "no vault")
+        // Two changes at once: the second re-sealed what the first has replaced, so it must start over.
+        if (command.previousCheck !== state.check) return reject("conflict", "the master password was changed meanwhile")
+        if (!validKdf(command.kdf) || !isSealedSecret(command.check)) {
+          return reject("invalid", "a new master password needs scrypt parameters and a sealed check value")
+        }
+        if (command.kdf.salt === state.salt) return reject("invalid", "a new master password needs a new salt")
+        const problem = machinesProblem(command.machines)
+        if (problem !== undefined) return reject("invalid", problem)
+        return Result.succeed([{
+          type: "MasterPasswordChanged",
+          data: { ownerId: state.ownerId, kdf: command.kdf, check: command.check, machines: resealed(command.machines) }
+        }])
+      }
+      case "resealMachines": {
+        if (!state.exists) return reject("not_found", "no vault")
+        if (command.check !== state.check) return reject("conflict", "the machines must be sealed under the current master password")
+        const problem = machinesProblem(command.machines)
+        if (problem !== undefined) return reject("invalid", problem)
+        if (command.machines.length === 0) return Result.succeed([])
+        return Result.succeed([{ type: "MachineSecretsResealed", data: { ownerId: state.ownerId, machines: resealed(command.machines) } }])
+      }
     }
   }
 }
@@ -73,6 +178,8 @@ export const machineVaultAggregate = fromDecider({
     switch (command.type) {
       case "createVault":
       case "rejectMasterPassword":
+      case "changeMasterPassword":
+      case "resealMachines":
         return { ...payload, type: command.type, ownerId: command.aggregateId } as MachineVaultCommand
       default:
         return undefined

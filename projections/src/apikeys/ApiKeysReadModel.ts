@@ -18,6 +18,11 @@ export interface ApiKeyRow {
   readonly version: number
   readonly createdAt: string
   readonly updatedAt: string
+  /**
+   * When the key last authenticated a request (ISO 8601), sampled to the minute; null if never.
+   * Absent where it is not known (a key's state as of an earlier moment).
+   */
+  readonly lastUsedAt?: string | null
 }
 
 interface RawApiKeyRow {
@@ -35,6 +40,7 @@ interface RawApiKeyRow {
   version: number
   created_at: string
   updated_at: string
+  last_used_at: string | null
 }
 
 const toRow = (raw: RawApiKeyRow): ApiKeyRow => ({
@@ -51,7 +57,8 @@ const toRow = (raw: RawApiKeyRow): ApiKeyRow => ({
   secretHash: raw.secret_hash,
   version: raw.version,
   createdAt: raw.created_at,
-  updatedAt: raw.updated_at
+  updatedAt: raw.updated_at,
+  lastUsedAt: raw.last_used_at
 })
 
 /** Queries over the API keys read model. Lookups by id are scoped to a domain: another domain's key is "not found". */

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3"
 import type { KeyDerivation, MachineVaultEvent, RecordedEvent, SealedSecret } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
 
-/** Each user's machine vault: the key-derivation salt and cost and the sealed check value. */
+/** Each user's machine vault: the key-derivation salt and cost and the sealed check value, as of the last master-password change. */
 export const machineVaultsProjection: Projection = {
   name: "machine_vaults",
   version: 1,
@@ -21,6 +21,11 @@ export const machineVaultsProjection: Projection = {
   },
   apply(db, event) {
     const vaultEvent = event as RecordedEvent & MachineVaultEvent
+    if (vaultEvent.type === "MasterPasswordChanged") {
+      db.prepare("UPDATE machine_vaults SET kdf = ?, check_value = ?, version = ? WHERE owner_id = ?")
+        .run(JSON.stringify(vaultEvent.data.kdf), vaultEvent.data.check, event.version, vaultEvent.data.ownerId)
+      return
+    }
     if (vaultEvent.type !== "MachineVaultCreated") return
     db.prepare(`INSERT INTO machine_vaults (owner_id, domain, kdf, check_value, version, created_at) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT(owner_id) DO NOTHING`)

@@ -1,11 +1,13 @@
 import type Database from "better-sqlite3"
-import type { HostKey, MachineEvent, MachineRegistration, MachineSecrets, RecordedEvent } from "@machhub/core"
+import type { HostKey, MachineEvent, MachineRegistration, MachineSecrets, MachineVaultEvent, RecordedEvent, ResealedMachine } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
 import { perDatabase } from "../runner/perDatabase.js"
 
 /**
  * SSH machines per domain. The secrets column holds the sealed ciphertexts exactly as recorded
- * (connect needs them); no plaintext ever reaches this table. Deleted machines are removed.
+ * (connect needs them); no plaintext ever reaches this table. Deleted machines are removed. A change
+ * of the owner's master password (an event of the owner's vault) replaces the secrets of each machine
+ * it re-sealed, and only of machines that owner owns.
  */
 export const machinesProjection: Projection = {
   name: "machines",
@@ -29,14 +31,20 @@ export const machinesProjection: Projection = {
       PRIMARY KEY (domain, machine_id)
     )`)
     db.exec("CREATE INDEX IF NOT EXISTS machines_by_owner ON machines (domain, owner_id, machine_id)")
+    // A master-password change re-seals the owner's machines in every domain.
+    db.exec("CREATE INDEX IF NOT EXISTS machines_by_owner_everywhere ON machines (owner_id)")
   },
   reset(db) {
     db.exec("DROP TABLE IF EXISTS machines")
   },
   apply(db, event) {
-    const machineEvent = event as RecordedEvent & MachineEvent
+    const machineEvent = event as RecordedEvent & (MachineEvent | MachineVaultEvent)
     const domain = event.meta.domain
     switch (machineEvent.type) {
+      case "MasterPasswordChanged":
+      case "MachineSecretsResealed":
+        reseal(db, machineEvent.data.ownerId, machineEvent.data.machines, event)
+        return
       case "MachineRegistered": {
         const data = machineEvent.data
         statements(db).insert.run({
@@ -73,8 +81,15 @@ export const machinesProjection: Projection = {
   }
 }
 
+/** The vault's stream lives in the owner's home domain: each machine names its own domain. */
+const reseal = (db: Database.Database, ownerId: string, machines: ReadonlyArray<ResealedMachine>, event: RecordedEvent) => {
+  const update = statements(db).reseal
+  for (const machine of machines) update.run(JSON.stringify(machine.secrets), event.meta.at, machine.domain, machine.machineId, ownerId)
+}
+
 interface Statements {
   readonly insert: Database.Statement
+  readonly reseal: Database.Statement<[string, string, string, number, string]>
   readonly remove: Database.Statement<[string, number]>
   readonly pin: Database.Statement<[string, number, string, string, number]>
   readonly touch: Database.Statement<[number, string, string, number]>
@@ -84,6 +99,8 @@ const statements = perDatabase((db): Statements => ({
     VALUES (@domain, @machine_id, @owner_id, @owner_name, @name, @hostname, @port, @username, @organization, @secrets, @version, @at, @at)
     ON CONFLICT(domain, machine_id) DO NOTHING`),
   remove: db.prepare("DELETE FROM machines WHERE domain = ? AND machine_id = ?"),
+  // The version is the machine stream's (ETag); a vault event does not move it.
+  reseal: db.prepare("UPDATE machines SET secrets = ?, updated_at = ? WHERE domain = ? AND machine_id = ? AND owner_id = ?"),
   pin: db.prepare("UPDATE machines SET host_key = ?, version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?"),
   touch: db.prepare("UPDATE machines SET version = ?, updated_at = ? WHERE domain = ? AND machine_id = ?")
 }))
@@ -135,12 +152,20 @@ const toRow = (raw: RawMachineRow): MachineRow => ({
 export const makeMachinesReadModel = (db: Database.Database) => {
   const one = db.prepare<[string, number], RawMachineRow>("SELECT * FROM machines WHERE domain = ? AND machine_id = ?")
   const owned = db.prepare<[string, string], RawMachineRow>("SELECT * FROM machines WHERE domain = ? AND owner_id = ? ORDER BY machine_id")
+  const labelled = db.prepare<[string, string, string], RawMachineRow>(
+    "SELECT * FROM machines WHERE domain = ? AND owner_id = ? AND organization = ? ORDER BY machine_id"
+  )
+  const everywhere = db.prepare<[string], RawMachineRow>("SELECT * FROM machines WHERE owner_id = ? ORDER BY domain, machine_id")
   return {
     find: (domain: string, machineId: number): MachineRow | undefined => {
       const raw = one.get(domain, machineId)
       return raw === undefined ? undefined : toRow(raw)
     },
-    listOwned: (domain: string, ownerId: string): Array<MachineRow> => owned.all(domain, ownerId).map(toRow)
+    /** The owner's machines of one domain; only those labelled `organization` when it is given. */
+    listOwned: (domain: string, ownerId: string, organization?: string): Array<MachineRow> =>
+      (organization === undefined ? owned.all(domain, ownerId) : labelled.all(domain, ownerId, organization)).map(toRow),
+    /** The owner's machines in every domain (what one master password seals). */
+    listOwnedEverywhere: (ownerId: string): Array<MachineRow> => everywhere.all(ownerId).map(toRow)
   }
 }
 

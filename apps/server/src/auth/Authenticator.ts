@@ -44,6 +44,8 @@ export const makeAuthenticator = (deps: {
   readonly sessions: SessionRegistry
   /** Reports applied read-model batches, so cached principals are dropped when access changes. */
   readonly onApplied: (listener: (events: ReadonlyArray<RecordedEvent>) => void) => void
+  /** Told of every request an API key was admitted for (KeyUsed sampling); must return at once. */
+  readonly onKeyUsed?: (principal: Principal, request: HttpRequest) => void
 }): Authenticator => {
   const principals = new PrincipalCache()
   deps.onApplied(principals.observe)
@@ -98,7 +100,10 @@ export const makeAuthenticator = (deps: {
           principal = resolved.principal
           principals.set(credential.key, requested ?? "", principal, resolved.validUntil)
         }
-        return deps.keys.admit(principal.id) ?? principal
+        const limited = deps.keys.admit(principal.id)
+        if (limited !== undefined) return limited
+        deps.onKeyUsed?.(principal, request)
+        return principal
       }
       const cached = principals.get(credential.token, domain.domain, Date.now() / 1000)
       if (cached !== undefined) return cached

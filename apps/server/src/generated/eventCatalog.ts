@@ -87,6 +87,12 @@ export const eventCatalog = {
       "type": "string",
       "optional": false,
       "description": "ISO-8601 instant at which the event was decided."
+    },
+    {
+      "name": "idempotencyKey",
+      "type": "string",
+      "optional": true,
+      "description": "The `Idempotency-Key` of the request whose command decided it, when it sent one: the actor system answers a later command with the same key from the same actor with this command's outcome."
     }
   ],
   "events": [
@@ -269,6 +275,46 @@ export const eventCatalog = {
           "type": "ReadonlyArray<string>",
           "optional": false,
           "description": ""
+        }
+      ]
+    },
+    {
+      "type": "KeyUsed",
+      "categories": [
+        "apikeyuse"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.apikeyuse.KeyUsed"
+      ],
+      "streams": [
+        "apikeyuse-<domain>-<id>"
+      ],
+      "description": "A key authenticated a request (the first of its minute).",
+      "source": "core/src/identity/apikey/ApiKeyUseAggregate.ts",
+      "fields": [
+        {
+          "name": "keyId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "at",
+          "type": "string",
+          "optional": false,
+          "description": "When the request arrived (ISO 8601), which may precede the event's `meta.at`."
+        },
+        {
+          "name": "route",
+          "type": "string",
+          "optional": false,
+          "description": "`<METHOD> <path>` of the request, without its query string."
+        },
+        {
+          "name": "address",
+          "type": "string | null",
+          "optional": false,
+          "description": "The caller's address, when known."
         }
       ]
     },
@@ -740,6 +786,34 @@ export const eventCatalog = {
       ]
     },
     {
+      "type": "MachineSecretsResealed",
+      "categories": [
+        "machinevault"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.machinevault.MachineSecretsResealed"
+      ],
+      "streams": [
+        "machinevault-<domain>-<id>"
+      ],
+      "description": "Machines registered under the old master password while it was being changed (they raced the change and so were not in it), sealed again under the current one by the request that changed it.",
+      "source": "core/src/machines/MachineVaultAggregate.ts",
+      "fields": [
+        {
+          "name": "ownerId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "machines",
+          "type": "ReadonlyArray<ResealedMachine>",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
       "type": "MachineVaultCreated",
       "categories": [
         "machinevault"
@@ -768,6 +842,46 @@ export const eventCatalog = {
         {
           "name": "check",
           "type": "SealedSecret",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "MasterPasswordChanged",
+      "categories": [
+        "machinevault"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.machinevault.MasterPasswordChanged"
+      ],
+      "streams": [
+        "machinevault-<domain>-<id>"
+      ],
+      "description": "The master password changed: a new salt and check value, and every machine of the owner (in every domain) with its credentials sealed under the new key. One event carries them all, so the change is all or nothing: no crash can leave some machines sealed under the old password and some under the new. The ciphertexts sealed under the old key stay in the log's history; reads use these.",
+      "source": "core/src/machines/MachineVaultAggregate.ts",
+      "fields": [
+        {
+          "name": "ownerId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "kdf",
+          "type": "KeyDerivation",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "check",
+          "type": "SealedSecret",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "machines",
+          "type": "ReadonlyArray<ResealedMachine>",
           "optional": false,
           "description": ""
         }
@@ -1603,6 +1717,12 @@ export const eventCatalog = {
           "type": "string",
           "optional": false,
           "description": "ISO-8601 instant at which the event was decided."
+        },
+        {
+          "name": "idempotencyKey",
+          "type": "string",
+          "optional": true,
+          "description": "The `Idempotency-Key` of the request whose command decided it, when it sent one: the actor system answers a later command with the same key from the same actor with this command's outcome."
         }
       ]
     },
@@ -1760,6 +1880,31 @@ export const eventCatalog = {
       "source": "core/src/commands/errors.ts",
       "description": "A business rule refused the command. `reason` maps onto an HTTP status at the edge; these errors cross process boundaries over NATS, hence Schema-tagged.",
       "definition": "\"invalid\" | \"unauthorized\" | \"forbidden\" | \"not_found\" | \"conflict\" | \"precondition_failed\" | \"unprocessable\" | \"too_many_requests\""
+    },
+    {
+      "name": "ResealedMachine",
+      "source": "core/src/machines/MachineVaultAggregate.ts",
+      "description": "One machine's credentials sealed again, under the key of the vault's current master password.",
+      "fields": [
+        {
+          "name": "domain",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "machineId",
+          "type": "number",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "secrets",
+          "type": "MachineSecrets",
+          "optional": false,
+          "description": ""
+        }
+      ]
     },
     {
       "name": "Role",

@@ -60,6 +60,19 @@ export class TerminalTickets {
     return held.entry
   }
 
+  /** Invalidates the unclaimed tickets of one machine and closes their connections (the machine was deleted). */
+  revokeMachine(domain: string, machineId: number): Array<PendingTerminal> {
+    const revoked: Array<PendingTerminal> = []
+    for (const [ticket, { entry, timer }] of this.pending) {
+      if (entry.domain !== domain || entry.machineId !== machineId) continue
+      clearTimeout(timer)
+      this.pending.delete(ticket)
+      entry.connection.close()
+      revoked.push(entry)
+    }
+    return revoked
+  }
+
   /** Closes every waiting connection and refuses new ones (server stop). */
   closeAll(): void {
     this.closed = true

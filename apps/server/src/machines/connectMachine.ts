@@ -23,11 +23,35 @@ const mismatch = (machine: MachineRow, presented: HostKey, pinned: HostKey) =>
       "The connection was refused before any credential was sent. If the machine's key really changed, delete the machine and register it again."
   )
 
+/** What to check when the machine cannot be reached, by the socket error behind it. */
+const reachHint = (machine: MachineRow, code: string | undefined): string => {
+  switch (code) {
+    case "ECONNREFUSED":
+      return `nothing accepts connections on port ${machine.port} of ${machine.hostname}. Check that the SSH server runs there, that the machine's port is right, and that no firewall rejects the connection`
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the host name ${machine.hostname} does not resolve. Check the machine's hostname and this server's DNS`
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `there is no network route to ${machine.hostname}. Check the machine's hostname and the network between this server and it`
+    default:
+      return `check that ${where(machine)} is an SSH server and that nothing between this server and it drops the connection`
+  }
+}
+
+/**
+ * The machine answered but would not let us in (502: a bad gateway, the upstream refused), or never
+ * answered in time (504). Either way the message says what to check.
+ */
 const sshFailure = (error: SshConnectError, machine: MachineRow): HttpResponse => {
   switch (error.kind) {
     case "unreachable":
+      return failure(502, `Cannot connect to ${where(machine)}: ${error.message}; ${reachHint(machine, error.code)}`)
     case "timeout":
-      return failure(504, `Cannot connect to ${where(machine)}: ${error.message}`)
+      return failure(
+        504,
+        `Cannot connect to ${where(machine)}: ${error.message}. Check that the machine is up, that its hostname and port are right, and that no firewall silently drops the connection`
+      )
     case "authentication":
       return failure(422, `${where(machine)} refused the stored SSH credentials for user ${machine.username}`)
     case "private_key":
@@ -60,7 +84,14 @@ export const connectMachine = async (
   if (!unlocked.ok) return unlocked.response
   const secrets = openMachineSecrets(unlocked.key, { domain: machine.domain, machineId: machine.machineId, ownerId: machine.ownerId }, machine.secrets)
   unlocked.key.fill(0)
-  if (secrets === undefined) return failure(401, "The master password does not open this machine's credentials")
+  if (secrets === undefined) {
+    // The vault opened, so the password is the current one: these secrets were sealed under an earlier
+    // one (the machine was registered while the master password was being changed).
+    return failure(
+      409,
+      "This machine's credentials are sealed under an earlier master password (it was registered while the master password was being changed); delete the machine and register it again"
+    )
+  }
 
   const ticket = randomUUID()
   const command = (type: string, payload: Record<string, unknown>) =>

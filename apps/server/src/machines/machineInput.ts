@@ -64,11 +64,22 @@ export const masterPasswordProblem = (value: string): string | undefined =>
   value.length < 10 || value.length > 1024 || value.trim() === "" ? MASTER_PASSWORD_RULE : undefined
 
 /**
+ * `organization` is the seed's free label of a machine (its example sends "my-org"): stored, answered
+ * and filterable, and nothing more. The machine lives in the active domain (Domain header) whatever
+ * the label says. "" or absent → no label.
+ */
+export const readOrganization = (raw: string | null | undefined): Outcome<string | null> => {
+  const organization = present(raw)?.trim()
+  if (organization === undefined || organization === "") return { ok: true, value: null }
+  if (hasControl(organization)) return invalid("organization must not contain control characters")
+  return { ok: true, value: organization }
+}
+
+/**
  * Reads and checks `POST /api/v1/machine`. Malformed JSON or wrong types → 400; values breaking a
  * rule (empty name, port out of range, no credential, a private key that does not open) → 422.
- * `activeDomain` is what `organization` (the seed's name for a domain) must name when it is sent.
  */
-export const readMachineInput = (request: HttpRequest, activeDomain: string): Outcome<MachineInput> => {
+export const readMachineInput = (request: HttpRequest): Outcome<MachineInput> => {
   const decoded = readCreateBody(request)
   if (!decoded.ok) return { ok: false, response: enveloped(decoded.response) }
   const body = decoded.value
@@ -89,13 +100,8 @@ export const readMachineInput = (request: HttpRequest, activeDomain: string): Ou
     const problem = privateKeyProblem(privateKey, passphrase)
     if (problem !== undefined) return invalid(problem)
   }
-  const organization = present(body.organization)?.trim()
-  if (organization !== undefined) {
-    const named = organization.startsWith("domains:") ? organization.slice("domains:".length) : organization
-    if (named !== activeDomain) {
-      return invalid(`organization ${organization.slice(0, 100)} is not the active domain ${activeDomain}; select it with the Domain header (Domain: domains:<name>)`)
-    }
-  }
+  const organization = readOrganization(body.organization)
+  if (!organization.ok) return organization
   const master = masterPasswordOf(request, body.master_password, "master_password")
   if (!master.ok) return master
   return {
@@ -105,7 +111,7 @@ export const readMachineInput = (request: HttpRequest, activeDomain: string): Ou
       hostname: hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname,
       port: String(Number(port)),
       username,
-      organization: organization === undefined ? null : activeDomain,
+      organization: organization.value,
       secrets: {
         ...(password === undefined ? {} : { password }),
         ...(privateKey === undefined ? {} : { privateKey }),

@@ -5,7 +5,9 @@ import {
   makeTerminalRecorder,
   streamName,
   TERMINAL_SESSION_CATEGORY,
-  type EventStoreService
+  type EventStoreService,
+  type MachineDeleted,
+  type RecordedEvent
 } from "@machhub/core"
 import type { ProjectionRunnerService } from "@machhub/projections"
 import type { Authenticator } from "../auth/Authenticator.js"
@@ -21,6 +23,8 @@ export interface TerminalSocketDependencies {
   readonly tickets: TerminalTickets
   /** No input, resize or heartbeat for this long ends a session. */
   readonly idleMillis: number
+  /** Whether the machine still exists in this node's read model. */
+  readonly machineExists: (domain: string, machineId: number) => boolean
 }
 
 const refuse = (status: number, message: string, headers?: Readonly<Record<string, string>>): UpgradeDecision => ({
@@ -43,11 +47,38 @@ const SHUTDOWN_RECORDING_MILLIS = 5_000
  * still holding `machines:read-write` in the ticket's domain; the ticket is claimed only then, so a
  * stranger holding the uuid cannot burn it. Refusals answer plain HTTP in the machines envelope.
  * Each session is recorded on `sshsession-<domain>-<ticket>`.
+ *
+ * Deleting a machine ends its terminals: every node watches its read models for `MachineDeleted`
+ * (wherever the delete was answered), closes the sockets bridged to that machine with code 4001 and
+ * the reason "the machine was deleted", ends their SSH connections, and invalidates the machine's
+ * unclaimed tickets. The read model is updated before the listener runs, so a session that opens
+ * while the event is applied checks the machine itself and ends as well.
  */
 export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocketRoute => {
-  const live = new Set<TerminalBridge>()
+  const live = new Map<TerminalBridge, { readonly domain: string; readonly machineId: number }>()
   const recordings = new Set<Promise<void>>()
   let closing = false
+
+  const MACHINE_DELETED = "the machine was deleted"
+  const endMachine = (domain: string, machineId: number) => {
+    for (const entry of deps.tickets.revokeMachine(domain, machineId)) {
+      log("info", "an SSH ticket was invalidated: its machine was deleted", { ticket: entry.ticket, machineId })
+    }
+    for (const [bridge, of] of live) {
+      if (of.domain === domain && of.machineId === machineId) bridge.end("server", MACHINE_DELETED, TerminalCloseCode.machineDeleted)
+    }
+  }
+  deps.projections.onApplied((events) => {
+    for (const event of events) {
+      if (event.type !== "MachineDeleted") continue
+      // A throwing listener would fail the read models' batch: this one only logs.
+      try {
+        endMachine(event.meta.domain, (event as RecordedEvent & MachineDeleted).data.machineId)
+      } catch (error) {
+        log("error", "could not end the terminals of a deleted machine", { error: error instanceof Error ? error.message : String(error) })
+      }
+    }
+  })
 
   return {
     path: "/ssh",
@@ -85,6 +116,11 @@ export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocket
       } catch (error) {
         claimed.connection.close()
         return refuse(503, `The machine did not open a shell: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      if (!deps.machineExists(claimed.domain, claimed.machineId)) {
+        channel.close()
+        claimed.connection.close()
+        return refuse(404, `Machine ${claimed.machineId} was deleted; its tickets are void`)
       }
       return {
         accept: true,
@@ -137,7 +173,9 @@ export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocket
               recordings.add(tracked)
             }
           })
-          live.add(bridge)
+          live.set(bridge, { domain: claimed.domain, machineId: claimed.machineId })
+          // Deleted while the socket was being upgraded: the listener above may already have run.
+          if (!deps.machineExists(claimed.domain, claimed.machineId)) bridge.end("server", MACHINE_DELETED, TerminalCloseCode.machineDeleted)
           return bridge.session
         }
       }
@@ -145,7 +183,7 @@ export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocket
     close: async () => {
       closing = true
       deps.tickets.closeAll()
-      for (const bridge of [...live]) bridge.end("server", "the server is shutting down", TerminalCloseCode.goingAway)
+      for (const bridge of [...live.keys()]) bridge.end("server", "the server is shutting down", TerminalCloseCode.goingAway)
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
         Promise.all([...recordings]),

@@ -1,6 +1,6 @@
 import { deriveMasterKey, newKeyDerivation, opensVaultCheck, sealVaultCheck, type HttpResponse } from "@machhub/adapters"
 import { MACHINE_VAULT_CATEGORY } from "@machhub/core"
-import type { MachineVaultsReadModel, UsersReadModel } from "@machhub/projections"
+import type { MachineVaultRow, MachineVaultsReadModel, UsersReadModel } from "@machhub/projections"
 import type { LoginThrottle } from "../auth/LoginThrottle.js"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import type { CommandContext } from "../routes/runCommand.js"
@@ -25,8 +25,13 @@ export interface VaultUse {
   readonly correlationId: string
 }
 
-/** The derived key (the caller zeroes it when done), or the answer to send instead. */
-export type VaultKey = { readonly ok: true; readonly key: Buffer } | { readonly ok: false; readonly response: HttpResponse }
+/**
+ * The derived key (the caller zeroes it when done) and the vault it opened (its salt and check value
+ * say which master password that was), or the answer to send instead.
+ */
+export type VaultKey =
+  | { readonly ok: true; readonly key: Buffer; readonly vault: MachineVaultRow }
+  | { readonly ok: false; readonly response: HttpResponse }
 
 export const WRONG_MASTER_PASSWORD = "Wrong master password"
 
@@ -57,7 +62,7 @@ export const unlockVault = async (deps: VaultDependencies, use: VaultUse): Promi
   }
   if (opensVaultCheck(key, vault.check, userId)) {
     verdict.attempt.settle("succeeded")
-    return { ok: true, key }
+    return { ok: true, key, vault }
   }
   key.fill(0)
   verdict.attempt.settle("failed")
@@ -91,16 +96,22 @@ export const openOrCreateVault = async (deps: VaultDependencies, use: VaultUse):
     if (attempt === 0) {
       const kdf = newKeyDerivation(deps.keyCost)
       const key = await deriveMasterKey(use.masterPassword, kdf)
+      const vault: MachineVaultRow = {
+        ownerId: userId,
+        domain: deps.users.findById(userId)?.homeDomain ?? use.principal.domain,
+        kdf,
+        check: sealVaultCheck(key, userId)
+      }
       const created = await dispatch(deps, {
         type: "createVault",
         category: MACHINE_VAULT_CATEGORY,
-        domain: deps.users.findById(userId)?.homeDomain ?? use.principal.domain,
+        domain: vault.domain,
         aggregateId: userId,
-        payload: { kdf, check: sealVaultCheck(key, userId) },
+        payload: { kdf, check: vault.check },
         actor: actorOf(use.principal),
         correlationId: use.correlationId
       })
-      if (created.ok) return { ok: true, key }
+      if (created.ok) return { ok: true, key, vault }
       key.fill(0)
       if (created.response.status !== 409) return created
     }
