@@ -16,6 +16,13 @@ export interface ApiKeyHasher {
   hash(token: string): string
   /** Compares two hashes in constant time. */
   same(a: string, b: string): boolean
+  /**
+   * The token of a key issued by an idempotent request: determined by `seed` (which names the domain,
+   * the caller and their Idempotency-Key) under the server secret, so that the retry of a generation
+   * whose answer was lost shows the very token whose hash the first try stored. Without the server
+   * secret it is as unguessable as a random one.
+   */
+  derivedToken(seed: string): string
 }
 
 /**
@@ -23,11 +30,17 @@ export interface ApiKeyHasher {
  * read models) a leaked table of hashes cannot be checked against candidate keys. A fast HMAC is
  * enough because the keys are random, not passwords.
  */
-export const makeApiKeyHasher = (secret: Buffer): ApiKeyHasher => ({
-  hash: (token) => createHmac("sha256", secret).update(token, "utf8").digest("hex"),
-  same: (a, b) => {
-    const left = Buffer.from(a, "utf8")
-    const right = Buffer.from(b, "utf8")
-    return left.length === right.length && timingSafeEqual(left, right)
+export const makeApiKeyHasher = (secret: Buffer): ApiKeyHasher => {
+  // A subkey of its own, so that derived tokens and stored hashes never come from one HMAC key.
+  const tokenKey = createHmac("sha256", secret).update("machhub api-key token derivation", "utf8").digest()
+  return {
+    hash: (token) => createHmac("sha256", secret).update(token, "utf8").digest("hex"),
+    same: (a, b) => {
+      const left = Buffer.from(a, "utf8")
+      const right = Buffer.from(b, "utf8")
+      return left.length === right.length && timingSafeEqual(left, right)
+    },
+    derivedToken: (seed) =>
+      API_KEY_TOKEN_PREFIX + createHmac("sha256", tokenKey).update(seed, "utf8").digest().subarray(0, SECRET_BYTES).toString("base64url")
   }
-})
+}

@@ -12,6 +12,7 @@ import {
   type Membership,
   type PasswordHasherService
 } from "@machhub/core"
+import { derivedId } from "../routes/idempotency.js"
 import { runCommand, type CommandContext } from "../routes/runCommand.js"
 import { passwordProblem } from "./passwordPolicy.js"
 
@@ -23,6 +24,8 @@ export interface NewUser {
   readonly membership: Membership
   readonly actor: ActorRef
   readonly correlationId: string
+  /** The request's Idempotency-Key: the user id then derives from it, so a retry creates no second user. */
+  readonly idempotencyKey?: string | undefined
 }
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/
@@ -43,7 +46,7 @@ export const createUser = (context: CommandContext & { readonly passwords: Passw
     }
     const problem = passwordProblem(user.password, user.username)
     if (problem !== undefined) return yield* new CommandRejected({ reason: "unprocessable", message: problem })
-    const userId = user.userId ?? uuidv7()
+    const userId = user.userId ?? derivedId(user.homeDomain, user.actor, "user", user.idempotencyKey) ?? uuidv7()
     const passwordHash = yield* context.passwords.hash(user.password)
     yield* runCommand(context, {
       type: "claimUsername",
@@ -52,7 +55,8 @@ export const createUser = (context: CommandContext & { readonly passwords: Passw
       aggregateId: usernameKey(user.username),
       payload: { username: user.username, userId },
       actor: user.actor,
-      correlationId: user.correlationId
+      correlationId: user.correlationId,
+      idempotencyKey: user.idempotencyKey
     })
     return yield* runCommand(context, {
       type: "registerUser",
@@ -61,6 +65,7 @@ export const createUser = (context: CommandContext & { readonly passwords: Passw
       aggregateId: userId,
       payload: { userId, username: user.username, passwordHash, memberships: [user.membership] },
       actor: user.actor,
-      correlationId: user.correlationId
+      correlationId: user.correlationId,
+      idempotencyKey: user.idempotencyKey
     })
   })

@@ -5,7 +5,6 @@ import {
   isAllowed,
   isUuid,
   scopeRank,
-  uuidv7,
   widestScope,
   type CommandReply,
   type Permission
@@ -29,6 +28,7 @@ import {
 import { apiKeyView } from "../identity/apiKeyView.js"
 import type { RouteModule } from "../ServerContext.js"
 import { decodeBody } from "./decodeBody.js"
+import { keyedId } from "./idempotency.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { parseAsOf } from "../audit/asOf.js"
 import { apiKeyAsOf } from "../audit/apiKeyAsOf.js"
@@ -109,6 +109,7 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
         payload,
         actor: actorOf(principal),
         correlationId: request.correlationId,
+        idempotencyKey: request.headers["idempotency-key"],
         ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
       }).pipe(Effect.map(answer))
     )
@@ -139,8 +140,11 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
     const refused = grantProblem(principal, permissions, scopes)
     if (refused !== undefined) return text(refused.status, refused.message)
 
-    const keyId = uuidv7()
-    const token = generateApiKeyToken()
+    const keyId = keyedId(request, principal.domain, actorOf(principal), "apikey")
+    // With an Idempotency-Key the token derives from it under the server secret, so the retry of a
+    // generation whose answer was lost shows the same token (README, Idempotency-Key).
+    const retryable = request.headers["idempotency-key"]
+    const token = retryable === undefined ? generateApiKeyToken() : hasher.derivedToken(`${principal.domain}\u0000${principal.userId}\u0000${retryable}`)
     const payload = {
       name,
       description: body.value.description ?? "",
@@ -160,6 +164,7 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
         payload,
         actor: actorOf(principal),
         correlationId: request.correlationId,
+        idempotencyKey: retryable,
         expectedVersion: "no_stream"
       }).pipe(Effect.map((reply) => json(200, { success: true, id: keyId, token }, mutationHeaders(reply))))
     )

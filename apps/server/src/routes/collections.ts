@@ -46,7 +46,8 @@ export const collectionRoutes = (router: Router, context: RecordRouteContext): v
         aggregateId: name,
         payload: { schema: hasSchema ? schema : null, access },
         actor: actorOf(principal),
-        correlationId: request.correlationId
+        correlationId: request.correlationId,
+        idempotencyKey: request.headers["idempotency-key"]
       }).pipe(Effect.map((reply) => json(201, { success: true, name, schema: hasSchema ? schema : null, access }, mutationHeaders(reply))))
     )
   }))

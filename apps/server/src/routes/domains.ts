@@ -25,7 +25,8 @@ export const domainRoutes = (router: Router, context: ServerContext): void => {
         aggregateId: name,
         payload: {},
         actor: actorOf(principal),
-        correlationId: request.correlationId
+        correlationId: request.correlationId,
+        idempotencyKey: request.headers["idempotency-key"]
       }).pipe(Effect.map((reply) => json(201, { success: true, name }, mutationHeaders(reply))))
     )
   }))

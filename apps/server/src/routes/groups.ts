@@ -37,7 +37,8 @@ export const groupRoutes = (router: Router, context: ServerContext): void => {
         aggregateId: name,
         payload,
         actor: actorOf(principal),
-        correlationId: request.correlationId
+        correlationId: request.correlationId,
+        idempotencyKey: request.headers["idempotency-key"]
       }).pipe(Effect.map((reply) => json(status, { success: true, group: context.groups.find(principal.domain, name) }, mutationHeaders(reply))))
     )
 

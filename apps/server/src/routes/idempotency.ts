@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import type { ActorRef } from "@machhub/core"
+import { uuidv7, type ActorRef } from "@machhub/core"
 
 /**
  * `Idempotency-Key` on mutations (SPEC §1): a retry with the same key, by the same caller, gets the
@@ -8,7 +8,7 @@ import type { ActorRef } from "@machhub/core"
  * the meta of the events it appends; the actor system answers a later command to the same aggregate
  * with the same key and caller from those events, so it holds across restarts and nodes. A route that
  * creates an aggregate under a fresh id derives that id from the key instead (keyedId), so that the
- * retry reaches the aggregate the first try created.
+ * retry reaches the aggregate the first try created (keyedId).
  */
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
@@ -30,11 +30,10 @@ const hex: ReadonlyArray<string> = Array.from({ length: 256 }, (_, i) => i.toStr
  * The id a keyed creation gives its new aggregate: a hash of (domain, caller, kind of aggregate, key),
  * so that the same request retried lands on the same aggregate while another caller's, another
  * domain's or another kind's never does. Shaped as a UUID (version 8, RFC 9562's form for ids built
- * from other data) so that routes checking ids as UUIDs take it. Undefined when the request carries
- * no valid key: the route then generates an id as usual (and runCommand refuses a malformed key).
+ * from other data) so that routes checking ids as UUIDs take it. Undefined without a valid key: the
+ * caller then generates an id as usual (and runCommand refuses a malformed key).
  */
-export const keyedId = (request: HttpRequest, domain: string, actor: ActorRef, kind: string): string | undefined => {
-  const key = request.headers["idempotency-key"]
+export const derivedId = (domain: string, actor: ActorRef, kind: string, key: string | undefined): string | undefined => {
   if (key === undefined || !isIdempotencyKey(key)) return undefined
   const bytes = createHash("sha256").update(`${domain}\u0000${actor.kind}:${actor.id}\u0000${kind}\u0000${key}`).digest()
   bytes[6] = 0x80 | (bytes[6]! & 0x0f)
@@ -46,3 +45,7 @@ export const keyedId = (request: HttpRequest, domain: string, actor: ActorRef, k
   }
   return id
 }
+
+/** derivedId from the request's `Idempotency-Key`, or a fresh UUIDv7 when it carries none. */
+export const keyedId = (request: HttpRequest, domain: string, actor: ActorRef, kind: string): string =>
+  derivedId(domain, actor, kind, request.headers["idempotency-key"]) ?? uuidv7()

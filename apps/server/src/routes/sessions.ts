@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { json, text, type HttpHandler, type HttpResponse } from "@machhub/adapters"
-import { isAllowed, isUuid, SESSION_CATEGORY, uuidv7, type CommandError, type TokenClaims } from "@machhub/core"
+import { isAllowed, isUuid, SESSION_CATEGORY, type CommandError, type SessionReply, type TokenClaims } from "@machhub/core"
 import { makeSessionsReadModel, type SessionsReadModel } from "@machhub/projections"
 import { acceptRefreshToken } from "../auth/acceptRefreshToken.js"
 import { readBasicCredentials } from "../auth/basicCredentials.js"
@@ -12,6 +12,7 @@ import { accountActionRefusal, USERS_ADMIN } from "../identity/accountReach.js"
 import { protect, type ProtectedHandler } from "../auth/protect.js"
 import type { RouteModule, ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
+import { keyedId } from "./idempotency.js"
 import { mutationHeaders, respond, runCommand } from "./runCommand.js"
 
 // Tokens must not be kept by caches between client and server (RFC 6749 §5.1).
@@ -44,7 +45,7 @@ const openSession = (context: ServerContext): HttpHandler => (request) => {
         if (!grantsOf({ ...user, memberships: identity.memberships }, domain, context.groups).member) {
           return Effect.succeed(text(403, `Not a member of domain ${domain}`))
         }
-        const sessionId = uuidv7()
+        const sessionId = keyedId(request, domain, { kind: "user", id: identity.userId }, "session")
         const refreshExpiresAt = nowSeconds() + context.config.refreshTokenSeconds
         return runCommand(context, {
           type: "openSession",
@@ -53,11 +54,13 @@ const openSession = (context: ServerContext): HttpHandler => (request) => {
           aggregateId: sessionId,
           payload: { userId: identity.userId, refreshExpiresAt, address },
           actor: { kind: "user", id: identity.userId },
-          correlationId: request.correlationId
+          correlationId: request.correlationId,
+          idempotencyKey: request.headers["idempotency-key"]
         }).pipe(
           Effect.flatMap((reply) =>
             Effect.all([
-              issueAccessToken(context, identity, sessionId, refreshExpiresAt),
+              // The session's own expiry: a retried opening answers the first try's session.
+              issueAccessToken(context, identity, sessionId, (reply.result as SessionReply).refreshExpiresAt),
               context.tokens.issue(identity, { use: "refresh", sessionId, lifetimeSeconds: context.config.refreshTokenSeconds })
             ]).pipe(
               Effect.map(([access_token, refresh_token]) =>
@@ -102,7 +105,8 @@ const refreshSession = (context: ServerContext, sessions: SessionsReadModel): Ht
           aggregateId: session.sessionId,
           payload: { userId: user.userId, now: nowSeconds() },
           actor: { kind: "user", id: user.userId },
-          correlationId: request.correlationId
+          correlationId: request.correlationId,
+          idempotencyKey: request.headers["idempotency-key"]
         }).pipe(
           Effect.flatMap(() => {
             const claims = { userId: user.userId, username: user.username, memberships: user.memberships, credentialsVersion: user.credentialsVersion }
@@ -147,7 +151,8 @@ const revokeSession = (context: ServerContext, sessions: SessionsReadModel): Pro
       aggregateId: session.sessionId,
       payload: {},
       actor: actorOf(principal),
-      correlationId: request.correlationId
+      correlationId: request.correlationId,
+      idempotencyKey: request.headers["idempotency-key"]
     }).pipe(Effect.map((reply) => json(200, { success: true, session_id: session.sessionId, revoked: true }, mutationHeaders(reply))))
   )
 }
