@@ -5,7 +5,7 @@ const reasons: Record<number, string> = {
   409: "Conflict", 411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
   415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests",
   431: "Request Header Fields Too Large",
-  500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable", 504: "Gateway Timeout"
+  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"
 }
 
 const cache = new Map<number, string>()
