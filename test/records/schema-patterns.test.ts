@@ -162,6 +162,15 @@ describe("SchemaValidator", () => {
     expect(schemas.violation("acme\u0000keys", 1, keyed, many)).toContain("would take more than")
   })
 
+  it("names the property a key pattern refused", () => {
+    const schemas = new SchemaValidator()
+    const keys = { type: "object", properties: { meta: { type: "object", patternProperties: { "^[a-z]+$": {} }, additionalProperties: false } } }
+    expect(schemas.violation("acme\u0000keys", 1, keys, { meta: { ok: 1, "Not-OK": 2 } })).toBe("field meta/Not-OK: must NOT have additional properties")
+    const names = { type: "object", propertyNames: { pattern: "^[a-z]+$" } }
+    expect(schemas.violation("acme\u0000names", 1, names, { ok: 1, Bad1: 2 })).toBe(`field Bad1: its name must match pattern "^[a-z]+$"`)
+    expect(schemas.violation("acme\u0000names", 1, names, { [`B${"x".repeat(1000)}`]: 2 })).toBe(`field B${"x".repeat(199)}…: its name must match pattern "^[a-z]+$"`)
+  })
+
   it("keeps each schema's $id to itself", () => {
     const schemas = new SchemaValidator()
     expect(schemas.problemWith({ $id: "https://example.com/thing", type: "object", required: ["a"] })).toBeUndefined()

@@ -59,9 +59,15 @@ export class SchemaValidator {
     if (valid) return undefined
     const error = validate.errors?.[0]
     if (error === undefined) return "record does not match the collection's schema"
-    const missing = error.keyword === "required" ? (error.params as { missingProperty?: string }).missingProperty : undefined
-    const path = missing !== undefined ? `${error.instancePath}/${missing}` : error.instancePath || "/"
-    return `field ${path.replace(/^\//, "") || "(record)"}: ${error.message ?? "is invalid"}`
+    // Errors about a property (missing, not allowed, or a name that fails propertyNames) are reported
+    // at its parent object: name the property itself.
+    const params = error.params as { missingProperty?: string; additionalProperty?: string }
+    const propertyName = (error as { propertyName?: string }).propertyName
+    const named = error.keyword === "required" ? params.missingProperty : error.keyword === "additionalProperties" ? params.additionalProperty : propertyName
+    const path = named !== undefined ? `${error.instancePath}/${named}` : error.instancePath || "/"
+    const message = error.message ?? "is invalid"
+    const field = path.replace(/^\//, "") || "(record)"
+    return `field ${field.length > 200 ? `${field.slice(0, 200)}…` : field}: ${propertyName !== undefined ? `its name ${message}` : message}`
   }
 
   private compile(schema: object): { ok: true; validate: ValidateFunction } | { ok: false; problem: string } {
