@@ -181,13 +181,13 @@ describe("SSH terminal over WebSocket (/ssh)", () => {
     }
   })
 
-  it("answers an unreachable machine with 504 in the envelope", async () => {
+  it("answers a machine that refuses the connection with 502 in the envelope (504 is for timeouts)", async () => {
     const gone = await startSshTarget({ username: "tester", password: "ssh-password-1" })
     const id = await createMachine(alice, machineBody(gone.port))
     await gone.close()
     const answer = await alice.json("POST", `/api/v1/machine/${id}/connect`, { password: MASTER_PASSWORD })
-    expect(answer.status).toBe(504)
-    expect(answer.body).toMatchObject({ status: "Gateway Timeout", data: null, message: expect.stringMatching(/ECONNREFUSED/) })
+    expect(answer.status).toBe(502)
+    expect(answer.body).toMatchObject({ status: "Bad Gateway", data: null, message: expect.stringMatching(/ECONNREFUSED/) })
   })
 })
 
