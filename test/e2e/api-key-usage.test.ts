@@ -67,6 +67,11 @@ describe("API key use (KeyUsed, lastUsedAt)", () => {
     expect(uses[0]!.data).toMatchObject({ keyId: id, route: "GET /api/me", at: listed.lastUsedAt })
     expect(JSON.stringify(uses[0])).not.toContain("sensitive")
 
+    // As of a moment, the key shows the last use recorded by then.
+    const issuedAt = Number(generated.headers.get("app-event-position"))
+    expect((await carol.json("GET", `/api/api-key/${id}?asOf=${issuedAt}`)).body).toMatchObject({ id, lastUsedAt: null })
+    expect((await carol.json("GET", `/api/api-key/${id}?asOf=${uses[0]!.position}`)).body).toMatchObject({ id, lastUsedAt: listed.lastUsedAt })
+
     for (let i = 0; i < 5; i++) await key.json("GET", "/api/me")
     expect(await usesOf(id)).toHaveLength(1)
     const renamed = await carol.json("PATCH", `/api/api-key/${id}`, { name: "poller-2" }, { "if-match": `"${before.version}"` })

@@ -18,11 +18,8 @@ export interface ApiKeyRow {
   readonly version: number
   readonly createdAt: string
   readonly updatedAt: string
-  /**
-   * When the key last authenticated a request (ISO 8601), sampled to the minute; null if never.
-   * Absent where it is not known (a key's state as of an earlier moment).
-   */
-  readonly lastUsedAt?: string | null
+  /** When the key last authenticated a request (ISO 8601), sampled to the minute; null if never. */
+  readonly lastUsedAt: string | null
 }
 
 interface RawApiKeyRow {

@@ -1,6 +1,16 @@
 import { Effect } from "effect"
 import { json, text, type HttpResponse } from "@machhub/adapters"
-import { API_KEY_CATEGORY, apiKeyAggregate, streamName, type ApiKeyEvent, type AsOf, type EventStoreService, type RecordedEvent } from "@machhub/core"
+import {
+  API_KEY_CATEGORY,
+  API_KEY_USE_CATEGORY,
+  apiKeyAggregate,
+  apiKeyUseAggregate,
+  streamName,
+  type ApiKeyEvent,
+  type AsOf,
+  type EventStoreService,
+  type RecordedEvent
+} from "@machhub/core"
 import type { ApiKeyRow } from "@machhub/projections"
 import { apiKeyView } from "../identity/apiKeyView.js"
 import { answerAsOf, describeAsOf, stateAsOf } from "./asOf.js"
@@ -21,9 +31,15 @@ const viewFacts = (events: ReadonlyArray<RecordedEvent>) => {
   return { expiresAt, suspendReason }
 }
 
-/** `GET /api/api-key/<id>?asOf=`: the key (grants, status) as it was then; never its secret or hash. */
+/**
+ * `GET /api/api-key/<id>?asOf=`: the key (grants, status) as it was then, with the last use recorded by
+ * then (its `KeyUsed` events live on their own stream); never its secret or hash.
+ */
 export const apiKeyAsOf = (store: EventStoreService, key: ApiKeyRow, asOf: AsOf): Promise<HttpResponse> =>
-  answerAsOf(Effect.map(stateAsOf(store, streamName(API_KEY_CATEGORY, key.domain, key.keyId), apiKeyAggregate, asOf), (found) => {
+  answerAsOf(Effect.map(Effect.all([
+    stateAsOf(store, streamName(API_KEY_CATEGORY, key.domain, key.keyId), apiKeyAggregate, asOf),
+    stateAsOf(store, streamName(API_KEY_USE_CATEGORY, key.domain, key.keyId), apiKeyUseAggregate, asOf)
+  ]), ([found, used]) => {
     if (found === undefined || !found.state.exists) return text(404, `No API key ${key.keyId} as of ${describeAsOf(asOf)}`)
     const state = found.state
     const then: ApiKeyRow = {
@@ -39,7 +55,8 @@ export const apiKeyAsOf = (store: EventStoreService, key: ApiKeyRow, asOf: AsOf)
       secretHash: "",
       version: found.version,
       createdAt: found.createdAt,
-      updatedAt: found.updatedAt
+      updatedAt: found.updatedAt,
+      lastUsedAt: used === undefined || used.state.lastAt === 0 ? null : new Date(used.state.lastAt).toISOString()
     }
     // "expired" is judged at that moment, not now.
     const moment = asOf.kind === "time" ? asOf.at : Date.parse(found.events[found.events.length - 1]!.meta.at)

@@ -4,7 +4,7 @@ import type { ApiKeyRow } from "@machhub/projections"
  * An API key as the management routes show it. Never the key (it is shown once, at issue) and never
  * its hash. Permissions are answered as `features` ({ name, action, scope }), the shape they are sent in.
  * `lastUsedAt` is when the key last authenticated a request (sampled: at most once a minute), null if
- * never; a view of the key as of an earlier moment leaves it out (it is not part of the key's history).
+ * never.
  */
 export const apiKeyView = (row: ApiKeyRow, nowSeconds: number = Date.now() / 1000) => ({
   id: row.keyId,
@@ -20,6 +20,6 @@ export const apiKeyView = (row: ApiKeyRow, nowSeconds: number = Date.now() / 100
   issuedBy: row.issuedBy,
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
-  ...(row.lastUsedAt === undefined ? {} : { lastUsedAt: row.lastUsedAt }),
+  lastUsedAt: row.lastUsedAt,
   version: row.version
 })
