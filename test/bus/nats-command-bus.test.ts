@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "@effect/vitest"
-import { CommandRejected, CommandUnavailable, commandSubject } from "@machhub/core"
+import { CommandOutcomeUnknown, CommandRejected, CommandUnavailable, commandSubject } from "@machhub/core"
 import {
   connectNats,
   decodeMsgpack,
@@ -37,13 +37,14 @@ describeWithNats("NATS command bus", () => {
       expect(error.message).toContain("mh.cmd.nobody_here.device")
     }))
 
-  it.live("answers CommandUnavailable when the reply does not come within the request timeout", () =>
+  // The handler got the command and may have applied it: unknown, not "unavailable" (504, not 503).
+  it.live("answers CommandOutcomeUnknown when the reply does not come within the request timeout", () =>
     Effect.gen(function*() {
       const serving = yield* connectNats({ servers: server.url })
       yield* serveCommands(serving, () => Effect.never, { drainTimeout: 50 })
       const calling = yield* connectNats({ servers: server.url })
       const error = yield* Effect.flip(makeNatsCommandBus(calling, { requestTimeout: 200 }).dispatch(makeCommand()))
-      expect(error).toBeInstanceOf(CommandUnavailable)
+      expect(error).toBeInstanceOf(CommandOutcomeUnknown)
       expect(error.message).toContain("200 ms")
     }))
 

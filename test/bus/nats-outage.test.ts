@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "@effect/vitest"
-import { CommandUnavailable, EventBusUnavailable } from "@machhub/core"
+import { CommandOutcomeUnknown, CommandUnavailable, EventBusUnavailable } from "@machhub/core"
 import { connectNats, makeNatsCommandBus, makeNatsEventBus, type NatsClient, serveCommands } from "@machhub/adapters"
 import { Effect, Fiber, Schedule } from "effect"
 import { makeCommand } from "../contracts/command-bus.contract.js"
@@ -39,10 +39,12 @@ describeWithManagedNats("NATS outage", () => {
       yield* Effect.promise(() => server.stop())
 
       // Dispatched right after the stop, possibly before the client has noticed: must still be
-      // answered CommandUnavailable well before the 10 s request timeout would have fired.
+      // answered well before the 10 s request timeout would have fired. Unavailable if the client
+      // knew before sending; if it sent into the dying connection, the outcome is unknown.
       const during = yield* commands.dispatch(makeCommand()).pipe(Effect.flip, Effect.timeoutOption("8 seconds"))
       expect(during._tag).toBe("Some")
-      expect(during._tag === "Some" && during.value).toBeInstanceOf(CommandUnavailable)
+      const duringError = during._tag === "Some" ? during.value : undefined
+      expect(duringError instanceof CommandUnavailable || duringError instanceof CommandOutcomeUnknown).toBe(true)
 
       yield* eventually("the client noticing the outage", () => !calling.isConnected())
       const whileDown = yield* commands.dispatch(makeCommand()).pipe(Effect.flip, Effect.timeoutOption("8 seconds"))
@@ -71,7 +73,8 @@ describeWithManagedNats("NATS outage", () => {
       yield* Effect.sleep("100 millis")
       yield* Effect.promise(() => server.stop())
       const error = yield* Fiber.join(pending).pipe(Effect.timeoutOption("8 seconds"))
-      expect(error._tag === "Some" && error.value).toBeInstanceOf(CommandUnavailable)
+      // Sent and then cut off: the handler may have applied it, so its outcome is unknown.
+      expect(error._tag === "Some" && error.value).toBeInstanceOf(CommandOutcomeUnknown)
       yield* Effect.promise(() => server.restart())
       yield* eventually("reconnecting", connected(serving, calling))
     }))

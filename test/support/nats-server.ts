@@ -73,8 +73,11 @@ export interface NatsTestServer {
   readonly url: string
   /** True when this process owns the server, i.e. `stop`/`restart` work. */
   readonly managed: boolean
-  /** Stops the server, keeping port and store for `restart`. */
-  stop(): Promise<void>
+  /**
+   * Stops the server, keeping port and store for `restart`: gracefully (SIGTERM), or at once with
+   * `{ abrupt: true }` (SIGKILL: connections drop with requests and acknowledgements in flight).
+   */
+  stop(options?: { readonly abrupt?: boolean }): Promise<void>
   /** Starts it again on the same port; resolves once it accepts connections. */
   restart(): Promise<void>
   /** Stops the server for good and removes its store. */
@@ -147,12 +150,12 @@ export const startNatsServer = async (): Promise<NatsTestServer> => {
     throw new Error(`nats-server did not accept connections on port ${port} within ${STARTUP_TIMEOUT_MS} ms:\n${stderr}`)
   }
 
-  const stop = async () => {
+  const stop = async (options: { readonly abrupt?: boolean } = {}) => {
     const proc = child
     child = undefined
     if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()))
-    proc.kill("SIGTERM")
+    proc.kill(options.abrupt === true ? "SIGKILL" : "SIGTERM")
     const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_GRACE_MS)
     await exited
     clearTimeout(timer)
