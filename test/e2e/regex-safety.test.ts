@@ -123,6 +123,24 @@ describe("tenant regular expressions run in linear time", () => {
     expect((await acme.json("POST", "/machhub/codes", { code: "tmp_x" })).status).toBe(201)
   })
 
+  it("answers at once a record that shared or endless $refs would evaluate without end", async () => {
+    // 30 levels, each trying the next twice: 2^30 evaluations of one string (~half an hour).
+    const defs: Record<string, unknown> = { a30: { type: "string", minLength: 5 } }
+    for (let level = 29; level >= 0; level--) defs[`a${level}`] = { anyOf: [{ $ref: `#/$defs/a${level + 1}` }, { allOf: [{ $ref: `#/$defs/a${level + 1}` }] }] }
+    expect((await acme.json("POST", "/api/collections", { name: "layered", schema: { $defs: defs, type: "object", properties: { x: { $ref: "#/$defs/a0" } } } })).status).toBe(201)
+    expect((await acme.json("POST", "/api/collections", { name: "endless", schema: { $defs: { a: { anyOf: [{ $ref: "#/$defs/a" }] } }, properties: { x: { $ref: "#/$defs/a" } } } })).status).toBe(201)
+    const [layered, endless, health] = await Promise.all([
+      acme.json("POST", "/machhub/layered", { x: "ab" }),
+      acme.json("POST", "/machhub/endless", { x: 1 }),
+      fetch(`${server.url}/healthz`)
+    ])
+    expect(layered.status).toBe(422)
+    expect(layered.body).toContain("would take more than 200000 steps")
+    expect(endless.status).toBe(422)
+    expect(endless.body).toContain("recurses without end")
+    expect(health.status).toBe(200)
+  })
+
   it("refuses a record whose values would cost the collection's patterns more than the step budget", async () => {
     // A pattern whose automaton is too large for RE2's cache, so it runs on its slowest path.
     const schema = { type: "object", properties: { bits: { type: "string", pattern: "^[ab]*a[ab]{100}$" } } }

@@ -171,6 +171,52 @@ describe("SchemaValidator", () => {
     expect(schemas.violation("acme\u0000names", 1, names, { [`B${"x".repeat(1000)}`]: 2 })).toBe(`field B${"x".repeat(199)}…: its name must match pattern "^[a-z]+$"`)
   })
 
+  it("bounds the calls of shared and recursive $refs, whose combinators multiply", () => {
+    const schemas = new SchemaValidator()
+    // Each level tries the next one twice (anyOf tries every branch, to know what they evaluated):
+    // 2^levels evaluations of one short string.
+    const shared = (levels: number) => {
+      const defs: Record<string, unknown> = { [`a${levels}`]: { type: "string", minLength: 5 } }
+      for (let level = levels - 1; level >= 0; level--) defs[`a${level}`] = { anyOf: [{ $ref: `#/$defs/a${level + 1}` }, { allOf: [{ $ref: `#/$defs/a${level + 1}` }] }] }
+      return { $defs: defs, type: "object", properties: { x: { $ref: "#/$defs/a0" } } }
+    }
+    expect(schemas.problemWith(shared(30))).toBeUndefined()
+    expect(schemas.violation("acme\u0000dag", 1, shared(30), { x: "ab" })).toContain("would take more than 200000 steps")
+    expect(schemas.violation("acme\u0000dag", 1, shared(30), { x: "abcdef" })).toContain("would take more than 200000 steps")
+    expect(schemas.violation("acme\u0000dag", 2, shared(10), { x: "ab" })).toBe("field x: must NOT have fewer than 5 characters")
+    expect(schemas.violation("acme\u0000dag", 2, shared(10), { x: "abcdef" })).toBeUndefined()
+
+    // The same through recursion: 2^32 on a record 32 arrays deep.
+    const branch = { allOf: [{ items: { $ref: "#/$defs/n" } }, false] }
+    const recursive = { $defs: { n: { anyOf: [branch, branch] } }, type: "object", properties: { x: { $ref: "#/$defs/n" } } }
+    let nested: unknown = 1
+    for (let depth = 0; depth < 31; depth++) nested = [nested]
+    expect(schemas.violation("acme\u0000deep", 1, recursive, { x: nested })).toContain("would take more than 200000 steps")
+
+    // A cycle that never steps into the record.
+    const endless = { $defs: { a: { anyOf: [{ $ref: "#/$defs/a" }] } }, type: "object", properties: { x: { $ref: "#/$defs/a" } } }
+    expect(schemas.violation("acme\u0000endless", 1, endless, { x: 1 })).toContain("recurses without end")
+
+    // Recursion that follows the record stays within the budget: a thread of 5,000 replies.
+    const thread = { $defs: { post: { type: "object", required: ["text"], properties: { text: { type: "string" }, replies: { type: "array", items: { $ref: "#/$defs/post" } } } } }, $ref: "#/$defs/post" }
+    const replies = Array.from({ length: 5000 }, (_, n) => ({ text: `reply ${n}`, replies: [{ text: "ok" }] }))
+    expect(schemas.violation("acme\u0000thread", 1, thread, { text: "root", replies })).toBeUndefined()
+    expect(schemas.violation("acme\u0000thread", 1, thread, { text: "root", replies: [{ replies: [] }] })).toBe("field replies/0/text: must have required property 'text'")
+  })
+
+  it("checks uniqueItems in one pass, with JSON Schema's equality", () => {
+    const schemas = new SchemaValidator()
+    const schema = { type: "object", properties: { xs: { type: "array", uniqueItems: true } } }
+    expect(schemas.violation("acme\u0000unique", 1, schema, { xs: [{ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 }] })).toBe("field xs: must NOT have duplicate items (items ## 0 and 1 are identical)")
+    expect(schemas.violation("acme\u0000unique", 1, schema, { xs: [1, "1", [1], { 1: 1 }, null, true, { a: [2, 1] }, { a: [1, 2] }] })).toBeUndefined()
+    expect(schemas.violation("acme\u0000unique", 1, schema, { xs: [1, 2, 1.0] })).toContain("items ## 0 and 2 are identical")
+    expect(schemas.violation("acme\u0000unique", 2, { ...schema, properties: { xs: { uniqueItems: false } } }, { xs: [1, 1] })).toBeUndefined()
+    // Comparing every pair of 90,000 objects would take minutes.
+    const many = Array.from({ length: 90_000 }, (_, n) => ({ id: n }))
+    expect(schemas.violation("acme\u0000unique", 1, schema, { xs: many })).toBeUndefined()
+    expect(schemas.violation("acme\u0000unique", 1, schema, { xs: [...many, { id: 7 }] })).toBe("field xs: must NOT have duplicate items (items ## 7 and 90000 are identical)")
+  })
+
   it("keeps each schema's $id to itself", () => {
     const schemas = new SchemaValidator()
     expect(schemas.problemWith({ $id: "https://example.com/thing", type: "object", required: ["a"] })).toBeUndefined()

@@ -243,9 +243,11 @@ export const translatePattern = (pattern: string): { source: string; estimate: n
       if (count > 1000) refuse(`repetition counts above 1000 are not supported ({${pattern.slice(i + 1, end)}})`)
       out += pattern.slice(i, end + 1)
       i = end + 1
+      // RE2 repeats the atom `count` times; each optional copy also costs a split.
+      const optional = max === undefined ? 0 : max === "" ? 1 : Number(max) - Number(min)
       const current = frame()
-      current.current += current.last * (count - 1) + count
-      current.last *= count
+      current.current += current.last * (count - 1) + optional
+      current.last = current.last * count + optional
     } else {
       // A literal, or ^ $ (which mean the same in both engines without the m flag); a code point
       // beyond the BMP is copied whole.
