@@ -169,11 +169,22 @@ describe("Idempotency-Key on management mutations", () => {
   })
 
   it("refuses a malformed key with 400 before anything is recorded", async () => {
+    const head = await Effect.runPromise(server.store.headPosition)
     const long = await send(admin, "POST", "/api/groups", { name: "never", permissions: [] }, "x".repeat(129))
     expect(long.status).toBe(400)
     expect(long.body).toMatch(/Idempotency-Key must be 1 to 128 visible ASCII characters/)
     const spaced = await send(admin, "POST", "/api/api-key/generate", { name: "never" }, "has space")
     expect(spaced.status).toBe(400)
+    // Also where something else happens before the command: a login, opening (or creating) the vault.
+    const session = await fetch(`${server.url}/sessions/`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from("olga:olga-password-123").toString("base64")}`, "idempotency-key": "tab\tinside" }
+    })
+    expect(session.status).toBe(400)
+    const machine = await send(admin, "POST", "/api/v1/machine", machineBody(22), "", { "x-master-password": MASTER_PASSWORD })
+    expect(machine.status).toBe(400)
+    expect(JSON.parse(machine.body)).toMatchObject({ message: expect.stringMatching(/Idempotency-Key/), data: null })
+    expect(await Effect.runPromise(server.store.headPosition)).toBe(head)
     expect((await admin.json("GET", "/api/groups")).body.some((g: { name: string }) => g.name === "never")).toBe(false)
     expect((await admin.json("GET", "/api/api-key/get-all")).body.some((k: { name: string }) => k.name === "never")).toBe(false)
   })

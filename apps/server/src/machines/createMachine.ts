@@ -2,6 +2,7 @@ import { openMachineSecrets, sealMachineSecrets, type HttpRequest, type HttpResp
 import { MACHINE_CATEGORY, MACHINE_IDS_CATEGORY, MACHINE_IDS_STREAM_ID } from "@machhub/core"
 import type { MachinesReadModel } from "@machhub/projections"
 import { actorOf, type Principal } from "../auth/Principal.js"
+import { IDEMPOTENCY_KEY_PROBLEM, idempotencyKeyOf } from "../routes/idempotency.js"
 import { mutationHeaders } from "../routes/runCommand.js"
 import { dispatch } from "./dispatch.js"
 import { failure, ok } from "./envelope.js"
@@ -23,6 +24,8 @@ export interface CreateDependencies extends VaultDependencies {
  * it is undone and the caller asked to create it again with the new password.
  */
 export const createMachine = async (deps: CreateDependencies, principal: Principal, input: MachineInput, request: HttpRequest): Promise<HttpResponse> => {
+  // Checked before the vault, whose creation (on a first machine) is recorded.
+  if (!idempotencyKeyOf(request).ok) return failure(400, IDEMPOTENCY_KEY_PROBLEM)
   const vault = await openOrCreateVault(deps, {
     principal,
     masterPassword: input.masterPassword,

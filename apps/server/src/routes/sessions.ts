@@ -12,7 +12,7 @@ import { accountActionRefusal, USERS_ADMIN } from "../identity/accountReach.js"
 import { protect, type ProtectedHandler } from "../auth/protect.js"
 import type { RouteModule, ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
-import { keyedId } from "./idempotency.js"
+import { IDEMPOTENCY_KEY_PROBLEM, idempotencyKeyOf, keyedId } from "./idempotency.js"
 import { mutationHeaders, respond, runCommand } from "./runCommand.js"
 
 // Tokens must not be kept by caches between client and server (RFC 6749 §5.1).
@@ -32,6 +32,8 @@ const openSession = (context: ServerContext): HttpHandler => (request) => {
   const domainHeader = request.headers["domain"]
   const requested = parseDomainHeader(domainHeader)
   if (!requested.ok) return text(403, requested.message)
+  // Checked before the login, which records its own event.
+  if (!idempotencyKeyOf(request).ok) return text(400, IDEMPOTENCY_KEY_PROBLEM)
   const address = request.remoteAddress
 
   return respond(
