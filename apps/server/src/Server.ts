@@ -344,7 +344,12 @@ const createBootstrapAdmin = (
             ? Effect.sync(() => (waiting = true) && log("warn", "waiting for an actor host to create the bootstrap admin", { reason: error.message }))
             : Effect.void
         ),
-        Effect.retry({ while: (error) => error._tag === "CommandUnavailable", schedule: Schedule.spaced("1 second") })
+        // An unknown outcome is retried only with a configured password: a generated one may be the one
+        // stored, and a retry would print another; with a configured one the fixed admin id makes it harmless.
+        Effect.retry({
+          while: (error) => error._tag === "CommandUnavailable" || (error._tag === "CommandOutcomeUnknown" && configuredPassword !== undefined),
+          schedule: Schedule.spaced("1 second")
+        })
       )
       onAdminExists()
       if (outcome.created) {
