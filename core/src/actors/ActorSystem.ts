@@ -65,8 +65,11 @@ interface Actor {
   position: number
   /** True while a command is being decided and appended. */
   busy: boolean
-  /** The stream's most recent keyed commands, oldest first (a Map iterates in insertion order). */
-  readonly keyed: Map<string, KeyedOutcome>
+  /**
+   * The stream's most recent keyed commands, oldest first (a Map iterates in insertion order); made
+   * on the first one, since most aggregates (a record created once) never see a key.
+   */
+  keyed: Map<string, KeyedOutcome> | undefined
   fiber: Fiber.Fiber<void> | undefined
 }
 
@@ -100,19 +103,20 @@ export const makeActorSystem = <R>(
     let closing = false
 
     const remember = (actor: Actor, slot: string, outcome: KeyedOutcome) => {
+      const keyed = (actor.keyed ??= new Map())
       // Re-inserted, so that the Map's order stays "least recently used key first".
-      actor.keyed.delete(slot)
-      actor.keyed.set(slot, outcome)
-      if (actor.keyed.size > rememberedKeys) actor.keyed.delete(actor.keyed.keys().next().value!)
+      keyed.delete(slot)
+      keyed.set(slot, outcome)
+      if (keyed.size > rememberedKeys) keyed.delete(keyed.keys().next().value!)
     }
 
     /** Notes an event of the stream that a keyed command appended. */
     const noteKeyed = (actor: Actor, meta: EventMeta, version: number, position: number) => {
       if (meta.idempotencyKey === undefined || meta.commandId === null) return
       const slot = keySlot(meta.actor, meta.idempotencyKey)
-      const known = actor.keyed.get(slot)
+      const known = actor.keyed?.get(slot)
       if (known !== undefined && known.commandId === meta.commandId) {
-        actor.keyed.set(slot, { ...known, version, position, eventCount: known.eventCount + 1 })
+        actor.keyed!.set(slot, { ...known, version, position, eventCount: known.eventCount + 1 })
       } else {
         remember(actor, slot, { commandId: meta.commandId, version, position, eventCount: 1, at: meta.at })
       }
@@ -136,7 +140,7 @@ export const makeActorSystem = <R>(
       actor.loaded = false
       actor.version = 0
       actor.position = 0
-      actor.keyed.clear()
+      actor.keyed = undefined
     }
 
     /**
@@ -196,7 +200,7 @@ export const makeActorSystem = <R>(
         for (let attempt = 0;; attempt++) {
           // Checked first, and again after every catch-up: a retry whose first try was committed (here
           // or by another process) is answered as it was then, whatever its If-Match or the state now.
-          const earlier = slot === undefined ? undefined : actor.keyed.get(slot)
+          const earlier = slot === undefined ? undefined : actor.keyed?.get(slot)
           if (earlier !== undefined) return yield* replay(actor, command, earlier)
           if (command.expectedVersion !== undefined && !matchesExpectedVersion(command.expectedVersion, actor.version)) {
             if (!current) {
@@ -323,7 +327,7 @@ export const makeActorSystem = <R>(
       position: 0,
       busy: false,
       fiber: undefined,
-      keyed: new Map()
+      keyed: undefined
     })
 
     const start = (stream: string, aggregate: Aggregate<any, any, R>): Actor => {
