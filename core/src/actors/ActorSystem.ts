@@ -84,6 +84,12 @@ const isFresh = (command: Command): boolean => command.newAggregate === true && 
  * order; different aggregates run concurrently. State is the fold of the stream, kept while the actor
  * lives. Correctness never rests on there being one actor per aggregate across processes: every append
  * carries the expected version, and a conflict reloads and decides again.
+ *
+ * A command with an idempotency key records it in its events' meta. A later command to the same
+ * aggregate with the same key from the same actor is answered with that first reply (its version,
+ * position and result as of then, marked `replayed`) without deciding again; since the keys are read
+ * from the stream, this holds after a restart and whichever process's actor takes the retry. A store
+ * failure that may have stored the append answers CommandOutcomeUnknown, any other CommandUnavailable.
  */
 export const makeActorSystem = <R>(
   aggregates: ReadonlyArray<Aggregate<any, any, R>>,
