@@ -14,7 +14,7 @@ import { ADMIN_PASSWORD } from "../support/server.js"
 const WRITERS = 6
 const WRITE_FOR_MS = 3_000
 const KILL_AFTER_MS = 1_500
-/** Above the command bus's 10 s request timeout: a command lost with the dead node answers 503 by then. */
+/** Above the command bus's 10 s request timeout: a command lost with the dead node answers 504 (outcome unknown) by then. */
 const REQUEST_TIMEOUT_MS = 12_000
 const MAX_ATTEMPTS = 6
 const TABLE = "telemetry"
