@@ -49,6 +49,14 @@ export class Router {
     return this
   }
 
+  /** Every registered route as declared (`:name` segments kept), e.g. to check a generated API document against. */
+  routes(): ReadonlyArray<{ readonly method: string; readonly path: string }> {
+    const listed: Array<{ method: string; path: string }> = []
+    for (const [path, byMethod] of this.exact) for (const method of byMethod.keys()) listed.push({ method, path })
+    for (const route of this.patterns) listed.push({ method: route.method, path: `/${route.segments.join("/")}` })
+    return listed
+  }
+
   match(method: string, path: string): RouteMatch {
     // Hot path: a fixed route is one Map lookup, no splitting.
     const byMethod = this.exact.get(normalize(path))

@@ -63,24 +63,18 @@ import { makeKeyUsageSampler } from "./auth/KeyUsageSampler.js"
 import { makeAuthenticator } from "./auth/Authenticator.js"
 import { makeSessionRegistry } from "./auth/SessionRegistry.js"
 import { makeLoginThrottle } from "./auth/LoginThrottle.js"
-import { apiKeyRoutes } from "./routes/apiKeys.js"
-import { identityRoutes } from "./routes/identityRoutes.js"
-import { dataRoutes } from "./routes/dataRoutes.js"
-import { sessionRoutes } from "./routes/sessions.js"
-import { machineRoutes } from "./routes/machines.js"
-import { auditRoutes } from "./routes/audit.js"
-import { eventCatalogRoutes } from "./routes/eventCatalog.js"
+import { mount } from "./api/mount.js"
+import { mountEdgeRoutes, UNGATED_PATHS } from "./routes/index.js"
 import { makeRefusalRecorder } from "./audit/RefusalRecorder.js"
 import { RequestOrigins } from "./audit/RequestOrigins.js"
-import type { RouteModule, ServerContext } from "./ServerContext.js"
+import type { ServerContext } from "./ServerContext.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
 import { runEventPublisher } from "./EventPublisher.js"
 import { log } from "./log.js"
-import { commandIntakeReadiness, edgeReadiness, healthz, readModelsReadiness, readyz } from "./routes/health.js"
+import { commandIntakeReadiness, edgeReadiness, healthRoutes, readModelsReadiness } from "./routes/health.js"
 import { readModelGate } from "./routes/readModelGate.js"
 import { keepsReadModels } from "./roles.js"
-import { login } from "./routes/login.js"
 
 export interface RunningServer {
   readonly port: number
@@ -207,22 +201,18 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
 
   const sockets = new WebSocketRoutes()
   const { readModels, nats } = services
-  const router = new Router().add("GET", "/healthz", healthz)
+  const router = new Router()
   const servesApi = roles.has("edge") && readModels !== undefined
   // Set once the bootstrap admin exists: an edge is not ready (and its routes answer 503) before.
   let adminExists = false
   const hasAdmin = () => adminExists
-  router.add(
-    "GET",
-    "/readyz",
-    readyz(
-      readModels === undefined
-        ? commandIntakeReadiness(nats!)
-        : servesApi
-        ? edgeReadiness(readModelsReadiness(readModels.projections), hasAdmin)
-        : readModelsReadiness(readModels.projections)
-    )
-  )
+  mount(router, healthRoutes(
+    readModels === undefined
+      ? commandIntakeReadiness(nats!)
+      : servesApi
+      ? edgeReadiness(readModelsReadiness(readModels.projections), hasAdmin)
+      : readModelsReadiness(readModels.projections)
+  ))
   const edge = servesApi
     ? mountEdge(router, { ...services, readModels: readModels!, config, passwords, tokens, sockets, origins, hasAdmin })
     : undefined
@@ -315,11 +305,8 @@ const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
     authenticator,
     loginThrottle
   }
-  const loginHandler = login({ ...context, passwords, tokens, loginThrottle })
-  router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  const modules: ReadonlyArray<RouteModule> = [identityRoutes, apiKeyRoutes, sessionRoutes, machineRoutes, dataRoutes, auditRoutes, eventCatalogRoutes]
-  for (const module of modules) module(router, context)
-  router.guardAll((handler) => readModelGate(projections, hasAdmin, origins.track(handler)), ["/healthz", "/readyz"])
+  mountEdgeRoutes(router, context)
+  router.guardAll((handler) => readModelGate(projections, hasAdmin, origins.track(handler)), ["/healthz", "/readyz", ...UNGATED_PATHS])
   return context
 }
 

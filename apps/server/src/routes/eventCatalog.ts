@@ -1,14 +1,22 @@
+import { Schema } from "effect"
 import type { HttpResponse } from "@machhub/adapters"
-import { protect } from "../auth/protect.js"
+import { anyCaller, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { eventCatalog } from "../generated/eventCatalog.js"
-import type { RouteModule } from "../ServerContext.js"
+import type { ServerContext } from "../ServerContext.js"
 
-/**
- * `GET /api/events/catalog`: every event type with its fields and NATS subjects, generated from the
- * event declarations in core (scripts/generate-event-catalog.mjs, also docs/events.md). Any
- * authenticated caller may read it: it describes shapes, never data.
- */
-export const eventCatalogRoutes: RouteModule = (router, context) => {
+/** Catalog area. */
+export const eventCatalogRoutes = (_context: ServerContext): ReadonlyArray<AnyRoute> => {
   const answer: HttpResponse = { status: 200, contentType: "application/json; charset=utf-8", body: JSON.stringify(eventCatalog) }
-  router.add("GET", "/api/events/catalog", protect(context.authenticator, undefined, () => answer))
+  return [
+    route({
+      method: "GET",
+      path: "/api/events/catalog",
+      tag: "catalog",
+      summary: "Every event type with its fields and NATS subjects",
+      description: "Generated from the event declarations in core (also docs/events.md). Any authenticated caller may read it: it describes shapes, never data.",
+      access: anyCaller,
+      responses: { 200: ok("The event catalog", Schema.Unknown) },
+      handler: () => answer
+    })
+  ]
 }

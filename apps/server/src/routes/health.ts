@@ -1,4 +1,6 @@
+import { Schema } from "effect"
 import { json, text, type HttpHandler } from "@machhub/adapters"
+import { content, ok, publicRoute, route, type AnyRoute } from "../api/RouteDeclaration.js"
 
 const alive = json(200, { status: "ok" })
 
@@ -35,4 +37,32 @@ export const readyz = (readiness: Readiness): HttpHandler => () => {
   return now.ready
     ? json(200, { status: "ready", ...now.state })
     : text(503, `Not ready: ${now.reason}; retry shortly`, { "Retry-After": "1" })
+}
+
+/** Health area: liveness and readiness, public, answered by every node whatever its roles. */
+export const healthRoutes = (readiness: Readiness): ReadonlyArray<AnyRoute> => {
+  const ready = readyz(readiness)
+  return [
+    route({
+      method: "GET",
+      path: "/healthz",
+      tag: "health",
+      summary: "Liveness: the process answers",
+      access: publicRoute,
+      responses: { 200: ok("Alive", Schema.Struct({ status: Schema.Literal("ok") })) },
+      handler: () => alive
+    }),
+    route({
+      method: "GET",
+      path: "/readyz",
+      tag: "health",
+      summary: "Readiness: read models current (and, on an edge, the bootstrap admin created)",
+      access: publicRoute,
+      responses: {
+        200: ok("Ready, with this node's state (e.g. its read models' log position)", Schema.Struct({ status: Schema.Literal("ready") })),
+        503: content("text/plain", "Not ready yet, with the reason; retry after Retry-After")
+      },
+      handler: ({ request }) => ready(request)
+    })
+  ]
 }

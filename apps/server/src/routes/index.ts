@@ -1,0 +1,27 @@
+import type { Router } from "@machhub/adapters"
+import { mount } from "../api/mount.js"
+import type { ServerContext } from "../ServerContext.js"
+import { apiKeyRoutes } from "./apiKeys.js"
+import { auditRoutes } from "./audit.js"
+import { dataRoutes } from "./dataRoutes.js"
+import { eventCatalogRoutes } from "./eventCatalog.js"
+import { identityRoutes } from "./identityRoutes.js"
+import { machineRoutes } from "./machines.js"
+import { sessionRoutes } from "./sessions.js"
+import { login } from "./login.js"
+
+/** Paths outside the read-model gate: documentation, which does not depend on this node's data. */
+export const UNGATED_PATHS: ReadonlyArray<string> = []
+
+/**
+ * Every API route of an edge, one declaration table per area (see api/RouteDeclaration.ts). Health
+ * routes are mounted by every node, in Server.ts.
+ */
+export const mountEdgeRoutes = (router: Router, context: ServerContext): void => {
+  mount(router, [
+    ...eventCatalogRoutes(context)
+  ], context.authenticator)
+  const loginHandler = login(context)
+  router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
+  for (const legacy of [identityRoutes, sessionRoutes, apiKeyRoutes, dataRoutes, machineRoutes, auditRoutes]) legacy(router, context)
+}
