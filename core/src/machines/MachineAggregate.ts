@@ -35,6 +35,6 @@ export const machineAggregate = fromDecider<MachineState, MachineCommand, Machin
   toCommand: toMachineCommand,
   reply: (state, events, command): HostKeyVerdict | { readonly machineId: number } =>
     command.type === "connectMachine"
-      ? { accepted: !events.some((event) => event.type === "HostKeyMismatch"), pinned: state.hostKey }
-      : { machineId: state.machineId }
+      ? { accepted: !events.some((event) => event.type === "HostKeyMismatch"), pinned: state._tag === "Absent" ? null : state.hostKey }
+      : { machineId: state._tag === "Absent" ? 0 : state.machineId }
 })

@@ -5,24 +5,31 @@ import type { MachineCommand, RegisterMachine } from "./MachineCommands.js"
 import type { HostKey, MachineEvent, MachineSecrets } from "./MachineEvents.js"
 import { isSealedSecret } from "./SealedSecret.js"
 
-export interface MachineState {
-  readonly status: "none" | "active" | "deleted"
+/** What a registered machine holds, deleted or not. */
+export interface MachineFields {
   readonly machineId: number
   readonly ownerId: string
   /** Pinned by the first connection; null until then. */
   readonly hostKey: HostKey | null
 }
 
-const initialState = (): MachineState => ({ status: "none", machineId: 0, ownerId: "", hostKey: null })
+/** Never registered, registered, or deleted (its id stays taken). */
+export type MachineState =
+  | { readonly _tag: "Absent" }
+  | ({ readonly _tag: "Active" } & MachineFields)
+  | ({ readonly _tag: "Deleted" } & MachineFields)
+
+const initialState = (): MachineState => ({ _tag: "Absent" })
 
 const evolve = (state: MachineState, event: MachineEvent): MachineState => {
   switch (event.type) {
     case "MachineRegistered":
-      return { status: "active", machineId: event.data.machineId, ownerId: event.data.ownerId, hostKey: null }
+      return { _tag: "Active", machineId: event.data.machineId, ownerId: event.data.ownerId, hostKey: null }
     case "MachineDeleted":
-      return { ...state, status: "deleted" }
+      // Only a registered machine has later events; anything else in a stream is ignored.
+      return state._tag === "Absent" ? state : { ...state, _tag: "Deleted" }
     case "HostKeyPinned":
-      return { ...state, hostKey: event.data.hostKey }
+      return state._tag === "Absent" ? state : { ...state, hostKey: event.data.hostKey }
     case "HostKeyVerified":
     case "HostKeyMismatch":
     case "MachineConnected":
@@ -63,13 +70,13 @@ const sameKey = (a: HostKey, b: HostKey) => a.algorithm === b.algorithm && a.fin
 const decide = (command: MachineCommand, state: MachineState): Result.Result<ReadonlyArray<MachineEvent>, CommandRejected> => {
   if (command.type === "registerMachine") {
     // Ids are never reused, not even after a delete: an old ticket or audit entry names one machine.
-    if (state.status !== "none") return reject("conflict", `machine ${command.machineId} already exists`)
+    if (state._tag !== "Absent") return reject("conflict", `machine ${command.machineId} already exists`)
     const problem = registrationProblem(command)
     if (problem !== undefined) return reject("invalid", problem)
     const { type: _, ...data } = command
     return Result.succeed([{ type: "MachineRegistered", data }])
   }
-  if (state.status !== "active" || state.ownerId !== command.ownerId) return notFound()
+  if (state._tag !== "Active" || state.ownerId !== command.ownerId) return notFound()
   const machineId = state.machineId
   switch (command.type) {
     case "deleteMachine":

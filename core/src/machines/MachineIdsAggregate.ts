@@ -17,10 +17,15 @@ export interface AllocateMachineId {
   readonly type: "allocateMachineId"
 }
 
-export const machineIdsDecider: Decider<{ readonly last: number }, AllocateMachineId, MachineIdAllocated> = {
-  initialState: () => ({ last: 0 }),
-  evolve: (_, event) => ({ last: event.data.machineId }),
-  decide: (_, state) => Result.succeed([{ type: "MachineIdAllocated", data: { machineId: state.last + 1 } }])
+/** No id handed out yet, or the last one handed out. */
+export type MachineIdsState =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Active"; readonly last: number }
+
+export const machineIdsDecider: Decider<MachineIdsState, AllocateMachineId, MachineIdAllocated> = {
+  initialState: () => ({ _tag: "Absent" }),
+  evolve: (_, event) => ({ _tag: "Active", last: event.data.machineId }),
+  decide: (_, state) => Result.succeed([{ type: "MachineIdAllocated", data: { machineId: state._tag === "Absent" ? 1 : state.last + 1 } }])
 }
 
 export const machineIdsAggregate = fromDecider({
@@ -28,5 +33,6 @@ export const machineIdsAggregate = fromDecider({
   decider: machineIdsDecider,
   toCommand: (command: Command): AllocateMachineId | undefined =>
     command.type === "allocateMachineId" ? { type: "allocateMachineId" } : undefined,
-  reply: (state): { readonly machineId: number } => ({ machineId: state.last })
+  // After an allocation the state is always Active.
+  reply: (state): { readonly machineId: number } => ({ machineId: state._tag === "Absent" ? 0 : state.last })
 })

@@ -80,14 +80,17 @@ export type MachineVaultCommand =
     readonly machines: ReadonlyArray<ResealedMachine>
   }
 
-export interface MachineVaultState {
-  readonly exists: boolean
-  readonly ownerId: string
-  /** The current check value (which master password opens the vault now); "" before creation. */
-  readonly check: SealedSecret
-  /** The current key derivation's salt; "" before creation. */
-  readonly salt: string
-}
+/** Not created yet (the user has no machine so far), or created with its current keying. */
+export type MachineVaultState =
+  | { readonly _tag: "Absent" }
+  | {
+    readonly _tag: "Active"
+    readonly ownerId: string
+    /** The current check value (which master password opens the vault now). */
+    readonly check: SealedSecret
+    /** The current key derivation's salt. */
+    readonly salt: string
+  }
 
 const validKdf = (kdf: KeyDerivation | undefined): boolean =>
   kdf !== undefined && kdf.algorithm === "scrypt" && [kdf.logN, kdf.r, kdf.p].every(Number.isSafeInteger) &&
@@ -115,13 +118,14 @@ const resealed = (machines: ReadonlyArray<ResealedMachine>): ReadonlyArray<Resea
   machines.map(({ domain, machineId, secrets }) => ({ domain, machineId, secrets }))
 
 export const machineVaultDecider: Decider<MachineVaultState, MachineVaultCommand, MachineVaultEvent> = {
-  initialState: () => ({ exists: false, ownerId: "", check: "", salt: "" }),
+  initialState: () => ({ _tag: "Absent" }),
   evolve: (state, event) => {
     switch (event.type) {
       case "MachineVaultCreated":
-        return { exists: true, ownerId: event.data.ownerId, check: event.data.check, salt: event.data.kdf.salt }
+        return { _tag: "Active", ownerId: event.data.ownerId, check: event.data.check, salt: event.data.kdf.salt }
       case "MasterPasswordChanged":
-        return { ...state, check: event.data.check, salt: event.data.kdf.salt }
+        // Only a created vault changes; anything else in a stream is ignored.
+        return state._tag === "Absent" ? state : { ...state, check: event.data.check, salt: event.data.kdf.salt }
       case "MasterPasswordRejected":
       case "MachineSecretsResealed":
         return state
@@ -131,19 +135,19 @@ export const machineVaultDecider: Decider<MachineVaultState, MachineVaultCommand
     switch (command.type) {
       case "createVault":
         // Two first machines created at once: the second learns of the first and derives with its salt.
-        if (state.exists) return reject("conflict", "the vault already exists")
+        if (state._tag === "Active") return reject("conflict", "the vault already exists")
         if (!validKdf(command.kdf) || !isSealedSecret(command.check)) {
           return reject("invalid", "a vault needs scrypt parameters and a sealed check value")
         }
         return Result.succeed([{ type: "MachineVaultCreated", data: { ownerId: command.ownerId, kdf: command.kdf, check: command.check } }])
       case "rejectMasterPassword":
-        if (!state.exists) return reject("not_found", "no vault")
+        if (state._tag === "Absent") return reject("not_found", "no vault")
         return Result.succeed([{
           type: "MasterPasswordRejected",
           data: { ownerId: state.ownerId, machineId: command.machineId, address: command.address }
         }])
       case "changeMasterPassword": {
-        if (!state.exists) return reject("not_found", "no vault")
+        if (state._tag === "Absent") return reject("not_found", "no vault")
         // Two changes at once: the second re-sealed what the first has replaced, so it must start over.
         if (command.previousCheck !== state.check) return reject("conflict", "the master password was changed meanwhile")
         if (!validKdf(command.kdf) || !isSealedSecret(command.check)) {
@@ -158,7 +162,7 @@ export const machineVaultDecider: Decider<MachineVaultState, MachineVaultCommand
         }])
       }
       case "resealMachines": {
-        if (!state.exists) return reject("not_found", "no vault")
+        if (state._tag === "Absent") return reject("not_found", "no vault")
         if (command.check !== state.check) return reject("conflict", "the machines must be sealed under the current master password")
         const problem = machinesProblem(command.machines)
         if (problem !== undefined) return reject("invalid", problem)

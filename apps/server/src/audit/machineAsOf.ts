@@ -15,7 +15,7 @@ import { answerAsOf, describeAsOf, stateAsOf } from "./asOf.js"
 export const machineAsOf = (store: EventStoreService, domain: string, ownerId: string, machineId: number, asOf: AsOf): Promise<HttpResponse> =>
   answerAsOf(Effect.map(stateAsOf(store, streamName(MACHINE_CATEGORY, domain, String(machineId)), machineAggregate, asOf), (found): HttpResponse => {
     const registered = found?.events.find((event): event is RecordedEvent & MachineRegistered => event.type === "MachineRegistered")
-    if (found === undefined || registered === undefined || found.state.status !== "active" || found.state.ownerId !== ownerId) {
+    if (found === undefined || registered === undefined || found.state._tag !== "Active" || found.state.ownerId !== ownerId) {
       return failure(404, `No machine ${machineId} as of ${describeAsOf(asOf)}`)
     }
     const data = registered.data

@@ -22,7 +22,7 @@ export const recordAsOf = (store: EventStoreService, target: RecordTarget, asOf:
     stateAsOf(store, streamName(RECORD_CATEGORY, target.domain, recordAggregateId(target.table, target.id)), recordAggregate, asOf),
     (found): HttpResponse => {
       const state = found?.state
-      if (found === undefined || state === undefined || !state.exists || state.deleted || state.creator === undefined ||
+      if (found === undefined || state === undefined || state._tag !== "Active" ||
         (target.onlyCreator !== undefined && creatorKey(state.creator) !== target.onlyCreator)) {
         return text(404, `No record ${publicId.slice(0, 200)} as of ${describeAsOf(asOf)}`)
       }

@@ -34,17 +34,17 @@ export interface DefineCollection {
   readonly access: CollectionAccess
 }
 
-export interface CollectionState {
-  readonly defined: boolean
-  readonly schema: unknown
-  readonly access: CollectionAccess
-}
+/** Not defined yet, or defined with its latest schema and access (a definition is never removed). */
+export type CollectionState =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Defined"; readonly schema: unknown; readonly access: CollectionAccess }
 
 export const collectionDecider: Decider<CollectionState, DefineCollection, CollectionDefined> = {
-  initialState: () => ({ defined: false, schema: null, access: DEFAULT_ACCESS }),
-  evolve: (_, event) => ({ defined: true, schema: event.data.schema, access: event.data.access }),
+  initialState: () => ({ _tag: "Absent" }),
+  evolve: (_, event) => ({ _tag: "Defined", schema: event.data.schema, access: event.data.access }),
   decide: (command, state) =>
-    state.defined && JSON.stringify(state.schema) === JSON.stringify(command.schema) && JSON.stringify(state.access) === JSON.stringify(command.access)
+    state._tag === "Defined" && JSON.stringify(state.schema) === JSON.stringify(command.schema) &&
+      JSON.stringify(state.access) === JSON.stringify(command.access)
       ? Result.succeed([]) // redefining it as it is changes nothing
       : Result.succeed([{ type: "CollectionDefined", data: { table: command.table, schema: command.schema, access: command.access } }])
 }
@@ -57,5 +57,5 @@ export const collectionAggregate = fromDecider({
     if (command.type !== "defineCollection" || payload === null || typeof payload !== "object" || payload.access === undefined) return undefined
     return { type: "defineCollection", table: command.aggregateId, schema: payload.schema ?? null, access: payload.access }
   },
-  reply: (state) => ({ schema: state.schema, access: state.access })
+  reply: (state) => (state._tag === "Defined" ? { schema: state.schema, access: state.access } : { schema: null, access: DEFAULT_ACCESS })
 })

@@ -1,7 +1,8 @@
 import type { Command } from "../../commands/Command.js"
+import type { ActorRef } from "../../eventstore/EventEnvelope.js"
 import { fromDecider } from "../../decider/fromDecider.js"
 import { recordDecider, type RecordCommand, type RecordState } from "./RecordDecider.js"
-import type { RecordEvent } from "./RecordEvents.js"
+import type { RecordData, RecordEvent } from "./RecordEvents.js"
 
 /** Records of collections. Stream `record-<domain>-<table>:<id>`; the public id is `<domain>.<table>:<id>`. */
 export const RECORD_CATEGORY = "record"
@@ -11,9 +12,15 @@ export const recordAggregateId = (table: string, id: string): string => `${table
 export interface RecordReply {
   readonly exists: boolean
   readonly deleted: boolean
-  readonly data: RecordState["data"]
-  readonly creator: RecordState["creator"]
+  readonly data: RecordData
+  readonly creator: ActorRef | undefined
 }
+
+/** The caller's answer: the flat shape the edge reads, whatever state the record is in. */
+export const recordReply = (state: RecordState): RecordReply =>
+  state._tag === "Absent"
+    ? { exists: false, deleted: false, data: {}, creator: undefined }
+    : { exists: true, deleted: state._tag === "Deleted", data: state.data, creator: state.creator }
 
 export const recordAggregate = fromDecider<RecordState, RecordCommand, RecordEvent>({
   category: RECORD_CATEGORY,
@@ -30,5 +37,5 @@ export const recordAggregate = fromDecider<RecordState, RecordCommand, RecordEve
         return undefined
     }
   },
-  reply: (state): RecordReply => ({ exists: state.exists, deleted: state.deleted, data: state.data, creator: state.creator })
+  reply: recordReply
 })

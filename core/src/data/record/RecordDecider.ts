@@ -9,49 +9,53 @@ export type RecordCommand =
   | { readonly type: "updateRecord"; readonly changes: RecordData; readonly requireCreator?: string; readonly idempotencyKey?: string }
   | { readonly type: "deleteRecord"; readonly requireCreator?: string; readonly idempotencyKey?: string }
 
-export interface RecordState {
-  readonly exists: boolean
-  readonly deleted: boolean
+/** What an existing record holds, deleted or not. */
+export interface RecordFields {
   readonly table: string
   readonly id: string
   readonly data: RecordData
-  readonly creator: ActorRef | undefined
+  readonly creator: ActorRef
   /** Idempotency keys already honoured on this record (the most recent ones), so a retry appends nothing. */
   readonly idempotencyKeys: ReadonlyArray<string>
 }
+
+/**
+ * A record's lifecycle: never created, live, or deleted. A deleted record keeps its last data and
+ * creator: a retried delete is answered as the first one was, and its id can never be created again.
+ */
+export type RecordState =
+  | { readonly _tag: "Absent" }
+  | ({ readonly _tag: "Active" } & RecordFields)
+  | ({ readonly _tag: "Deleted" } & RecordFields)
 
 const REMEMBERED_KEYS = 64
 
 const remember = (keys: ReadonlyArray<string>, key: string | undefined): ReadonlyArray<string> =>
   key === undefined ? keys : [...keys.slice(-(REMEMBERED_KEYS - 1)), key]
 
-const initialState = (): RecordState => ({
-  exists: false,
-  deleted: false,
-  table: "",
-  id: "",
-  data: {},
-  creator: undefined,
-  idempotencyKeys: []
-})
+/** Shared: every new record starts here, and nothing mutates a state. */
+const ABSENT: RecordState = Object.freeze({ _tag: "Absent" })
+
+const initialState = (): RecordState => ABSENT
 
 const evolve = (state: RecordState, event: RecordEvent): RecordState => {
   switch (event.type) {
     case "RecordCreated":
       return {
-        ...state,
-        exists: true,
-        deleted: false,
+        _tag: "Active",
         table: event.data.table,
         id: event.data.id,
         data: event.data.data,
         creator: event.data.creator,
-        idempotencyKeys: remember(state.idempotencyKeys, event.data.idempotencyKey)
+        idempotencyKeys: remember(state._tag === "Absent" ? [] : state.idempotencyKeys, event.data.idempotencyKey)
       }
     case "RecordUpdated":
+      // Only a created record is ever updated or deleted; anything else in a stream is ignored.
+      if (state._tag === "Absent") return state
       return { ...state, data: { ...state.data, ...event.data.changes }, idempotencyKeys: remember(state.idempotencyKeys, event.data.idempotencyKey) }
     case "RecordDeleted":
-      return { ...state, deleted: true, idempotencyKeys: remember(state.idempotencyKeys, event.data.idempotencyKey) }
+      if (state._tag === "Absent") return state
+      return { ...state, _tag: "Deleted", idempotencyKeys: remember(state.idempotencyKeys, event.data.idempotencyKey) }
   }
 }
 
@@ -67,16 +71,16 @@ const sameJson = (a: unknown, b: unknown): boolean => {
 }
 
 /** `<kind>:<id>` of the creator, the form `requireCreator` names (a self-scope caller's own records). */
-const creatorKeyOf = (state: RecordState): string | undefined => (state.creator === undefined ? undefined : `${state.creator.kind}:${state.creator.id}`)
+const creatorKeyOf = (state: RecordFields): string => `${state.creator.kind}:${state.creator.id}`
 
 const notFound = new CommandRejected({ reason: "not_found", message: "no such record" })
 
 const decide = (command: RecordCommand, state: RecordState): Result.Result<ReadonlyArray<RecordEvent>, CommandRejected> => {
   // A retried request (same Idempotency-Key) gets the first answer and appends nothing.
-  if (command.idempotencyKey !== undefined && state.idempotencyKeys.includes(command.idempotencyKey)) return Result.succeed([])
+  if (command.idempotencyKey !== undefined && state._tag !== "Absent" && state.idempotencyKeys.includes(command.idempotencyKey)) return Result.succeed([])
   switch (command.type) {
     case "createRecord": {
-      if (state.exists) return Result.fail(new CommandRejected({ reason: "conflict", message: `record ${command.table}:${command.id} already exists` }))
+      if (state._tag !== "Absent") return Result.fail(new CommandRejected({ reason: "conflict", message: `record ${command.table}:${command.id} already exists` }))
       return Result.succeed([{
         type: "RecordCreated",
         data: {
@@ -89,7 +93,7 @@ const decide = (command: RecordCommand, state: RecordState): Result.Result<Reado
       }])
     }
     case "updateRecord": {
-      if (!state.exists || state.deleted) return Result.fail(notFound)
+      if (state._tag !== "Active") return Result.fail(notFound)
       if (command.requireCreator !== undefined && creatorKeyOf(state) !== command.requireCreator) return Result.fail(notFound)
       const changes: Record<string, unknown> = {}
       for (const [field, value] of Object.entries(command.changes)) {
@@ -107,7 +111,7 @@ const decide = (command: RecordCommand, state: RecordState): Result.Result<Reado
       }])
     }
     case "deleteRecord": {
-      if (!state.exists || state.deleted) return Result.fail(notFound)
+      if (state._tag !== "Active") return Result.fail(notFound)
       if (command.requireCreator !== undefined && creatorKeyOf(state) !== command.requireCreator) return Result.fail(notFound)
       return Result.succeed([{
         type: "RecordDeleted",
