@@ -1,18 +1,19 @@
 import { Effect, Schema } from "effect"
-import { json, text, type HttpRequest, type Router } from "@machhub/adapters"
+import { json, text, type HttpRequest } from "@machhub/adapters"
 import { GROUP_CATEGORY, isAction, isFeatureName, isScope, isSubsetOf, type Permission } from "@machhub/core"
 import { actorOf, type Principal } from "../auth/Principal.js"
-import { protect } from "../auth/protect.js"
+import { body, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import type { ServerContext } from "../ServerContext.js"
-import { decodeBody } from "./decodeBody.js"
+import { PermissionView } from "./schemas.js"
 import { mutationHeaders, respond, runCommand } from "./runCommand.js"
 
 const PermissionBody = Schema.Struct({ feature: Schema.String, action: Schema.String, scope: Schema.String })
-const readCreate = decodeBody(Schema.Struct({
+const CreateGroup = Schema.Struct({
   name: Schema.String.check(Schema.isMaxLength(200)),
   permissions: Schema.Array(PermissionBody).check(Schema.isMaxLength(200))
-}))
-const readPermission = decodeBody(PermissionBody)
+})
+const GroupView = Schema.Struct({ name: Schema.String, permissions: Schema.Array(PermissionView), version: Schema.Number })
+const GroupChanged = Schema.Struct({ success: Schema.Literal(true), group: Schema.optional(GroupView) })
 const GROUP_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
 /** Validates one permission, naming what is wrong (422) — custom features are allowed (SPEC §3). */
@@ -24,9 +25,8 @@ const toPermission = (raw: { feature: string; action: string; scope: string }, a
 }
 
 /** Groups of the active domain and their permissions (SPEC §5). */
-export const groupRoutes = (router: Router, context: ServerContext): void => {
-  const auth = context.authenticator
-  const write = { feature: "groups", action: "read-write", scope: "domain" } as const
+export const groupRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
+  const write = requires("groups", "read-write", "domain")
 
   const groupCommand = (request: HttpRequest, principal: Principal, name: string, type: string, payload: unknown, status: number) =>
     respond(
@@ -45,35 +45,70 @@ export const groupRoutes = (router: Router, context: ServerContext): void => {
   const exceeds = (principal: Principal, permissions: ReadonlyArray<Permission>) =>
     !isSubsetOf(permissions, principal.permissions, principal.superuser)
 
-  router.add("POST", "/api/groups", protect(auth, write, (request, principal) => {
-    const body = readCreate(request)
-    if (!body.ok) return body.response
-    if (!GROUP_NAME.test(body.value.name)) return text(422, "name must be 1 to 64 lower-case letters, digits, _ or -")
-    const permissions: Array<Permission> = []
-    for (const [i, raw] of body.value.permissions.entries()) {
-      const permission = toPermission(raw, `permissions[${i}]`)
-      if (typeof permission === "string") return text(422, permission)
-      permissions.push(permission)
-    }
-    if (exceeds(principal, permissions)) return text(403, "You cannot grant permissions you do not hold yourself")
-    return groupCommand(request, principal, body.value.name, "createGroup", { permissions }, 201)
-  }))
-
-  router.add("GET", "/api/groups", protect(auth, { feature: "groups", action: "read", scope: "domain" }, (_, principal) =>
-    json(200, context.groups.list(principal.domain).map((g) => ({ name: g.name, permissions: g.permissions, version: g.version })))))
-
-  for (const [method, type] of [["POST", "grantPermission"], ["DELETE", "revokePermission"]] as const) {
-    router.add(method, "/api/groups/:name/permissions", protect(auth, write, (request, principal) => {
-      const name = request.params["name"]!
-      const body = readPermission(request)
-      if (!body.ok) return body.response
-      const permission = toPermission(body.value, "body")
-      if (typeof permission === "string") return text(422, permission)
-      if (exceeds(principal, [permission])) return text(403, "You cannot grant or revoke permissions you do not hold yourself")
-      if (name !== "superuser" && context.groups.find(principal.domain, name) === undefined) {
-        return text(404, `No group ${name.slice(0, 64)} in domain ${principal.domain}`)
+  return [
+    route({
+      method: "POST",
+      path: "/api/groups",
+      tag: "identity",
+      summary: "Create a group of the active domain with its permissions",
+      access: write,
+      headers: ["Idempotency-Key"],
+      body: body(CreateGroup),
+      responses: {
+        201: ok("Created", GroupChanged),
+        403: error("Granting permissions the caller does not hold"),
+        409: error("The group exists"),
+        422: error("The name or a permission is malformed")
+      },
+      handler: ({ request, principal, body }) => {
+        if (!GROUP_NAME.test(body.name)) return text(422, "name must be 1 to 64 lower-case letters, digits, _ or -")
+        const permissions: Array<Permission> = []
+        for (const [i, raw] of body.permissions.entries()) {
+          const permission = toPermission(raw, `permissions[${i}]`)
+          if (typeof permission === "string") return text(422, permission)
+          permissions.push(permission)
+        }
+        if (exceeds(principal, permissions)) return text(403, "You cannot grant permissions you do not hold yourself")
+        return groupCommand(request, principal, body.name, "createGroup", { permissions }, 201)
       }
-      return groupCommand(request, principal, name, type, { permission }, 200)
-    }))
-  }
+    }),
+
+    route({
+      method: "GET",
+      path: "/api/groups",
+      tag: "identity",
+      summary: "Groups of the active domain",
+      access: requires("groups", "read", "domain"),
+      responses: { 200: ok("The groups", Schema.Array(GroupView)) },
+      handler: ({ principal }) =>
+        json(200, context.groups.list(principal.domain).map((g) => ({ name: g.name, permissions: g.permissions, version: g.version })))
+    }),
+
+    ...([["POST", "grantPermission"], ["DELETE", "revokePermission"]] as const).map(([method, type]) =>
+      route({
+        method,
+        path: "/api/groups/:name/permissions",
+        tag: "identity",
+        summary: method === "POST" ? "Grant a permission to a group" : "Revoke a permission from a group",
+        access: write,
+        params: { name: "The group's name" },
+        headers: ["Idempotency-Key"],
+        body: body(PermissionBody, "The permission: feature, action (read, read-write), scope (nil, self, domain, all)"),
+        responses: {
+          200: ok("Changed", GroupChanged),
+          403: error("Granting or revoking a permission the caller does not hold"),
+          404: error("No such group"),
+          422: error("The permission is malformed")
+        },
+        handler: ({ request, params: { name }, principal, body }) => {
+          const permission = toPermission(body, "body")
+          if (typeof permission === "string") return text(422, permission)
+          if (exceeds(principal, [permission])) return text(403, "You cannot grant or revoke permissions you do not hold yourself")
+          if (name !== "superuser" && context.groups.find(principal.domain, name) === undefined) {
+            return text(404, `No group ${name.slice(0, 64)} in domain ${principal.domain}`)
+          }
+          return groupCommand(request, principal, name, type, { permission }, 200)
+        }
+      }))
+  ]
 }

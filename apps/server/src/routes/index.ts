@@ -19,9 +19,10 @@ export const UNGATED_PATHS: ReadonlyArray<string> = []
  */
 export const mountEdgeRoutes = (router: Router, context: ServerContext): void => {
   mount(router, [
+    ...identityRoutes(context),
     ...eventCatalogRoutes(context)
   ], context.authenticator)
   const loginHandler = login(context)
   router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  for (const legacy of [identityRoutes, sessionRoutes, apiKeyRoutes, dataRoutes, machineRoutes, auditRoutes]) legacy(router, context)
+  for (const legacy of [sessionRoutes, apiKeyRoutes, dataRoutes, machineRoutes, auditRoutes]) legacy(router, context)
 }
