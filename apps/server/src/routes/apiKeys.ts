@@ -1,18 +1,20 @@
 import { Effect, Schema } from "effect"
-import { generateApiKeyToken, json, text, type HttpRequest, type HttpResponse, type Router } from "@machhub/adapters"
+import { generateApiKeyToken, json, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import {
   API_KEY_CATEGORY,
-  isAllowed,
+  commandOf,
   isUuid,
   scopeRank,
   widestScope,
   type CommandReply,
+  type KnownCommandType,
+  type PayloadOf,
   type Permission
 } from "@machhub/core"
 import { makeApiKeysReadModel, type ApiKeyRow } from "@machhub/projections"
 import { apiKeyHasherFor } from "../auth/apiKeyHasher.js"
 import { actorOf, type Principal } from "../auth/Principal.js"
-import { protect, type Requirement } from "../auth/protect.js"
+import { body, error, ok, optionalBody, route, type AnyRoute, type CredentialPolicy, type Requirement } from "../api/RouteDeclaration.js"
 import {
   checkExpiration,
   checkName,
@@ -26,32 +28,35 @@ import {
   toPermissions
 } from "../identity/apiKeyInput.js"
 import { apiKeyView } from "../identity/apiKeyView.js"
-import type { RouteModule } from "../ServerContext.js"
-import { decodeBody } from "./decodeBody.js"
+import type { ServerContext } from "../ServerContext.js"
+import { AsOfQuery, Json } from "./schemas.js"
 import { keyedId } from "./idempotency.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { parseAsOf } from "../audit/asOf.js"
 import { apiKeyAsOf } from "../audit/apiKeyAsOf.js"
 
-const readGenerate = decodeBody(Schema.Struct({
+const Generate = Schema.Struct({
   name: KeyName,
   description: Schema.optional(KeyDescription),
   expiration: Schema.optional(Schema.NullOr(Schema.Number)),
   features: Schema.optional(FeatureList),
   scopes: Schema.optional(ScopeList)
-}))
-const readPatch = decodeBody(Schema.Struct({
+})
+const Patch = Schema.Struct({
   name: Schema.optional(KeyName),
   description: Schema.optional(KeyDescription),
   features: Schema.optional(FeatureList),
   scopes: Schema.optional(ScopeList)
-}))
-const readDelete = decodeBody(Schema.Struct({ id: Schema.String.check(Schema.isMaxLength(100)) }))
-const readSuspend = decodeBody(Schema.Struct({ reason: Schema.optional(Schema.String.check(Schema.isMaxLength(500))) }))
+})
+const Delete = Schema.Struct({ id: Schema.String.check(Schema.isMaxLength(100)) })
+const Suspend = Schema.Struct({ reason: Schema.optional(Schema.String.check(Schema.isMaxLength(500))) })
+const KeyChanged = Schema.Struct({ success: Schema.Literal(true), id: Schema.String, key: Schema.optional(Json) })
 
 const ISSUE: Requirement = { feature: "api_keys", action: "read-write", scope: "self" }
 const ADMINISTER: Requirement = { feature: "api_keys", action: "read-write", scope: "domain" }
 const LIST: Requirement = { feature: "api_keys", action: "read", scope: "self" }
+/** Keys cannot manage keys, so a leaked key cannot mint more keys or outlive its own revocation. */
+const USERS_ONLY: CredentialPolicy = { cookie: false, keys: "refused-on-api-keys" }
 
 const nowSeconds = () => Date.now() / 1000
 
@@ -62,19 +67,9 @@ const nowSeconds = () => Date.now() / 1000
  * resuming need scope `domain`: an administrator's suspension must not be lifted by the key's owner.
  * Keys cannot manage keys, so a leaked key cannot mint more keys or outlive its own revocation.
  */
-export const apiKeyRoutes: RouteModule = (router: Router, context) => {
+export const apiKeyRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   const keys = makeApiKeysReadModel(context.readModels)
   const hasher = apiKeyHasherFor(context.config.dataDir)
-
-  /** protect(), but a key is refused with its own message before the permission check. */
-  const route = (requirement: Requirement, handler: (request: HttpRequest, principal: Principal) => HttpResponse | Promise<HttpResponse>) =>
-    protect(context.authenticator, undefined, (request, principal) => {
-      if (principal.kind === "key") return text(403, "API keys cannot manage API keys")
-      if (!isAllowed(principal.permissions, requirement, principal.superuser)) {
-        return text(403, `Missing permission ${requirement.feature}:${requirement.action}:${requirement.scope} in domain ${principal.domain}`)
-      }
-      return handler(request, principal)
-    })
 
   /** The issuer a caller is limited to at `action`, or undefined when it reaches the whole domain. */
   const limitedTo = (principal: Principal, action: "read" | "read-write"): string | undefined =>
@@ -90,23 +85,22 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
     return row === undefined || (only !== undefined && row.issuedBy !== only) ? undefined : row
   }
 
-  const keyCommand = (
+  const keyCommand = <T extends KnownCommandType>(
     request: HttpRequest,
     principal: Principal,
     keyId: string,
-    type: string,
-    payload: Record<string, unknown>,
+    type: T,
+    payload: PayloadOf<T>,
     answer: (reply: CommandReply) => HttpResponse
   ): HttpResponse | Promise<HttpResponse> => {
     const expected = ifMatch(request)
     if (!expected.ok) return expected.response
     return respond(
       runCommand(context, {
-        type,
+        ...commandOf(type, payload),
         category: API_KEY_CATEGORY,
         domain: principal.domain,
         aggregateId: keyId,
-        payload,
         actor: actorOf(principal),
         correlationId: request.correlationId,
         idempotencyKey: request.headers["idempotency-key"],
@@ -116,7 +110,7 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
   }
 
   /** Runs a management command on a key the caller may change, answering the key as it is after. */
-  const manage = (request: HttpRequest, principal: Principal, id: string, type: string, payload: Record<string, unknown>) => {
+  const manage = <T extends KnownCommandType>(request: HttpRequest, principal: Principal, id: string, type: T, payload: Record<string, unknown>) => {
     const row = visible(principal, id, "read-write")
     if (row === undefined) return notFound(principal, id)
     const only = limitedTo(principal, "read-write")
@@ -126,114 +120,191 @@ export const apiKeyRoutes: RouteModule = (router: Router, context) => {
     })
   }
 
-  router.add("POST", "/api/api-key/generate", route(ISSUE, (request, principal) => {
-    const body = readGenerate(request)
-    if (!body.ok) return body.response
-    const name = checkName(body.value.name)
-    if (isProblem(name)) return text(name.status, name.message)
-    const expiresAt = checkExpiration(body.value.expiration, nowSeconds())
-    if (isProblem(expiresAt)) return text(expiresAt.status, expiresAt.message)
-    const permissions = toPermissions(body.value.features ?? [])
-    if (isProblem(permissions)) return text(permissions.status, permissions.message)
-    const scopes = checkScopes(body.value.scopes ?? [])
-    if (isProblem(scopes)) return text(scopes.status, scopes.message)
-    const refused = grantProblem(principal, permissions, scopes)
-    if (refused !== undefined) return text(refused.status, refused.message)
+  /** A key route: users only, needing `permission`. */
+  const keyRoute = { tag: "api-keys", credentials: USERS_ONLY } as const
+  const idParam = { id: "The key's id" } as const
+  const changeAnswers = {
+    200: ok("Changed; the key as it is now", KeyChanged),
+    404: error("No such key the caller may change"),
+    412: error("If-Match does not match the key's version")
+  } as const
 
-    const keyId = keyedId(request, principal.domain, actorOf(principal), "apikey")
-    // With an Idempotency-Key the token derives from it under the server secret, so the retry of a
-    // generation whose answer was lost shows the same token (README, Idempotency-Key).
-    const retryable = request.headers["idempotency-key"]
-    const token = retryable === undefined ? generateApiKeyToken() : hasher.derivedToken(`${principal.domain}\u0000${principal.userId}\u0000${retryable}`)
-    const payload = {
-      name,
-      description: body.value.description ?? "",
-      expiresAt,
-      permissions,
-      scopes,
-      issuedBy: principal.userId,
-      secretHash: hasher.hash(token)
-    }
-    // "no_stream": a fresh id can only collide with a bug, and must never overwrite a key.
-    return respond(
-      runCommand(context, {
-        type: "issueKey",
-        category: API_KEY_CATEGORY,
-        domain: principal.domain,
-        aggregateId: keyId,
-        payload,
-        actor: actorOf(principal),
-        correlationId: request.correlationId,
-        idempotencyKey: retryable,
-        expectedVersion: "no_stream"
-      }).pipe(Effect.map((reply) => json(200, { success: true, id: keyId, token }, mutationHeaders(reply))))
-    )
-  }))
+  return [
+    route({
+      ...keyRoute,
+      method: "POST",
+      path: "/api/api-key/generate",
+      summary: "Issue an API key (its token is answered once, only its HMAC is kept)",
+      access: { kind: "authenticated", permission: ISSUE },
+      headers: ["Idempotency-Key"],
+      body: body(Generate, "name; optional description, expiration (seconds since epoch or null), features and scopes to grant"),
+      responses: {
+        200: ok("Issued", Schema.Struct({ success: Schema.Literal(true), id: Schema.String, token: Schema.String })),
+        403: error("Granting what the caller does not hold"),
+        422: error("A name, expiration, feature or scope breaks a rule")
+      },
+      handler: ({ request, principal, body }) => {
+        const name = checkName(body.name)
+        if (isProblem(name)) return text(name.status, name.message)
+        const expiresAt = checkExpiration(body.expiration, nowSeconds())
+        if (isProblem(expiresAt)) return text(expiresAt.status, expiresAt.message)
+        const permissions = toPermissions(body.features ?? [])
+        if (isProblem(permissions)) return text(permissions.status, permissions.message)
+        const scopes = checkScopes(body.scopes ?? [])
+        if (isProblem(scopes)) return text(scopes.status, scopes.message)
+        const refused = grantProblem(principal, permissions, scopes)
+        if (refused !== undefined) return text(refused.status, refused.message)
 
-  router.add("GET", "/api/api-key/get-all", route(LIST, (_, principal) =>
-    json(200, keys.list(principal.domain, limitedTo(principal, "read")).map((row) => apiKeyView(row)))))
+        const keyId = keyedId(request, principal.domain, actorOf(principal), "apikey")
+        // With an Idempotency-Key the token derives from it under the server secret, so the retry of a
+        // generation whose answer was lost shows the same token (README, Idempotency-Key).
+        const retryable = request.headers["idempotency-key"]
+        const token = retryable === undefined ? generateApiKeyToken() : hasher.derivedToken(`${principal.domain}\u0000${principal.userId}\u0000${retryable}`)
+        const payload = {
+          name,
+          description: body.description ?? "",
+          expiresAt,
+          permissions,
+          scopes,
+          issuedBy: principal.userId,
+          secretHash: hasher.hash(token)
+        }
+        // "no_stream": a fresh id can only collide with a bug, and must never overwrite a key.
+        return respond(
+          runCommand(context, {
+            type: "issueKey",
+            category: API_KEY_CATEGORY,
+            domain: principal.domain,
+            aggregateId: keyId,
+            payload,
+            actor: actorOf(principal),
+            correlationId: request.correlationId,
+            idempotencyKey: retryable,
+            expectedVersion: "no_stream"
+          }).pipe(Effect.map((reply) => json(200, { success: true, id: keyId, token }, mutationHeaders(reply))))
+        )
+      }
+    }),
 
-  router.add("GET", "/api/api-key/:id", route(LIST, (request, principal) => {
-    const asOf = parseAsOf(request)
-    if (!asOf.ok) return asOf.response
-    const id = request.params["id"]!
-    const row = visible(principal, id, "read")
-    if (row === undefined) return notFound(principal, id)
-    // ?asOf=: the key as it was then, folded from its stream (SPEC §10).
-    return asOf.asOf === undefined ? json(200, apiKeyView(row)) : apiKeyAsOf(context.store, row, asOf.asOf)
-  }))
+    route({
+      ...keyRoute,
+      method: "GET",
+      path: "/api/api-key/get-all",
+      summary: "The keys of the active domain the caller may see (its own at scope self)",
+      access: { kind: "authenticated", permission: LIST },
+      responses: { 200: ok("The keys, never their tokens", Schema.Array(Json)) },
+      handler: ({ principal }) => json(200, keys.list(principal.domain, limitedTo(principal, "read")).map((row) => apiKeyView(row)))
+    }),
 
-  router.add("PATCH", "/api/api-key/:id", route(ISSUE, (request, principal) => {
-    const body = readPatch(request)
-    if (!body.ok) return body.response
-    const { name, description, features, scopes } = body.value
-    if (name === undefined && description === undefined && features === undefined && scopes === undefined) {
-      return text(400, "Send at least one of name, description, features, scopes")
-    }
-    const payload: Record<string, unknown> = {}
-    if (name !== undefined) {
-      const checked = checkName(name)
-      if (isProblem(checked)) return text(checked.status, checked.message)
-      payload["name"] = checked
-    }
-    if (description !== undefined) payload["description"] = description
-    let permissions: Array<Permission> = []
-    if (features !== undefined) {
-      const checked = toPermissions(features)
-      if (isProblem(checked)) return text(checked.status, checked.message)
-      payload["permissions"] = permissions = checked
-    }
-    let keyScopes: Array<string> = []
-    if (scopes !== undefined) {
-      const checked = checkScopes(scopes)
-      if (isProblem(checked)) return text(checked.status, checked.message)
-      payload["scopes"] = keyScopes = checked
-    }
-    // Only what is being granted now is checked: renaming a key needs no rights over its grants.
-    const refused = grantProblem(principal, permissions, keyScopes)
-    if (refused !== undefined) return text(refused.status, refused.message)
-    return manage(request, principal, request.params["id"]!, "updateKey", payload)
-  }))
+    route({
+      ...keyRoute,
+      method: "GET",
+      path: "/api/api-key/:id",
+      summary: "One key, now or as of a past moment",
+      access: { kind: "authenticated", permission: LIST },
+      params: idParam,
+      query: AsOfQuery,
+      responses: { 200: ok("The key", Json), 400: error("asOf is malformed"), 404: error("No such key the caller may see") },
+      handler: ({ request, params: { id }, principal }) => {
+        const asOf = parseAsOf(request)
+        if (!asOf.ok) return asOf.response
+        const row = visible(principal, id, "read")
+        if (row === undefined) return notFound(principal, id)
+        // ?asOf=: the key as it was then, folded from its stream (SPEC §10).
+        return asOf.asOf === undefined ? json(200, apiKeyView(row)) : apiKeyAsOf(context.store, row, asOf.asOf)
+      }
+    }),
 
-  router.add("DELETE", "/api/api-key/delete", route(ISSUE, (request, principal) => {
-    const body = readDelete(request)
-    if (!body.ok) return body.response
-    return manage(request, principal, body.value.id, "revokeKey", {})
-  }))
+    route({
+      ...keyRoute,
+      method: "PATCH",
+      path: "/api/api-key/:id",
+      summary: "Change a key's name, description, features or scopes",
+      access: { kind: "authenticated", permission: ISSUE },
+      params: idParam,
+      headers: ["If-Match", "Idempotency-Key"],
+      body: body(Patch, "At least one of name, description, features, scopes"),
+      responses: { ...changeAnswers, 403: error("Granting what the caller does not hold"), 422: error("A value breaks a rule") },
+      handler: ({ request, params: { id }, principal, body: { name, description, features, scopes } }) => {
+        if (name === undefined && description === undefined && features === undefined && scopes === undefined) {
+          return text(400, "Send at least one of name, description, features, scopes")
+        }
+        const payload: Record<string, unknown> = {}
+        if (name !== undefined) {
+          const checked = checkName(name)
+          if (isProblem(checked)) return text(checked.status, checked.message)
+          payload["name"] = checked
+        }
+        if (description !== undefined) payload["description"] = description
+        let permissions: Array<Permission> = []
+        if (features !== undefined) {
+          const checked = toPermissions(features)
+          if (isProblem(checked)) return text(checked.status, checked.message)
+          payload["permissions"] = permissions = checked
+        }
+        let keyScopes: Array<string> = []
+        if (scopes !== undefined) {
+          const checked = checkScopes(scopes)
+          if (isProblem(checked)) return text(checked.status, checked.message)
+          payload["scopes"] = keyScopes = checked
+        }
+        // Only what is being granted now is checked: renaming a key needs no rights over its grants.
+        const refused = grantProblem(principal, permissions, keyScopes)
+        if (refused !== undefined) return text(refused.status, refused.message)
+        return manage(request, principal, id, "updateKey", payload)
+      }
+    }),
 
-  router.add("DELETE", "/api/api-key/:id", route(ISSUE, (request, principal) =>
-    manage(request, principal, request.params["id"]!, "revokeKey", {})))
+    route({
+      ...keyRoute,
+      method: "DELETE",
+      path: "/api/api-key/delete",
+      summary: "Revoke a key named in the body (the seed's form)",
+      access: { kind: "authenticated", permission: ISSUE },
+      headers: ["If-Match", "Idempotency-Key"],
+      body: body(Delete),
+      responses: changeAnswers,
+      handler: ({ request, principal, body }) => manage(request, principal, body.id, "revokeKey", {})
+    }),
 
-  router.add("POST", "/api/api-key/:id/suspend", route(ADMINISTER, (request, principal) => {
-    let reason: string | undefined
-    if (request.body.length > 0) {
-      const body = readSuspend(request)
-      if (!body.ok) return body.response
-      reason = body.value.reason
-    }
-    return manage(request, principal, request.params["id"]!, "suspendKey", reason === undefined ? {} : { reason })
-  }))
+    route({
+      ...keyRoute,
+      method: "DELETE",
+      path: "/api/api-key/:id",
+      summary: "Revoke a key",
+      access: { kind: "authenticated", permission: ISSUE },
+      params: idParam,
+      headers: ["If-Match", "Idempotency-Key"],
+      responses: changeAnswers,
+      handler: ({ request, params: { id }, principal }) => manage(request, principal, id, "revokeKey", {})
+    }),
 
-  router.add("POST", "/api/api-key/:id/resume", route(ADMINISTER, (request, principal) =>
-    manage(request, principal, request.params["id"]!, "resumeKey", {})))
+    route({
+      ...keyRoute,
+      method: "POST",
+      path: "/api/api-key/:id/suspend",
+      summary: "Suspend a key (administrators: its owner cannot lift it)",
+      access: { kind: "authenticated", permission: ADMINISTER },
+      params: idParam,
+      headers: ["If-Match", "Idempotency-Key"],
+      body: optionalBody(Suspend, "Optional: a reason"),
+      responses: changeAnswers,
+      handler: ({ request, params: { id }, principal, body }) => {
+        const reason = body?.reason
+        return manage(request, principal, id, "suspendKey", reason === undefined ? {} : { reason })
+      }
+    }),
+
+    route({
+      ...keyRoute,
+      method: "POST",
+      path: "/api/api-key/:id/resume",
+      summary: "Resume a suspended key",
+      access: { kind: "authenticated", permission: ADMINISTER },
+      params: idParam,
+      headers: ["If-Match", "Idempotency-Key"],
+      responses: changeAnswers,
+      handler: ({ request, params: { id }, principal }) => manage(request, principal, id, "resumeKey", {})
+    })
+  ]
 }

@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { json, text, type HttpRequest } from "@machhub/adapters"
-import { GROUP_CATEGORY, isAction, isFeatureName, isScope, isSubsetOf, type Permission } from "@machhub/core"
+import { commandOf, GROUP_CATEGORY, isAction, isFeatureName, isScope, isSubsetOf, type KnownCommandType, type PayloadOf, type Permission } from "@machhub/core"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { body, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import type { ServerContext } from "../ServerContext.js"
@@ -28,14 +28,13 @@ const toPermission = (raw: { feature: string; action: string; scope: string }, a
 export const groupRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   const write = requires("groups", "read-write", "domain")
 
-  const groupCommand = (request: HttpRequest, principal: Principal, name: string, type: string, payload: unknown, status: number) =>
+  const groupCommand = <T extends KnownCommandType>(request: HttpRequest, principal: Principal, name: string, type: T, payload: PayloadOf<T>, status: number) =>
     respond(
       runCommand(context, {
-        type,
+        ...commandOf(type, payload),
         category: GROUP_CATEGORY,
         domain: principal.domain,
         aggregateId: name,
-        payload,
         actor: actorOf(principal),
         correlationId: request.correlationId,
         idempotencyKey: request.headers["idempotency-key"]

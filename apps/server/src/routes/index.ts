@@ -8,7 +8,6 @@ import { eventCatalogRoutes } from "./eventCatalog.js"
 import { identityRoutes } from "./identityRoutes.js"
 import { machineRoutes } from "./machines.js"
 import { sessionRoutes } from "./sessions.js"
-import { login } from "./login.js"
 
 /** Paths outside the read-model gate: documentation, which does not depend on this node's data. */
 export const UNGATED_PATHS: ReadonlyArray<string> = []
@@ -20,9 +19,9 @@ export const UNGATED_PATHS: ReadonlyArray<string> = []
 export const mountEdgeRoutes = (router: Router, context: ServerContext): void => {
   mount(router, [
     ...identityRoutes(context),
+    ...sessionRoutes(context),
+    ...apiKeyRoutes(context),
     ...eventCatalogRoutes(context)
   ], context.authenticator)
-  const loginHandler = login(context)
-  router.add("POST", "/auth/login", loginHandler).add("POST", "/machhub/auth/login", loginHandler)
-  for (const legacy of [sessionRoutes, apiKeyRoutes, dataRoutes, machineRoutes, auditRoutes]) legacy(router, context)
+  for (const legacy of [dataRoutes, machineRoutes, auditRoutes]) legacy(router, context)
 }

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
-import { json, text, type HttpHandler, type HttpResponse } from "@machhub/adapters"
+import { Schema } from "effect"
+import { json, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { isAllowed, isUuid, SESSION_CATEGORY, type CommandError, type SessionReply, type TokenClaims } from "@machhub/core"
 import { makeSessionsReadModel, type SessionsReadModel } from "@machhub/projections"
 import { acceptRefreshToken } from "../auth/acceptRefreshToken.js"
@@ -9,7 +10,10 @@ import { grantsOf } from "../auth/grantsOf.js"
 import { throttledResponse } from "../auth/LoginThrottle.js"
 import { actorOf } from "../auth/Principal.js"
 import { accountActionRefusal, USERS_ADMIN } from "../identity/accountReach.js"
-import { protect, type ProtectedHandler } from "../auth/protect.js"
+import { missingPermission, render } from "../api/refusals.js"
+import { anyCaller, error, ok, publicRoute, route, type AnyRoute } from "../api/RouteDeclaration.js"
+import type { Principal } from "../auth/Principal.js"
+import { loginRoutes } from "./login.js"
 import type { RouteModule, ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
 import { IDEMPOTENCY_KEY_PROBLEM, idempotencyKeyOf, keyedId } from "./idempotency.js"
@@ -26,7 +30,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
  * bound to a new session. The session belongs to the `Domain` header's domain when one is sent (the
  * user must be a member), else to the user's home domain: Machinable clients send no Domain header.
  */
-const openSession = (context: ServerContext): HttpHandler => (request) => {
+const openSession = (context: ServerContext) => (request: HttpRequest): HttpResponse | Promise<HttpResponse> => {
   const basic = readBasicCredentials(request.headers["authorization"])
   if (!basic.ok) return text(basic.status, basic.message, basic.status === 401 ? BASIC_CHALLENGE : undefined)
   const domainHeader = request.headers["domain"]
@@ -91,7 +95,7 @@ const issueAccessToken = (context: ServerContext, identity: TokenClaims, session
  * token carries the user's current memberships. The session aggregate refuses a revoked or expired
  * session (and records each refresh it allows).
  */
-const refreshSession = (context: ServerContext, sessions: SessionsReadModel): HttpHandler => (request) =>
+const refreshSession = (context: ServerContext, sessions: SessionsReadModel) => (request: HttpRequest): Promise<HttpResponse> =>
   respond(
     acceptRefreshToken({ ...context, sessions }, request.headers).pipe(
       Effect.flatMap((accepted): Effect.Effect<HttpResponse, CommandError> => {
@@ -131,15 +135,14 @@ const refreshSession = (context: ServerContext, sessions: SessionsReadModel): Ht
  * session's user belongs to, since the session's tokens act in all of them (identity/accountReach.ts).
  * Sessions of other domains are not revealed to anyone else: 404, as for an id that does not exist.
  */
-const revokeSession = (context: ServerContext, sessions: SessionsReadModel): ProtectedHandler => (request, principal) => {
-  const id = request.params["id"] ?? ""
+const revokeSession = (context: ServerContext, sessions: SessionsReadModel) => (request: HttpRequest, principal: Principal, id: string): HttpResponse | Promise<HttpResponse> => {
   const session = isUuid(id) ? sessions.find(id.toLowerCase()) : undefined
   if (session === undefined) return text(404, NO_SUCH_SESSION)
   const own = principal.kind === "user" && principal.userId === session.userId
   if (!own) {
     if (session.domain !== principal.domain) return text(404, NO_SUCH_SESSION)
     if (!isAllowed(principal.permissions, USERS_ADMIN, principal.superuser)) {
-      return text(403, `Missing permission users:read-write:domain in domain ${principal.domain} to end another user's session`)
+      return render("text", missingPermission(USERS_ADMIN, principal.domain, "to end another user's session"))
     }
     const user = context.users.findById(session.userId)
     const refused = user === undefined ? undefined : accountActionRefusal(context, principal, user, "endSession")
@@ -159,11 +162,63 @@ const revokeSession = (context: ServerContext, sessions: SessionsReadModel): Pro
   )
 }
 
-/** Machinable sessions (SPEC §2). The Router treats `/sessions/` and `/sessions` as one route. */
-export const sessionRoutes: RouteModule = (router, context) => {
+const Tokens = Schema.Struct({ message: Schema.String, access_token: Schema.String, refresh_token: Schema.String, session_id: Schema.String })
+
+/**
+ * Sessions area: logins (SPEC §2) and Machinable sessions. The Router treats `/sessions/` and
+ * `/sessions` as one route. Opening and refreshing read their own credential (Basic credentials, a
+ * refresh token), so they are public to the guard.
+ */
+export const sessionRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   const sessions = makeSessionsReadModel(context.readModels)
-  router
-    .add("POST", "/sessions", openSession(context))
-    .add("POST", "/sessions/refresh", refreshSession(context, sessions))
-    .add("DELETE", "/sessions/:id", protect(context.authenticator, undefined, revokeSession(context, sessions)))
+  const open = openSession(context)
+  const refresh = refreshSession(context, sessions)
+  const revoke = revokeSession(context, sessions)
+  return [
+    ...loginRoutes(context),
+    route({
+      method: "POST",
+      path: "/sessions",
+      tag: "sessions",
+      summary: "Open a session with Basic credentials: an access token and a refresh token",
+      description: "Authorization: Basic <base64 username:password>. The session belongs to the Domain header's domain, else to the user's home domain.",
+      access: publicRoute,
+      headers: ["Authorization", "Idempotency-Key"],
+      responses: {
+        201: ok("Session opened", Tokens),
+        401: error("Missing or wrong Basic credentials"),
+        403: error("Not a member of the requested domain, or a malformed Domain header"),
+        429: error("Too many failed logins; retry after Retry-After")
+      },
+      handler: ({ request }) => open(request)
+    }),
+    route({
+      method: "POST",
+      path: "/sessions/refresh",
+      tag: "sessions",
+      summary: "Exchange a refresh token (Authorization: Bearer <refresh_token>) for a new access token",
+      access: publicRoute,
+      headers: ["Authorization", "Idempotency-Key"],
+      responses: {
+        200: ok("A new access token", Schema.Struct({ access_token: Schema.String })),
+        401: error("The refresh token is missing, invalid, or its session ended")
+      },
+      handler: ({ request }) => refresh(request)
+    }),
+    route({
+      method: "DELETE",
+      path: "/sessions/:id",
+      tag: "sessions",
+      summary: "End a session (one's own, or a user's of the active domain with users:read-write:domain)",
+      access: anyCaller,
+      params: { id: "The session id" },
+      headers: ["Idempotency-Key"],
+      responses: {
+        200: ok("Ended", Schema.Struct({ success: Schema.Literal(true), session_id: Schema.String, revoked: Schema.Literal(true) })),
+        403: error("Missing permission to end another user's session"),
+        404: error("No such session")
+      },
+      handler: ({ request, params: { id }, principal }) => revoke(request, principal, id)
+    })
+  ]
 }

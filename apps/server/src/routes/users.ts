@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { json, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import { API_KEY_CATEGORY, isDomainName, USER_CATEGORY, widestScope, scopeRank, type Membership } from "@machhub/core"
+import { API_KEY_CATEGORY, commandOf, isDomainName, USER_CATEGORY, widestScope, scopeRank, type KnownCommandType, type Membership, type PayloadOf } from "@machhub/core"
 import { makeApiKeysReadModel, type UserRow } from "@machhub/projections"
 import { missingPermission, render } from "../api/refusals.js"
 import { anyCaller, body, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
@@ -64,14 +64,13 @@ export const userRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
     return message === undefined ? undefined : text(403, message)
   }
 
-  const userCommand = (request: HttpRequest, principal: Principal, user: UserRow, type: string, payload: unknown) =>
+  const userCommand = <T extends KnownCommandType>(request: HttpRequest, principal: Principal, user: UserRow, type: T, payload: PayloadOf<T>) =>
     respond(
       runCommand(context, {
-        type,
+        ...commandOf(type, payload),
         category: USER_CATEGORY,
         domain: user.homeDomain,
         aggregateId: user.userId,
-        payload,
         actor: actorOf(principal),
         correlationId: request.correlationId,
         idempotencyKey: request.headers["idempotency-key"]
