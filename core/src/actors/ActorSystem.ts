@@ -1,10 +1,11 @@
-import { Cause, Context, Deferred, Effect, Fiber, type Scope } from "effect"
+import { Cause, Context, Deferred, Effect, Fiber, Result, type Scope } from "effect"
 import type { Command, CommandReply } from "../commands/Command.js"
 import type { CommandHandler } from "../commands/CommandBus.js"
 import { CommandFailed, CommandOutcomeUnknown, CommandRejected, CommandUnavailable, type CommandError } from "../commands/errors.js"
 import type { Aggregate } from "../decider/Aggregate.js"
+import type { StoredEventInvalid } from "../decider/Schemas.js"
 import { EventStore } from "../eventstore/EventStore.js"
-import type { ActorRef, EventMeta, NewEvent } from "../eventstore/EventEnvelope.js"
+import type { ActorRef, EventMeta, NewEvent, RecordedEvent } from "../eventstore/EventEnvelope.js"
 import type { EventStoreUnavailable } from "../eventstore/errors.js"
 import { matchesExpectedVersion } from "../eventstore/ExpectedVersion.js"
 import { uuidv7 } from "../ids/uuid.js"
@@ -128,17 +129,43 @@ export const makeActorSystem = <R>(
       }
     }
 
+    /**
+     * Folds stored events into a state, each decoded by the aggregate's event Schemas first (after its
+     * upcast). An event that does not decode fails the load: folding past it would decide on a state
+     * nobody can vouch for.
+     */
+    const foldStored = (
+      aggregate: Aggregate<any, any, R>,
+      state: unknown,
+      events: ReadonlyArray<RecordedEvent>,
+      each?: (event: RecordedEvent) => void
+    ): Result.Result<unknown, StoredEventInvalid> => {
+      const decode = aggregate.decodeEvent
+      for (const event of events) {
+        if (decode === undefined) {
+          state = aggregate.evolve(state, event)
+        } else {
+          const decoded = decode(event)
+          if (Result.isFailure(decoded)) return decoded
+          state = aggregate.evolve(state, decoded.success)
+        }
+        each?.(event)
+      }
+      return Result.succeed(state)
+    }
+
     const catchUp = (actor: Actor) =>
       store.readStream(actor.stream, actor.version + 1).pipe(
-        Effect.map((events) => {
-          if (!actor.loaded) actor.state = actor.aggregate.initialState()
-          for (const event of events) {
-            actor.state = actor.aggregate.evolve(actor.state, event)
+        Effect.flatMap((events) => {
+          const folded = foldStored(actor.aggregate, actor.loaded ? actor.state : actor.aggregate.initialState(), events, (event) => {
             actor.version = event.version
             actor.position = event.position
             noteKeyed(actor, event.meta, event.version, event.position)
-          }
+          })
+          if (Result.isFailure(folded)) return Effect.fail(folded.failure)
+          actor.state = folded.success
           actor.loaded = true
+          return Effect.void
         })
       )
 
@@ -154,7 +181,7 @@ export const makeActorSystem = <R>(
      * version, position and time, and the result the aggregate gave, recomputed from the state right
      * after its events (read back from the log unless they are the stream's latest).
      */
-    const replay = (actor: Actor, command: Command, earlier: KeyedOutcome): Effect.Effect<CommandReply, EventStoreUnavailable> =>
+    const replay = (actor: Actor, command: Command, earlier: KeyedOutcome): Effect.Effect<CommandReply, EventStoreUnavailable | StoredEventInvalid> =>
       Effect.gen(function*() {
         const first = earlier.version - earlier.eventCount + 1
         let state = actor.state
@@ -163,8 +190,9 @@ export const makeActorSystem = <R>(
           events = yield* store.readStream(actor.stream, first, earlier.eventCount)
         } else {
           const history = yield* store.readStream(actor.stream, 1, earlier.version)
-          state = actor.aggregate.initialState()
-          for (const event of history) state = actor.aggregate.evolve(state, event)
+          const folded = foldStored(actor.aggregate, actor.aggregate.initialState(), history)
+          if (Result.isFailure(folded)) return yield* folded.failure
+          state = folded.success
           events = history.slice(first - 1)
         }
         return {
@@ -278,6 +306,12 @@ export const makeActorSystem = <R>(
         }
       }).pipe(
         Effect.catchTag("EventStoreUnavailable", (error) => Effect.fail(unavailable(actor, error))),
+        // The stream holds an event its aggregate cannot read (written by a newer version, or damaged):
+        // every command to it fails, with a message naming the event, until it is upcast or repaired.
+        Effect.catchTag("StoredEventInvalid", (error) => {
+          forget(actor)
+          return Effect.logError(error.message).pipe(Effect.andThen(Effect.fail(new CommandFailed({ message: error.message }))))
+        }),
         Effect.catchDefect((defect) => {
           forget(actor)
           return Effect.logError(`command ${command.type} on ${actor.stream} failed`, Cause.fail(defect)).pipe(

@@ -30,15 +30,18 @@ export interface Command<P = unknown> {
   readonly newAggregate?: boolean
 }
 
-/** What a handled command answers: where its events landed and what the aggregate chose to tell the caller. */
-export interface CommandReply {
+/**
+ * What a handled command answers: where its events landed and what the aggregate chose to tell the
+ * caller (`Result`: the aggregate's reply type, see `ReplyOf`).
+ */
+export interface CommandReply<Result = unknown> {
   readonly stream: string
   /** Stream version after the command (unchanged when it produced no events). */
   readonly version: number
   /** Global position of the command's last event, or the stream's known position when it produced none. */
   readonly position: number
   readonly eventCount: number
-  readonly result: unknown
+  readonly result: Result
   /** When the command's events were decided (their `meta.at`); absent when it produced none. */
   readonly at?: string
   /** True when this is the earlier outcome of a command with the same idempotency key, answered again. */

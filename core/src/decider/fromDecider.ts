@@ -3,40 +3,89 @@ import type { Command } from "../commands/Command.js"
 import { CommandRejected } from "../commands/errors.js"
 import type { Aggregate, Decision } from "./Aggregate.js"
 import type { Decider, DomainEvent } from "./Decider.js"
+import { makeCommandDecoder, makeEventDecoder, type AnyCommandSchema, type AnyEventSchema, type UndeclaredCommand, type Upcast } from "./Schemas.js"
 
-/**
- * Builds an actor-ready aggregate from a pure decider. `toCommand` narrows the transport command into
- * the decider's own command type (rejecting unknown types); `reply` shapes the caller's answer from
- * the state after the events.
- */
-export const fromDecider = <S, C, E extends DomainEvent>(options: {
+/** An aggregate whose commands and events are Schemas (see Schemas.ts). */
+export interface SchemaDeciderOptions<S, C, E extends DomainEvent, W extends { readonly type: string }, Reply> {
+  readonly category: string
+  readonly decider: Decider<S, C, E>
+  /** Every command the aggregate accepts; a payload is decoded by the Schema its type names. */
+  readonly commands: ReadonlyArray<AnyCommandSchema & { readonly Type: W }>
+  /** Every event the aggregate records; stored events are decoded by them before `evolve`. */
+  readonly events: ReadonlyArray<AnyEventSchema & { readonly Type: E }>
+  /**
+   * The decider's command from the decoded one and its envelope (e.g. an id the stream names, so a
+   * payload cannot point elsewhere). Absent: the decoded command is the decider's.
+   */
+  readonly toCommand?: (decoded: W, command: Command) => C
+  readonly reply?: (state: S, events: ReadonlyArray<E>, command: C) => Reply
+  /** Turns an old version of a stored event into the current one before it is decoded. */
+  readonly upcast?: Upcast
+}
+
+/** An aggregate that narrows transport commands itself (`undefined`: an unknown type). */
+export interface LegacyDeciderOptions<S, C, E extends DomainEvent, Reply> {
   readonly category: string
   readonly decider: Decider<S, C, E>
   readonly toCommand: (command: Command) => C | undefined
-  readonly reply?: (state: S, events: ReadonlyArray<E>, command: C) => unknown
-}): Aggregate<S, E> => ({
-  category: options.category,
-  initialState: options.decider.initialState,
-  evolve: options.decider.evolve,
-  handle: (command, state) =>
-    Effect.suspend(() => {
-      const decided = options.toCommand(command)
-      if (decided === undefined) {
-        return Effect.fail(
-          new CommandRejected({ reason: "invalid", message: `unknown command ${command.type} for ${options.category}` })
-        )
-      }
-      const outcome = options.decider.decide(decided, state)
-      if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
-      const events = outcome.success
-      if (options.reply === undefined) return Effect.succeed<Decision<E>>({ events })
-      let after = state
-      for (const event of events) after = options.decider.evolve(after, event)
-      return Effect.succeed<Decision<E>>({ events, result: options.reply(after, events, decided) })
-    }),
-  replyFor: (command, state, events) => {
-    if (options.reply === undefined) return undefined
-    const decided = options.toCommand(command)
-    return decided === undefined ? undefined : options.reply(state, events, decided)
+  readonly reply?: (state: S, events: ReadonlyArray<E>, command: C) => Reply
+}
+
+/**
+ * Builds an actor-ready aggregate from a pure decider. With `commands` and `events` (the convention,
+ * see Schemas.ts) payloads and stored events are decoded by their Schemas; otherwise `toCommand`
+ * narrows the transport command into the decider's own command type (rejecting unknown types).
+ * `reply` shapes the caller's answer from the state after the events.
+ */
+export function fromDecider<S, C, E extends DomainEvent, W extends { readonly type: string }, Reply = unknown>(
+  options: SchemaDeciderOptions<S, C, E, W, Reply>
+): Aggregate<S, E, never, W, Reply>
+export function fromDecider<S, C, E extends DomainEvent, Reply = unknown>(
+  options: LegacyDeciderOptions<S, C, E, Reply>
+): Aggregate<S, E, never, UndeclaredCommand<C extends { readonly type: infer T extends string } ? T : string>, Reply>
+export function fromDecider<S, C, E extends DomainEvent>(
+  options: SchemaDeciderOptions<S, C, E, { readonly type: string }, unknown> | LegacyDeciderOptions<S, C, E, unknown>
+): Aggregate<S, E> {
+  const { category, decider, reply } = options
+  let toCommand: (command: Command) => Result.Result<C, CommandRejected>
+  let schemas: Pick<Aggregate<S, E>, "commands" | "events" | "decodeEvent"> = {}
+  if ("commands" in options) {
+    const decode = makeCommandDecoder<{ readonly type: string }>(category, options.commands)
+    const narrow = options.toCommand
+    toCommand = narrow === undefined
+      ? (command) => decode(command) as Result.Result<C, CommandRejected>
+      : (command) => Result.map(decode(command), (decoded) => narrow(decoded, command))
+    schemas = { commands: options.commands, events: options.events, decodeEvent: makeEventDecoder<E>(options.events, options.upcast) }
+  } else {
+    const narrow = options.toCommand
+    toCommand = (command) => {
+      const decided = narrow(command)
+      return decided === undefined
+        ? Result.fail(new CommandRejected({ reason: "invalid", message: `unknown command ${command.type} for ${category}` }))
+        : Result.succeed(decided)
+    }
   }
-})
+  return {
+    category,
+    initialState: decider.initialState,
+    evolve: decider.evolve,
+    handle: (command, state) =>
+      Effect.suspend(() => {
+        const decided = toCommand(command)
+        if (Result.isFailure(decided)) return Effect.fail(decided.failure)
+        const outcome = decider.decide(decided.success, state)
+        if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
+        const events = outcome.success
+        if (reply === undefined) return Effect.succeed<Decision<E>>({ events })
+        let after = state
+        for (const event of events) after = decider.evolve(after, event)
+        return Effect.succeed<Decision<E>>({ events, result: reply(after, events, decided.success) })
+      }),
+    replyFor: (command, state, events) => {
+      if (reply === undefined) return undefined
+      const decided = toCommand(command)
+      return Result.isFailure(decided) ? undefined : reply(state, events, decided.success)
+    },
+    ...schemas
+  }
+}

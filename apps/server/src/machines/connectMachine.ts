@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { openMachineSecrets, openSshConnection, SshConnectError, type HttpRequest, type HttpResponse, type SshConnection } from "@machhub/adapters"
-import { MACHINE_CATEGORY, type HostKey, type HostKeyVerdict } from "@machhub/core"
+import { commandOf, MACHINE_CATEGORY, type HostKey, type HostKeyVerdict, type KnownCommandType } from "@machhub/core"
 import type { MachineRow } from "@machhub/projections"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { mutationHeaders } from "../routes/runCommand.js"
@@ -94,13 +94,12 @@ export const connectMachine = async (
   }
 
   const ticket = randomUUID()
-  const command = (type: string, payload: Record<string, unknown>) =>
+  const command = <T extends KnownCommandType>(type: T, payload: Record<string, unknown>) =>
     dispatch(deps, {
-      type,
+      ...commandOf(type, { ownerId: principal.userId, ticket, ...payload }),
       category: MACHINE_CATEGORY,
       domain: machine.domain,
       aggregateId: String(machine.machineId),
-      payload: { ownerId: principal.userId, ticket, ...payload },
       actor: actorOf(principal),
       correlationId: request.correlationId
     })

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion } from "@machhub/core"
+import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion, type KnownCommand, type ReplyOf } from "@machhub/core"
 import type { ProjectionRunnerService } from "@machhub/projections"
 import { commandErrorResponse } from "./commandErrors.js"
 import { IDEMPOTENCY_KEY_PROBLEM, isIdempotencyKey } from "./idempotency.js"
@@ -10,12 +10,18 @@ export interface CommandContext {
   readonly projections: ProjectionRunnerService
 }
 
-export interface CommandInput {
-  readonly type: string
+/**
+ * One command as a route sends it. `type` and `payload` are one of the commands the aggregates
+ * declare (`KnownCommand`, from their Schemas): a misspelt type or a payload of the wrong shape does
+ * not compile, and the reply's `result` is typed by what that command's aggregate answers.
+ */
+export type CommandInput<C extends KnownCommand = KnownCommand> = C & CommandTarget
+
+/** Where a command goes and on whose behalf: everything but its type and payload. */
+export interface CommandTarget {
   readonly category: string
   readonly domain: string
   readonly aggregateId: string
-  readonly payload: unknown
   readonly actor: ActorRef
   readonly correlationId: string
   readonly expectedVersion?: ExpectedVersion
@@ -33,7 +39,10 @@ export interface CommandInput {
  * Dispatches one command and, once it is committed, waits (bounded) until this node's read models
  * have applied it, so the caller's next query sees its own write (SPEC §1 read-your-writes).
  */
-export const runCommand = (context: CommandContext, input: CommandInput): Effect.Effect<CommandReply, CommandError> => {
+export const runCommand = <C extends KnownCommand>(
+  context: CommandContext,
+  input: CommandInput<C>
+): Effect.Effect<CommandReply<ReplyOf<C["type"]>>, CommandError> => {
   const key = input.idempotencyKey
   if (key !== undefined && !isIdempotencyKey(key)) return Effect.fail(new CommandRejected({ reason: "invalid", message: IDEMPOTENCY_KEY_PROBLEM }))
   return context.commands.dispatch({
@@ -49,7 +58,11 @@ export const runCommand = (context: CommandContext, input: CommandInput): Effect
     ...(key === undefined ? {} : { idempotencyKey: key }),
     // A keyed creation's id derives from its key: a retry must find the stream the first try made.
     ...(input.newAggregate === true && key === undefined ? { newAggregate: true } : {})
-  }).pipe(Effect.tap((reply) => context.projections.waitFor(reply.position)))
+  }).pipe(
+    Effect.tap((reply) => context.projections.waitFor(reply.position)),
+    // The aggregate that declares the command answered it: its result has that aggregate's reply type.
+    Effect.map((reply) => reply as CommandReply<ReplyOf<C["type"]>>)
+  )
 }
 
 /**

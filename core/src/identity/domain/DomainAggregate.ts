@@ -1,24 +1,34 @@
-import { Result } from "effect"
-import type { Command } from "../../commands/Command.js"
+import { Result, Schema } from "effect"
 import { CommandRejected } from "../../commands/errors.js"
-import type { Decider, DomainEvent } from "../../decider/Decider.js"
+import type { Decider } from "../../decider/Decider.js"
 import { fromDecider } from "../../decider/fromDecider.js"
+import { CommandSchema, EventSchema } from "../../decider/Schemas.js"
 
 /** A tenant (MACHHUB domain, Machinable project, MachineMetrics company). Stream `domain-<name>-<name>`. */
 export const DOMAIN_CATEGORY = "domain"
 
-export type DomainCreated = DomainEvent<"DomainCreated", { readonly name: string }>
+export const DomainCreated = EventSchema("DomainCreated", { name: Schema.String })
+export type DomainCreated = typeof DomainCreated.Type
 
-export interface CreateDomain {
+/** The new domain's name is the command's domain (and aggregate id): the payload carries nothing. */
+export const CreateDomain = CommandSchema("createDomain", {})
+export type CreateDomain = typeof CreateDomain.Type
+
+/** What the decider sees: the name, from the envelope. */
+export interface CreateDomainCommand {
   readonly type: "createDomain"
   readonly name: string
 }
 
-export const domainDecider: Decider<{ readonly exists: boolean }, CreateDomain, DomainCreated> = {
-  initialState: () => ({ exists: false }),
-  evolve: () => ({ exists: true }),
+export type DomainState =
+  | { readonly _tag: "Unknown" }
+  | { readonly _tag: "Created"; readonly name: string }
+
+export const domainDecider: Decider<DomainState, CreateDomainCommand, DomainCreated> = {
+  initialState: () => ({ _tag: "Unknown" }),
+  evolve: (_, event) => ({ _tag: "Created", name: event.data.name }),
   decide: (command, state) =>
-    state.exists
+    state._tag === "Created"
       ? Result.fail(new CommandRejected({ reason: "conflict", message: `domain ${command.name} already exists` }))
       : Result.succeed([{ type: "DomainCreated", data: { name: command.name } }])
 }
@@ -26,7 +36,8 @@ export const domainDecider: Decider<{ readonly exists: boolean }, CreateDomain, 
 export const domainAggregate = fromDecider({
   category: DOMAIN_CATEGORY,
   decider: domainDecider,
-  toCommand: (command: Command): CreateDomain | undefined =>
-    command.type === "createDomain" ? { type: "createDomain", name: command.domain } : undefined,
-  reply: (_, events) => ({ name: events[0]?.data.name })
+  commands: [CreateDomain],
+  events: [DomainCreated],
+  toCommand: (_, command) => ({ type: "createDomain" as const, name: command.domain }),
+  reply: (_, events): { readonly name: string | undefined } => ({ name: events[0]?.data.name })
 })

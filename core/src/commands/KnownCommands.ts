@@ -1,0 +1,61 @@
+import type { Aggregate } from "../decider/Aggregate.js"
+import type { CommandInputOf } from "../decider/Schemas.js"
+import type { collectionAggregate } from "../data/collection/CollectionAggregate.js"
+import type { recordAggregate } from "../data/record/RecordAggregate.js"
+import type { apiKeyAggregate } from "../identity/apikey/ApiKeyAggregate.js"
+import type { apiKeyUseAggregate } from "../identity/apikey/ApiKeyUseAggregate.js"
+import type { domainAggregate } from "../identity/domain/DomainAggregate.js"
+import type { groupAggregate } from "../identity/group/GroupAggregate.js"
+import type { failedLoginAggregate } from "../identity/login/FailedLoginAggregate.js"
+import type { sessionAggregate } from "../identity/session/SessionAggregate.js"
+import type { userAggregate } from "../identity/user/UserAggregate.js"
+import type { usernameAggregate } from "../identity/username/UsernameAggregate.js"
+import type { machineAggregate } from "../machines/MachineAggregate.js"
+import type { machineIdsAggregate } from "../machines/MachineIdsAggregate.js"
+import type { machineVaultAggregate } from "../machines/MachineVaultAggregate.js"
+
+/** Every aggregate core declares: their commands are what the edge may send. */
+type CoreAggregate =
+  | typeof userAggregate
+  | typeof failedLoginAggregate
+  | typeof usernameAggregate
+  | typeof domainAggregate
+  | typeof groupAggregate
+  | typeof apiKeyAggregate
+  | typeof apiKeyUseAggregate
+  | typeof sessionAggregate
+  | typeof machineAggregate
+  | typeof machineVaultAggregate
+  | typeof machineIdsAggregate
+  | typeof recordAggregate
+  | typeof collectionAggregate
+
+/** The commands and answer of one aggregate, as `{ type, payload, "~reply" }` (type-level only). */
+export type CommandInputsOf<A> = A extends Aggregate<any, any, any, infer C, infer Reply> ? CommandInputOf<C, Reply> : never
+
+/**
+ * Every command a caller may send, `{ type, payload }`, as its aggregate declares it: a misspelt type
+ * or a payload of the wrong shape does not compile. Aggregates whose commands are not Schemas yet
+ * contribute their types with an unchecked payload.
+ */
+export type KnownCommand = CommandInputsOf<CoreAggregate>
+
+/** The types of every known command. */
+export type KnownCommandType = KnownCommand["type"]
+
+/** What a command of type `T` answers (`CommandReply.result`). */
+export type ReplyOf<T extends KnownCommandType> = Extract<KnownCommand, { readonly type: T }> extends { readonly "~reply"?: infer R } ? R : never
+
+/** The known command of type `T`, `{ type: T, payload }`. */
+export type CommandOfType<T extends KnownCommandType> = Extract<KnownCommand, { readonly type: T }>
+
+/** The payload a command of type `T` carries. */
+export type PayloadOf<T extends KnownCommandType> = CommandOfType<T>["payload"]
+
+/**
+ * `{ type, payload }` for a helper that sends one of several command types: its callers are checked
+ * (`payload` must fit `type`), and TypeScript, which cannot relate the two generic parameters, is
+ * told here, once, that the pair is that command.
+ */
+export const commandOf = <T extends KnownCommandType>(type: T, payload: PayloadOf<T>): CommandOfType<T> =>
+  ({ type, payload }) as unknown as CommandOfType<T>
