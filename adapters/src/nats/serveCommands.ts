@@ -1,4 +1,4 @@
-import { type Command, type CommandError, type CommandHandler, CommandFailed, CommandRejected, commandSubject } from "@machhub/core"
+import { ActorSystem, type Command, type CommandError, type CommandHandler, CommandFailed, CommandRejected, commandSubject } from "@machhub/core"
 import type { Msg } from "@nats-io/transport-node"
 import { Cause, Effect, FiberSet, Layer, Schema, type Scope } from "effect"
 import { decodeMsgpack, encodeMsgpack } from "./codec.js"
@@ -104,6 +104,8 @@ export const serveCommands = (
     }
   })
 
-/** Serves commands on the process's `Nats` connection for the lifetime of the layer. */
-export const ServeCommandsLayer = (handler: CommandHandler, options: ServeCommandsOptions = {}): Layer.Layer<never, never, Nats> =>
-  Layer.effectDiscard(Nats.use((client) => serveCommands(client, handler, options)))
+/** Serves commands to this process's actor system on its `Nats` connection for the lifetime of the layer. */
+export const ServeCommandsLayer = (options: ServeCommandsOptions = {}): Layer.Layer<never, never, Nats | ActorSystem> =>
+  Layer.effectDiscard(
+    ActorSystem.use((actors) => Nats.use((client) => serveCommands(client, actors.handle, options)))
+  )

@@ -1,44 +1,13 @@
 import type Database from "better-sqlite3"
 import { mkdirSync } from "node:fs"
-import { join } from "node:path"
-import { Effect, Exit, Schedule, Scope } from "effect"
+import { Effect, ManagedRuntime, Option, Schedule } from "effect"
+import { acquireDataDirLock, describeLockHolder, Nats, Router, startHttpServer, WebSocketRoutes, type HttpServer } from "@machhub/adapters"
 import {
-  acquireDataDirLock,
-  connectNats,
-  describeLockHolder,
-  loadOrCreateSigningKey,
-  makeInProcessCommandBus,
-  makeInProcessEventBus,
-  makeJwtTokenService,
-  makeNatsCommandBus,
-  makeNatsEventBus,
-  makeScryptPasswordHasher,
-  makeJetStreamEventStore,
-  makeKurrentDbEventStore,
-  makeSqliteEventStore,
-  Router,
-  serveCommands,
-  startHttpServer,
-  WebSocketRoutes,
-  type HttpServer
-} from "@machhub/adapters"
-import {
-  apiKeyAggregate,
-  apiKeyUseAggregate,
-  domainAggregate,
+  CommandBus,
+  EventBus,
   EventStore,
-  type EventStoreUnavailable,
-  failedLoginAggregate,
-  groupAggregate,
-  machineAggregate,
-  machineIdsAggregate,
-  machineVaultAggregate,
-  makeActorSystem,
-  sessionAggregate,
-  userAggregate,
-  recordAggregate,
-  collectionAggregate,
-  usernameAggregate,
+  PasswordHasher,
+  TokenService,
   type CommandBusService,
   type EventBusService,
   type EventStoreService,
@@ -46,35 +15,26 @@ import {
   type TokenServiceService
 } from "@machhub/core"
 import {
-  allProjections,
   makeDomainsReadModel,
-  makeApiKeysReadModel,
   makeGroupsReadModel,
-  makeProjectionRunner,
-  makeSessionsReadModel,
   makeUsersReadModel,
-  openReadModelDatabase,
+  ProjectionRunner,
+  ReadModelDatabase,
   type ProjectionRunnerService
 } from "@machhub/projections"
-import { apiKeyHasherFor } from "./auth/apiKeyHasher.js"
-import { makeApiKeyVerifier } from "./auth/ApiKeyVerifier.js"
-import { makeKeyRateLimiter } from "./auth/KeyRateLimiter.js"
-import { makeKeyUsageSampler } from "./auth/KeyUsageSampler.js"
-import { makeAuthenticator } from "./auth/Authenticator.js"
-import { makeSessionRegistry } from "./auth/SessionRegistry.js"
+import type { Authenticator as AuthenticatorService } from "./auth/Authenticator.js"
 import { makeLoginThrottle } from "./auth/LoginThrottle.js"
 import { mount } from "./api/mount.js"
 import { mountEdgeRoutes, UNGATED_PATHS } from "./routes/index.js"
-import { makeRefusalRecorder } from "./audit/RefusalRecorder.js"
 import { RequestOrigins } from "./audit/RequestOrigins.js"
 import type { ServerContext } from "./ServerContext.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
-import { runEventPublisher } from "./EventPublisher.js"
 import { log } from "./log.js"
 import { commandIntakeReadiness, edgeReadiness, healthRoutes, readModelsReadiness } from "./routes/health.js"
 import { readModelGate } from "./routes/readModelGate.js"
-import { keepsReadModels } from "./roles.js"
+import { runnerOf, runningOn, type EffectRunner } from "./runtime.js"
+import { Authenticator, ServerLayer } from "./ServerLayer.js"
 
 export interface RunningServer {
   readonly port: number
@@ -94,45 +54,6 @@ export interface ServerHooks {
   readonly onAdminPasswordGenerated?: (password: string) => void
 }
 
-/** The log, where the configuration says; config validated that each store's address is set. */
-const openEventStore = (config: ServerConfig): Effect.Effect<EventStoreService, EventStoreUnavailable, Scope.Scope> => {
-  switch (config.store) {
-    case "jetstream":
-      return makeJetStreamEventStore({ servers: config.natsUrl!, streamName: config.jetstreamStream, replicas: config.jetstreamReplicas })
-    case "kurrentdb":
-      return makeKurrentDbEventStore({ connectionString: config.kurrentDbUrl! })
-    case "sqlite":
-      return makeSqliteEventStore({ path: join(config.dataDir, "events.db"), synchronous: config.sqliteSynchronous })
-  }
-}
-
-/** This node's read-model database and the projections that keep it up to date from the log. */
-const openReadModels = (store: EventStoreService, dataDir: string) =>
-  Effect.gen(function*() {
-    const db = yield* Effect.acquireRelease(
-      Effect.sync(() => openReadModelDatabase(join(dataDir, "readmodels.db"))),
-      (db) => Effect.sync(() => db.close())
-    )
-    const projections = yield* makeProjectionRunner(db, allProjections).pipe(Effect.provideService(EventStore, store))
-    return { db, projections }
-  })
-
-const AGGREGATES = [
-  userAggregate,
-  failedLoginAggregate,
-  usernameAggregate,
-  domainAggregate,
-  groupAggregate,
-  apiKeyAggregate,
-  apiKeyUseAggregate,
-  sessionAggregate,
-  machineAggregate,
-  machineVaultAggregate,
-  machineIdsAggregate,
-  recordAggregate,
-  collectionAggregate
-]
-
 /** The composition root: wires store, actors, buses, projections and the HTTP edge for one process, as its roles say. */
 export const startServer = async (config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> => {
   const roles = config.roles
@@ -144,60 +65,39 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   // must not write under this one (see DataDirLock).
   const lock = acquireDataDirLock(config.dataDir, "server")
   if (!lock.acquired) throw new Error(`the data directory ${config.dataDir} is in use by ${describeLockHolder(lock.holder)}`)
-  const scope = Effect.runSync(Scope.make())
-  // Added first, so released last: after the store and the read models are closed.
-  Effect.runSync(Scope.addFinalizer(scope, Effect.sync(lock.release)))
-  const passwords = makeScryptPasswordHasher({ logN: config.passwordCost })
-  const tokens = makeJwtTokenService({
-    keys: loadOrCreateSigningKey(join(config.dataDir, "keys", "token-signing.pem")),
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    lifetimeSeconds: config.jwtLifetimeSeconds
-  })
-
   // Requests in flight by correlation id: lets refused commands be recorded with the caller's address.
   const origins = new RequestOrigins()
-  const wiring = Effect.gen(function*() {
-    const store = yield* openEventStore(config)
-    const nats = config.natsUrl === undefined ? undefined : yield* connectNats({ servers: config.natsUrl, name: "machhub-server" })
-    let commands: CommandBusService
-    if (roles.has("actors")) {
-      const actors = yield* makeActorSystem(AGGREGATES).pipe(Effect.provideService(EventStore, store))
-      if (nats === undefined) commands = makeInProcessCommandBus(actors.handle)
-      else {
-        // With NATS every command travels through the queue group, so any actor host may take it,
-        // this one included; the store's expected-version check serializes an aggregate's writers.
-        yield* serveCommands(nats, actors.handle)
-        commands = makeNatsCommandBus(nats)
-      }
-    } else {
-      // Config guarantees NATS whenever roles are split (they need a shared store and NATS).
-      commands = makeNatsCommandBus(nats!)
+  // One runtime for the process: its Layers hold the store, NATS, buses, actors, crypto, read models
+  // and authenticator, and the fibers they fork (projections, publisher, refusal sweep, key-use
+  // records) live in its scope; route programs run on it too. Disposing it releases all of it.
+  const runtime = ManagedRuntime.make(ServerLayer(config, origins))
+  // Released last: after the store and the read models are closed.
+  const release = async () => {
+    try {
+      await runtime.dispose()
+    } finally {
+      lock.release()
     }
-    const events: EventBusService = nats === undefined
-      ? yield* makeInProcessEventBus()
-      : makeNatsEventBus(nats, { format: config.eventFormat })
-    if (roles.has("edge")) {
-      // Every command a rule refuses is recorded (CommandRefused), here, for every route at once.
-      const refusals = makeRefusalRecorder(commands, { store, addressOf: (id) => origins.addressOf(id) })
-      commands = refusals.commands
-      const sweep = setInterval(() => Effect.runFork(refusals.sweep), 60_000)
-      sweep.unref()
-      yield* Effect.addFinalizer(() => Effect.andThen(Effect.sync(() => clearInterval(sweep)), refusals.sweep))
-    }
-    const readModels = keepsReadModels(roles) ? yield* openReadModels(store, config.dataDir) : undefined
-    // Events leave the process only over NATS; without it nobody could receive them. Only processes
-    // with the projections role publish, so a deployment chooses how many publishers it runs.
-    if (nats !== undefined && readModels !== undefined && roles.has("projections")) {
-      yield* Effect.forkScoped(runEventPublisher(store, events, readModels.db))
-    }
-    return { store, commands, events, nats, readModels }
-  })
-
-  const services = await Effect.runPromise(Scope.provide(scope)(wiring)).catch(async (error: unknown) => {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+  const services = await runtime.runPromise(
+    Effect.all({
+      store: Effect.service(EventStore),
+      commands: Effect.service(CommandBus),
+      events: Effect.service(EventBus),
+      passwords: Effect.service(PasswordHasher),
+      tokens: Effect.service(TokenService),
+      nats: Effect.serviceOption(Nats).pipe(Effect.map(Option.getOrUndefined)),
+      readModels: Effect.all({ db: Effect.serviceOption(ReadModelDatabase), projections: Effect.serviceOption(ProjectionRunner) }).pipe(
+        Effect.map(({ db, projections }) => Option.isSome(db) && Option.isSome(projections) ? { db: db.value, projections: projections.value } : undefined)
+      ),
+      authenticator: Effect.serviceOption(Authenticator).pipe(Effect.map(Option.getOrUndefined))
+    })
+  ).catch(async (error: unknown) => {
+    await release()
     throw error
   })
+  const run = runnerOf(runtime)
+  const { passwords, tokens, authenticator } = services
 
   const sockets = new WebSocketRoutes()
   const { readModels, nats } = services
@@ -214,7 +114,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       : readModelsReadiness(readModels.projections)
   ))
   const edge = servesApi
-    ? mountEdge(router, { ...services, readModels: readModels!, config, passwords, tokens, sockets, origins, hasAdmin })
+    ? mountEdge(router, { ...services, readModels: readModels!, authenticator: authenticator!, config, passwords, tokens, sockets, origins, hasAdmin, run })
     : undefined
 
   let http: HttpServer
@@ -233,14 +133,14 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
         })
     })
   } catch (error) {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await release()
     throw error
   }
 
   const stopped = new AbortController()
   const bootstrapped = edge === undefined
     ? Promise.resolve()
-    : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal, () => (adminExists = true))
+    : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal, () => (adminExists = true), run)
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -249,7 +149,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       // Terminal sessions end first, with a close frame and their recordings stored.
       await sockets.close()
       await http.close(config.shutdownGraceMillis)
-      await Effect.runPromise(Scope.close(scope, Exit.void))
+      await release()
     })())
 
   const { store, commands, events } = services
@@ -265,31 +165,18 @@ interface EdgeParts {
   readonly passwords: PasswordHasherService
   readonly tokens: TokenServiceService
   readonly sockets: WebSocketRoutes
+  readonly authenticator: AuthenticatorService
   readonly origins: RequestOrigins
   readonly hasAdmin: () => boolean
+  readonly run: EffectRunner
 }
 
 /** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */
 const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
-  const { config, readModels, tokens, passwords, origins, hasAdmin } = parts
+  const { config, readModels, origins, hasAdmin, run } = parts
   const { db, projections } = readModels
   const users = makeUsersReadModel(db)
   const groups = makeGroupsReadModel(db)
-  const authenticator = makeAuthenticator({
-    tokens,
-    users,
-    groups,
-    onApplied: projections.onApplied,
-    keys: makeApiKeyVerifier({
-      keys: makeApiKeysReadModel(db),
-      users,
-      groups,
-      hasher: apiKeyHasherFor(config.dataDir),
-      limiter: makeKeyRateLimiter({ perSecond: config.keyRateLimit, burst: 2 * config.keyRateLimit })
-    }),
-    sessions: makeSessionRegistry(makeSessionsReadModel(db)),
-    onKeyUsed: makeKeyUsageSampler({ commands: parts.commands }).sample
-  })
   const loginThrottle = makeLoginThrottle({
     maxFailuresPerUsername: config.loginMaxFailures,
     maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
@@ -302,11 +189,11 @@ const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
     users,
     groups,
     domains: makeDomainsReadModel(db),
-    authenticator,
     loginThrottle
   }
   mountEdgeRoutes(router, context)
-  router.guardAll((handler) => readModelGate(projections, hasAdmin, origins.track(handler)), ["/healthz", "/readyz", ...UNGATED_PATHS])
+  // Innermost, so that Effects a handler starts run on this server's runtime (see runtime.ts).
+  router.guardAll((handler) => readModelGate(projections, hasAdmin, origins.track(runningOn(run, handler))), ["/healthz", "/readyz", ...UNGATED_PATHS])
   return context
 }
 
@@ -316,10 +203,11 @@ const createBootstrapAdmin = (
   configuredPassword: string | undefined,
   hooks: ServerHooks,
   signal: AbortSignal,
-  onAdminExists: () => void
+  onAdminExists: () => void,
+  run: EffectRunner
 ): Promise<void> => {
   let waiting = false
-  return Effect.runPromise(
+  return run.runPromise(
     Effect.gen(function*() {
       yield* Effect.promise(async () => {
         while (!context.projections.isReady()) await new Promise((r) => setTimeout(r, 20))

@@ -5,6 +5,7 @@ import type { DomainsReadModel, GroupsReadModel, ProjectionRunnerService, UsersR
 import type { Authenticator } from "./auth/Authenticator.js"
 import type { LoginThrottle } from "./auth/LoginThrottle.js"
 import type { ServerConfig } from "./config.js"
+import type { EffectRunner } from "./runtime.js"
 
 /** Everything route modules may use; built once by the composition root. */
 export interface ServerContext {
@@ -25,6 +26,12 @@ export interface ServerContext {
   readonly loginThrottle: LoginThrottle
   /** WebSocket routes (the SSH terminal); attached to the HTTP edge and ended first on stop. */
   readonly sockets: WebSocketRoutes
+  /**
+   * Runs Effects on this server's runtime (its logger; interrupted once the server has stopped). A
+   * handler may also call `runPromise` from runtime.ts (as `respond` does): while a handler runs it
+   * picks this runner and annotates logs with the request's correlation id.
+   */
+  readonly run: EffectRunner
 }
 
 /** A route module adds its routes to the router. */

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3"
-import { Data, Deferred, Effect, Fiber, Schedule, type Scope, Stream } from "effect"
+import { Context, Data, Deferred, Effect, Fiber, Layer, Schedule, type Scope, Stream } from "effect"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "@machhub/core"
 import type { Projection } from "./Projection.js"
+import { ReadModelDatabase } from "./ReadModelDatabase.js"
 
 export interface ProjectionRunnerService {
   /** Position every projection has applied up to. */
@@ -148,35 +149,35 @@ export const makeProjectionRunner = (
       }
     }
 
-    const waitFor = (target: number, timeoutMillis = 5_000) =>
-      Effect.suspend(() => {
-        if (target <= position) return Effect.succeed(true)
-        const done = Deferred.makeUnsafe<boolean>()
-        waiters.push({ position: target, done, deadline: Date.now() + timeoutMillis })
-        if (sweep === undefined) {
-          sweep = setInterval(sweepExpired, 50)
-          sweep.unref()
-        }
-        return Deferred.await(done)
-      })
+    // On every mutation's path: untraced, since a traced function captures a stack per call (see the
+    // effect package's guide on Effect.fn and hot paths).
+    const waitFor = Effect.fnUntraced(function*(target: number, timeoutMillis = 5_000) {
+      if (target <= position) return true
+      const done = Deferred.makeUnsafe<boolean>()
+      waiters.push({ position: target, done, deadline: Date.now() + timeoutMillis })
+      if (sweep === undefined) {
+        sweep = setInterval(sweepExpired, 50)
+        sweep.unref()
+      }
+      return yield* Deferred.await(done)
+    })
 
-    const rebuild = () =>
-      Effect.gen(function*() {
-        yield* Fiber.interrupt(fiber)
-        db.transaction(() => {
-          for (let i = 0; i < projections.length; i++) {
-            const projection = projections[i]!
-            projection.reset(db)
-            projection.setup(db)
-            writeCheckpoint.run(projection.name, projection.version, 0)
-            checkpoints[i] = 0
-          }
-        })()
-        position = 0
-        const head = yield* store.headPosition
-        fiber = yield* Effect.forkIn(consume(0), scope)
-        yield* waitFor(head, 24 * 3_600_000)
-      })
+    const rebuild = Effect.fn("ProjectionRunner.rebuild")(function*() {
+      yield* Fiber.interrupt(fiber)
+      db.transaction(() => {
+        for (let i = 0; i < projections.length; i++) {
+          const projection = projections[i]!
+          projection.reset(db)
+          projection.setup(db)
+          writeCheckpoint.run(projection.name, projection.version, 0)
+          checkpoints[i] = 0
+        }
+      })()
+      position = 0
+      const head = yield* store.headPosition
+      fiber = yield* Effect.forkIn(consume(0), scope)
+      yield* waitFor(head, 24 * 3_600_000)
+    })
 
     return {
       position: () => position,
@@ -188,3 +189,11 @@ export const makeProjectionRunner = (
       }
     } satisfies ProjectionRunnerService
   })
+
+/** The projection runner of this node, feeding its read-model database from the log for the life of the layer. */
+export class ProjectionRunner extends Context.Service<ProjectionRunner, ProjectionRunnerService>()("@machhub/projections/ProjectionRunner") {
+  static readonly layer = (
+    projections: ReadonlyArray<Projection>
+  ): Layer.Layer<ProjectionRunner, EventStoreUnavailable, EventStore | ReadModelDatabase> =>
+    Layer.effect(ProjectionRunner, ReadModelDatabase.use((db) => makeProjectionRunner(db, projections)))
+}

@@ -1,4 +1,4 @@
-import { type Command, CommandBus, type CommandBusService, CommandFailed, type CommandHandler } from "@machhub/core"
+import { ActorSystem, type Command, CommandBus, type CommandBusService, CommandFailed, type CommandHandler } from "@machhub/core"
 import { Cause, Effect, Layer } from "effect"
 
 /**
@@ -9,16 +9,21 @@ import { Cause, Effect, Layer } from "effect"
  * it belongs to the caller's fiber.
  */
 export const makeInProcessCommandBus = (handler: CommandHandler): CommandBusService => ({
-  dispatch: (command: Command) =>
-    Effect.suspend(() => handler(command)).pipe(
-      Effect.catchDefect((defect) =>
-        Effect.logError("command handler died", Cause.pretty(Cause.die(defect))).pipe(
-          Effect.andThen(Effect.fail(new CommandFailed({ message: "command handling failed unexpectedly" })))
-        )
+  // Every command's path: untraced (a traced function captures a stack per call).
+  dispatch: Effect.fnUntraced(
+    function*(command: Command) {
+      return yield* handler(command)
+    },
+    Effect.catchDefect((defect) =>
+      Effect.logError("command handler died", Cause.pretty(Cause.die(defect))).pipe(
+        Effect.andThen(Effect.fail(new CommandFailed({ message: "command handling failed unexpectedly" })))
       )
     )
+  )
 })
 
-/** `CommandBus` served by the in-process handler. */
-export const InProcessCommandBusLayer = (handler: CommandHandler): Layer.Layer<CommandBus> =>
-  Layer.succeed(CommandBus, makeInProcessCommandBus(handler))
+/** `CommandBus` served by this process's actor system. */
+export const InProcessCommandBusLayer: Layer.Layer<CommandBus, never, ActorSystem> = Layer.effect(
+  CommandBus,
+  ActorSystem.useSync((actors) => makeInProcessCommandBus(actors.handle))
+)

@@ -1,4 +1,5 @@
 import { Cause, Effect } from "effect"
+import { processRunner } from "../runtime.js"
 import type { HttpRequest } from "@machhub/adapters"
 import { API_KEY_USE_CATEGORY, KEY_USE_SAMPLE_MILLIS, uuidv7, type CommandBusService } from "@machhub/core"
 import { log } from "../log.js"
@@ -22,12 +23,15 @@ const MAX_REMEMBERED = 50_000
  */
 export const makeKeyUsageSampler = (deps: {
   readonly commands: CommandBusService
+  /** Starts the recording fiber; the server passes one supervised by its runtime's scope, so stopping interrupts it. */
+  readonly fork?: (effect: Effect.Effect<void>) => unknown
   readonly intervalMillis?: number
   readonly now?: () => number
 }): KeyUsageSampler => {
   const interval = deps.intervalMillis ?? KEY_USE_SAMPLE_MILLIS
   const now = deps.now ?? Date.now
   const last = new Map<string, number>()
+  const fork = deps.fork ?? processRunner.runFork
 
   const forgetOld = (at: number) => {
     for (const [keyId, when] of last) if (at - when >= interval) last.delete(keyId)
@@ -35,7 +39,7 @@ export const makeKeyUsageSampler = (deps: {
   }
 
   const record = (principal: Principal, at: number, route: string, address: string, correlationId: string) =>
-    Effect.runFork(
+    fork(
       deps.commands.dispatch({
         id: uuidv7(),
         type: "recordKeyUse",

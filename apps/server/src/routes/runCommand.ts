@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion, type KnownCommand, type ReplyOf } from "@machhub/core"
 import type { ProjectionRunnerService } from "@machhub/projections"
+import { runPromise } from "../runtime.js"
 import { commandErrorResponse } from "./commandErrors.js"
 import { IDEMPOTENCY_KEY_PROBLEM, isIdempotencyKey } from "./idempotency.js"
 
@@ -75,9 +76,13 @@ export const mutationHeaders = (reply: CommandReply): Record<string, string> =>
     ? { ETag: `"${reply.version}"`, "App-Event-Position": String(reply.position), "Idempotent-Replayed": "true" }
     : { ETag: `"${reply.version}"`, "App-Event-Position": String(reply.position) }
 
-/** Runs a route's program and turns any command error into its HTTP answer. */
+/**
+ * Runs a route's program and turns any command error into its HTTP answer. It runs on the server's
+ * runtime (its logger, and interrupted if still running once the server has stopped), with logs
+ * annotated with the request's correlation id; see `runtime.ts`.
+ */
 export const respond = (program: Effect.Effect<HttpResponse, CommandError>): Promise<HttpResponse> =>
-  Effect.runPromise(program.pipe(Effect.catch((error: CommandError) => Effect.succeed(commandErrorResponse(error)))))
+  runPromise(program.pipe(Effect.catch((error: CommandError) => Effect.succeed(commandErrorResponse(error)))))
 
 /** `If-Match: "<version>"` → the expected stream version; absent → undefined; unparsable → a 400. */
 export const ifMatch = (request: HttpRequest): { ok: true; version: number | undefined } | { ok: false; response: HttpResponse } => {

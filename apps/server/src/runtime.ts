@@ -1,0 +1,67 @@
+import { Context, Effect, type Fiber, Logger, type ManagedRuntime } from "effect"
+import type { HttpHandler, HttpRequest } from "@machhub/adapters"
+import { jsonLinesLogger } from "./log.js"
+
+/**
+ * Runs Effects from code that is not itself an Effect (route handlers, timers, callbacks). A server's
+ * runner is its ManagedRuntime: the Effect then has the server's logger, and it is interrupted (not
+ * left running) when the server stops.
+ */
+export interface EffectRunner {
+  readonly runPromise: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Promise<A>
+  readonly runFork: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Fiber.Fiber<A, E>
+}
+
+export const runnerOf = (runtime: ManagedRuntime.ManagedRuntime<any, any>): EffectRunner => ({
+  runPromise: (effect, options) => runtime.runPromise(effect, options),
+  runFork: (effect, options) => runtime.runFork(effect, options) as Fiber.Fiber<any, any>
+})
+
+/**
+ * For Effects run outside any server's request: the same logger, never disposed. A server's own
+ * runtime is not used for them because several servers may share a process (tests do), and an
+ * Effect run on another server's runtime would be interrupted when that server stops.
+ */
+const processContext = Context.make(Logger.CurrentLoggers, new Set([jsonLinesLogger]))
+export const processRunner: EffectRunner = {
+  runPromise: (effect, options) => Effect.runPromiseWith(processContext)(effect, options),
+  runFork: (effect, options) => Effect.runForkWith(processContext)(effect, options)
+}
+
+/**
+ * The runner and correlation id of the request whose handler is running right now. Handlers are
+ * called synchronously by the HTTP edge, so these are set around that call (two assignments, no
+ * per-request Effect or async context); an Effect started later, after an await, runs on
+ * `processRunner` unannotated unless its caller annotates it.
+ */
+let currentRunner: EffectRunner | undefined
+let currentCorrelationId: string | undefined
+
+/** Wraps a route handler so Effects it starts run on `runner`, their logs annotated with the request's correlation id. */
+export const runningOn = (runner: EffectRunner, handler: HttpHandler): HttpHandler => (request: HttpRequest) => {
+  const previousRunner = currentRunner
+  const previousId = currentCorrelationId
+  currentRunner = runner
+  currentCorrelationId = request.correlationId
+  try {
+    return handler(request)
+  } finally {
+    currentRunner = previousRunner
+    currentCorrelationId = previousId
+  }
+}
+
+const annotated = <A, E>(effect: Effect.Effect<A, E>, correlationId: string | undefined): Effect.Effect<A, E> =>
+  correlationId === undefined ? effect : Effect.annotateLogs(effect, "correlationId", correlationId)
+
+/** Runs an Effect for the current request (see `runningOn`), or on the process runner outside one. */
+export const runPromise = <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions): Promise<A> =>
+  (currentRunner ?? processRunner).runPromise(annotated(effect, currentCorrelationId), options)
+
+/** Starts an Effect for the current request (see `runningOn`) without waiting for it. */
+export const runFork = <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions): Fiber.Fiber<A, E> =>
+  (currentRunner ?? processRunner).runFork(annotated(effect, currentCorrelationId), options)
+
+/** Runs an Effect on `runner` with its logs annotated with `correlationId`. */
+export const runFor = <A, E>(runner: EffectRunner, correlationId: string | undefined, effect: Effect.Effect<A, E>): Promise<A> =>
+  runner.runPromise(annotated(effect, correlationId))
