@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { EventStoreService, EventStoreUnavailable, RecordedEvent } from "@machhub/core"
 import type { AuditFilter, AuditIndex, ProjectionRunnerService } from "@machhub/projections"
+import { runPromise } from "../runtime.js"
 
 export interface AuditReaderDependencies {
   readonly store: EventStoreService
@@ -144,7 +145,7 @@ export const makeAuditReader = (deps: AuditReaderDependencies) => {
    */
   async function* batches(filter: EventFilter, batchSize: number, maxEvents = Number.MAX_SAFE_INTEGER): AsyncGenerator<ReadonlyArray<RecordedEvent>> {
     const indexed = filter.stream === undefined && !isUnfiltered(filter)
-    const head = await Effect.runPromise(indexed ? covered : store.headPosition)
+    const head = await runPromise(indexed ? covered : store.headPosition)
     const to = Math.min(filter.to ?? Number.MAX_SAFE_INTEGER, head)
     let from = filter.from
     let left = maxEvents
@@ -153,21 +154,21 @@ export const makeAuditReader = (deps: AuditReaderDependencies) => {
       const size = Math.min(batchSize, left)
       let batch: Array<RecordedEvent>
       if (filter.stream !== undefined) {
-        version ??= await Effect.runPromise(firstVersionAt(filter.stream, from))
-        const chunk = await Effect.runPromise(store.readStream(filter.stream, version, size))
+        version ??= await runPromise(firstVersionAt(filter.stream, from))
+        const chunk = await runPromise(store.readStream(filter.stream, version, size))
         if (chunk.length === 0) return
         version = chunk[chunk.length - 1]!.version + 1
         batch = chunk.filter((event) => matches(event, { ...filter, to }))
         // Past the snapshot's head: this is the last batch.
         if (chunk[chunk.length - 1]!.position > to) from = to + 1
       } else if (!indexed) {
-        batch = (await Effect.runPromise(store.readAll(from, size))).filter((event) => event.position <= to)
+        batch = (await runPromise(store.readAll(from, size))).filter((event) => event.position <= to)
         if (batch.length === 0) return
         from = batch[batch.length - 1]!.position + 1
       } else {
         const positions = deps.index.positions({ ...filter, from, to }, size)
         if (positions.length === 0) return
-        batch = (await Effect.runPromise(eventsAt(positions))).filter((event) => matches(event, filter))
+        batch = (await runPromise(eventsAt(positions))).filter((event) => matches(event, filter))
         from = positions[positions.length - 1]! + 1
       }
       batch = batch.slice(0, left)

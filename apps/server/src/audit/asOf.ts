@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { foldAsOf, type Aggregate, type AsOf, type EventStoreService, type StateAsOf } from "@machhub/core"
 import { INSTANT_HINT, parseInstant } from "./timeParam.js"
+import { runPromise } from "../runtime.js"
 
 const POSITION = /^\d{1,15}$/
 
@@ -36,6 +37,6 @@ export const describeAsOf = (asOf: AsOf): string =>
 
 /** Runs a time-travel read; a store outage answers 503 like any other read of the log. */
 export const answerAsOf = (program: Effect.Effect<HttpResponse, { readonly message: string }>): Promise<HttpResponse> =>
-  Effect.runPromise(program.pipe(
+  runPromise(program.pipe(
     Effect.catch((error) => Effect.succeed(text(503, `The event log cannot be read right now (${error.message}); retry shortly`, { "Retry-After": "1" })))
   ))

@@ -7,6 +7,7 @@ import { grantsOf } from "./grantsOf.js"
 import { isRefusal, forbidden, unauthorized, type Principal, type Refusal } from "./Principal.js"
 import { PrincipalCache } from "./PrincipalCache.js"
 import { readCredential } from "./readCredential.js"
+import { runPromise } from "../runtime.js"
 
 /** Verifies API keys (hash lookup, status, expiry, issuer) into a principal of the key's domain. */
 export interface KeyVerifier {
@@ -109,7 +110,7 @@ export const makeAuthenticator = (deps: {
       if (cached !== undefined) return cached
       const known = deps.tokens.verifiedBefore(credential.token)
       if (known !== undefined) return remember(credential.token, known, domain.domain)
-      return Effect.runPromise(
+      return runPromise(
         deps.tokens.verify(credential.token).pipe(
           Effect.map((verified) => remember(credential.token, verified, domain.domain)),
           Effect.catchTag("InvalidToken", (error) => Effect.succeed(unauthorized(`Invalid token: ${error.message}`)))

@@ -4,12 +4,13 @@ import type { CommandError, CommandReply } from "@machhub/core"
 import { commandErrorResponse } from "../routes/commandErrors.js"
 import { runCommand, type CommandContext, type CommandInput } from "../routes/runCommand.js"
 import { enveloped } from "./envelope.js"
+import { runPromise } from "../runtime.js"
 
 export type Dispatched = { readonly ok: true; readonly reply: CommandReply } | { readonly ok: false; readonly response: HttpResponse }
 
 /** Runs a command (read-your-writes included) for the promise-shaped machine flows; errors come enveloped. */
 export const dispatch = (context: CommandContext, input: CommandInput): Promise<Dispatched> =>
-  Effect.runPromise(
+  runPromise(
     runCommand(context, input).pipe(
       Effect.map((reply): Dispatched => ({ ok: true, reply })),
       Effect.catch((error: CommandError) => Effect.succeed<Dispatched>({ ok: false, response: enveloped(commandErrorResponse(error)) }))

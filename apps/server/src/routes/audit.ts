@@ -11,6 +11,7 @@ import { replayChunks, type ReplayFormat } from "../audit/sshReplay.js"
 import type { Principal } from "../auth/Principal.js"
 import { protect, type Requirement } from "../auth/protect.js"
 import type { RouteModule } from "../ServerContext.js"
+import { runPromise } from "../runtime.js"
 
 const AUDIT_READ: Requirement = { feature: "audit", action: "read", scope: "domain" }
 const JSON_TYPE = "application/json; charset=utf-8"
@@ -49,7 +50,7 @@ export const auditRoutes: RouteModule = (router, context) => {
   const runPage = (key: string, program: Effect.Effect<AuditPage, EventStoreUnavailable>, render: (page: AuditPage) => HttpResponse): HttpResponse | Promise<HttpResponse> => {
     const known = cache.get(key)
     if (known !== undefined) return { status: 200, contentType: JSON_TYPE, body: known }
-    return Effect.runPromise(program.pipe(
+    return runPromise(program.pipe(
       Effect.map((page) => {
         const response = render(page)
         if (page.next !== null && response.status === 200 && typeof response.body === "string") cache.set(key, response.body)

@@ -1,6 +1,6 @@
 import { text, type HttpHandler } from "@machhub/adapters"
 import type { ProjectionRunnerService } from "@machhub/projections"
-import { Effect } from "effect"
+import { runPromise } from "../runtime.js"
 
 /**
  * How long a request naming a position waits for this node's read models to reach it. Nodes follow
@@ -30,7 +30,7 @@ export const readModelGate = (projections: ProjectionRunnerService, adminExists:
   }
   const target = Number(header)
   if (target <= projections.position()) return handler(request)
-  return Effect.runPromise(projections.waitFor(target, POSITION_WAIT_MILLIS)).then((reached) =>
+  return runPromise(projections.waitFor(target, POSITION_WAIT_MILLIS)).then((reached) =>
     reached
       ? handler(request)
       : text(503, `This node's read models have not reached position ${target} yet (they are at ${projections.position()}); retry shortly`, {
