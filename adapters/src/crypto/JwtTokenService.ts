@@ -54,7 +54,7 @@ const describe = (error: unknown): string => {
 export const makeJwtTokenService = (options: JwtOptions): TokenServiceService => {
   const cache = new VerifiedCredentialCache<VerifiedToken>(50_000)
 
-  const issue = (claims: TokenClaims, issueOptions: IssueOptions = { use: "login" }) =>
+  const issue = Effect.fn("TokenService.issue")((claims: TokenClaims, issueOptions: IssueOptions = { use: "login" }) =>
     Effect.promise(() => {
       const now = Math.floor(Date.now() / 1000)
       return new SignJWT({
@@ -73,13 +73,14 @@ export const makeJwtTokenService = (options: JwtOptions): TokenServiceService =>
         .setJti(randomUUID())
         .setExpirationTime(now + (issueOptions.lifetimeSeconds ?? options.lifetimeSeconds))
         .sign(options.keys.privateKey)
-    })
+    }))
 
   const cacheKey = (token: string) => createHash("sha256").update(token).digest("base64url")
   const verifiedBefore = (token: string): VerifiedToken | undefined =>
     token.length > MAX_TOKEN_LENGTH ? undefined : cache.get(cacheKey(token), Date.now() / 1000)
 
-  const verify = (token: string): Effect.Effect<VerifiedToken, InvalidToken> =>
+  // Reached only for a token not verified before (the authenticator asks verifiedBefore first).
+  const verify = Effect.fn("TokenService.verify")((token: string): Effect.Effect<VerifiedToken, InvalidToken> =>
     Effect.suspend(() => {
       if (token.length > MAX_TOKEN_LENGTH) return Effect.fail(new InvalidToken({ message: "token is too long" }))
       const key = cacheKey(token)
@@ -121,7 +122,7 @@ export const makeJwtTokenService = (options: JwtOptions): TokenServiceService =>
           return Effect.succeed(verified)
         })
       )
-    })
+    }))
 
   return { issue, verify, verifiedBefore }
 }

@@ -43,22 +43,22 @@ export const makeScryptPasswordHasher = (options: ScryptOptions = {}): PasswordH
   const logN = options.logN ?? 17
   const r = options.r ?? 8
   const p = options.p ?? 1
-  const hash = (password: string) =>
+  const hash = Effect.fn("PasswordHasher.hash")((password: string) =>
     Effect.promise(async () => {
       const salt = randomBytes(16)
       const key = await derive(password, salt, logN, r, p)
       return `scrypt$${logN}$${r}$${p}$${salt.toString("base64")}$${key.toString("base64")}`
-    })
-  const verify = (stored: string, password: string) =>
+    }))
+  const verify = Effect.fn("PasswordHasher.verify")((stored: string, password: string) =>
     Effect.promise(async () => {
       const parsed = parse(stored)
       if (parsed === undefined || parsed.key.length !== KEY_LENGTH) return false
       const key = await derive(password, parsed.salt, parsed.logN, parsed.r, parsed.p)
       return timingSafeEqual(key, parsed.key)
-    })
+    }))
   const dummySalt = randomBytes(16)
-  const dummyVerify = (password: string) =>
-    Effect.promise(() => derive(password, dummySalt, logN, r, p)).pipe(Effect.asVoid)
+  const dummyVerify = Effect.fn("PasswordHasher.dummyVerify")((password: string) =>
+    Effect.promise(() => derive(password, dummySalt, logN, r, p)).pipe(Effect.asVoid))
   return { hash, verify, dummyVerify }
 }
 

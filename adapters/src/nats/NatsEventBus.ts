@@ -45,7 +45,7 @@ export const makeNatsEventBus = (client: NatsClient, options: NatsEventBusOption
     client.connection.publish(eventSubject(event), encodeBody(format, event), { headers: h })
   }
 
-  const publish = (events: ReadonlyArray<RecordedEvent>): Effect.Effect<void, EventBusUnavailable> =>
+  const publish = Effect.fn("EventBus.publish")((events: ReadonlyArray<RecordedEvent>): Effect.Effect<void, EventBusUnavailable> =>
     Effect.suspend(() => {
       if (events.length === 0) return Effect.void
       if (!client.isConnected()) return Effect.fail(unavailable("event bus unavailable: NATS is disconnected"))
@@ -67,7 +67,7 @@ export const makeNatsEventBus = (client: NatsClient, options: NatsEventBusOption
           orElse: () => Effect.fail(unavailable(`event bus unavailable: no acknowledgement within ${publishTimeout} ms`))
         })
       )
-    })
+    }))
 
   /** Undecodable messages (foreign publishers, wrong format) are logged and skipped, never fatal. */
   const decode = (msg: Msg): Effect.Effect<RecordedEvent | undefined> =>

@@ -24,7 +24,7 @@ export const makeInProcessEventBus = (
       PubSub.shutdown
     )
 
-    const publish = (events: ReadonlyArray<RecordedEvent>): Effect.Effect<void, EventBusUnavailable> =>
+    const publish = Effect.fn("EventBus.publish")((events: ReadonlyArray<RecordedEvent>): Effect.Effect<void, EventBusUnavailable> =>
       events.length === 0
         ? Effect.void
         : PubSub.publishAll(pubsub, events).pipe(
@@ -32,7 +32,7 @@ export const makeInProcessEventBus = (
           Effect.flatMap((accepted) =>
             accepted ? Effect.void : Effect.fail(new EventBusUnavailable({ message: "in-process event bus is shut down" }))
           )
-        )
+        ))
 
     // Every subscriber sees every event and filters locally; matching is cheap next to the
     // handling it guards, and it keeps the PubSub a single shared buffer.

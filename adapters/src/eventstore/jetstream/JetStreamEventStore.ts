@@ -66,7 +66,8 @@ const toService = (ctx: JetStreamContext): JetStreamEventStoreService => {
     streamName: ctx.streamName,
     subjectOf,
 
-    append: (
+    // Each call is a round trip to NATS: a traced span per call costs little next to it.
+    append: Effect.fn("EventStore.append")((
       stream: string,
       expected: ExpectedVersion,
       events: ReadonlyArray<NewEvent>
@@ -75,9 +76,9 @@ const toService = (ctx: JetStreamContext): JetStreamEventStoreService => {
         const request = validateAppend(stream, expected, events, SLOTS_PER_COMMIT)
         if (request instanceof EventStoreUnavailable) return Effect.fail(request)
         return appendCommit(ctx, subjectOf(request.stream), request)
-      }),
+      })),
 
-    readStream: (
+    readStream: Effect.fn("EventStore.readStream")((
       stream: string,
       fromVersion = 1,
       limit?: number
@@ -86,14 +87,14 @@ const toService = (ctx: JetStreamContext): JetStreamEventStoreService => {
       if (problem !== undefined) return Effect.fail(invalid(problem))
       if (limit === 0) return Effect.succeed([])
       return readStreamEvents(ctx, stream, subjectOf(stream), fromVersion, limit)
-    },
+    }),
 
-    readAll: (fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
+    readAll: Effect.fn("EventStore.readAll")((fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
       const problem = readAllProblem(fromPosition, limit)
       if (problem !== undefined) return Effect.fail(invalid(problem))
       if (limit === 0) return Effect.succeed([])
       return readLog(ctx, Math.max(1, fromPosition), limit)
-    },
+    }),
 
     headPosition: readHeadPosition(ctx),
 

@@ -247,16 +247,21 @@ const subscribeAll = (log: KurrentLog, start: ReadStart): Stream.Stream<Recorded
   )
 
 const toService = (log: KurrentLog): EventStoreService => ({
-  append: (stream, expected, events) =>
+  // Each call is a round trip to KurrentDB: a traced span per call costs little next to it.
+  append: Effect.fn("EventStore.append")((stream: string, expected: ExpectedVersion, events: ReadonlyArray<NewEvent>) =>
     Effect.suspend(() => {
       const request = validateAppend(stream, expected, events, MAX_EVENTS_PER_APPEND)
       if (request instanceof EventStoreUnavailable) return Effect.fail(request)
       const notUuid = request.events.find((e) => !isUuid(e.id))
       if (notUuid !== undefined) return Effect.fail(invalid(`KurrentDB event ids must be UUIDs, got ${notUuid.id}`))
       return append(log, request.stream, request.expected, request.events)
-    }),
+    })),
 
-  readStream: (stream, fromVersion = 1, limit) => {
+  readStream: Effect.fn("EventStore.readStream")((
+    stream: string,
+    fromVersion = 1,
+    limit?: number
+  ): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
     if (typeof stream !== "string" || stream.length === 0) {
       return Effect.fail(invalid("readStream: the stream name must be a non-empty string"))
     }
@@ -268,14 +273,14 @@ const toService = (log: KurrentLog): EventStoreService => ({
     return log.call(`reading stream ${stream}`, () =>
       log.readStreamRaw(stream, BigInt(Math.max(1, fromVersion) - 1), limit ?? Number.MAX_SAFE_INTEGER)
     ).pipe(Effect.map((decoded) => decoded.map((d) => d.event)))
-  },
+  }),
 
-  readAll: (fromPosition, limit) => {
+  readAll: Effect.fn("EventStore.readAll")((fromPosition: number, limit: number): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
     if (!Number.isSafeInteger(fromPosition)) return Effect.fail(invalid(`readAll: fromPosition must be an integer, got ${fromPosition}`))
     if (!Number.isSafeInteger(limit) || limit < 0) return Effect.fail(invalid(`readAll: limit must be an integer >= 0, got ${limit}`))
     if (limit === 0) return Effect.succeed([])
     return log.call("reading $all", () => log.readAll(readStartOf(fromPosition), limit))
-  },
+  }),
 
   headPosition: log.call("reading the head of $all", async () => {
     let head = 0

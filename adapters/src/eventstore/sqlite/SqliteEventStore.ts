@@ -117,45 +117,50 @@ class SqliteEventLog {
 const isPosition = (value: number): boolean => Number.isSafeInteger(value)
 
 const toService = (log: SqliteEventLog): SqliteEventStoreService => {
-  const readAll = (
+  // The store's calls are on every command's path and take microseconds: untraced, since a traced
+  // function captures a stack per call (see the effect package's guide on Effect.fn and hot paths).
+  const readAll = Effect.fnUntraced(function*(
     fromPosition: number,
     limit: number
-  ): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
+  ): Effect.fn.Return<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> {
     const problem = readAllProblem(fromPosition, limit)
-    if (problem !== undefined) return Effect.fail(invalid(problem))
-    if (limit === 0) return Effect.succeed([])
-    return log.read("readAll failed", (s) => {
+    if (problem !== undefined) return yield* Effect.fail(invalid(problem))
+    if (limit === 0) return []
+    return yield* log.read("readAll failed", (s) => {
       const from = Math.max(1, fromPosition)
       return log.recent.read(from, limit, s.dataVersion()) ?? s.readAll(from, limit).map(toRecordedEvent)
     })
-  }
+  })
 
   return {
-    append: (
+    append: Effect.fnUntraced(function*(
       stream: string,
       expected: ExpectedVersion,
       events: ReadonlyArray<NewEvent>
-    ): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable> =>
-      Effect.suspend(() => {
-        if (log.isClosed) return Effect.fail(storeClosed())
-        const request = prepareAppend(stream, expected, events)
-        if (request instanceof EventStoreUnavailable) return Effect.fail(request)
-        return Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {
-          const pending = log.commit.submit(request, resume)
-          // An interrupted caller that is still queued is dropped from its batch. Once the batch has run
-          // the append stands (like any write whose acknowledgement was lost).
-          return Effect.sync(() => {
-            pending.cancelled = true
-          })
+    ): Effect.fn.Return<AppendResult, WrongExpectedVersion | EventStoreUnavailable> {
+      if (log.isClosed) return yield* Effect.fail(storeClosed())
+      const request = prepareAppend(stream, expected, events)
+      if (request instanceof EventStoreUnavailable) return yield* Effect.fail(request)
+      return yield* Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {
+        const pending = log.commit.submit(request, resume)
+        // An interrupted caller that is still queued is dropped from its batch. Once the batch has run
+        // the append stands (like any write whose acknowledgement was lost).
+        return Effect.sync(() => {
+          pending.cancelled = true
         })
-      }),
+      })
+    }),
 
-    readStream: (stream: string, fromVersion = 1, limit?: number) => {
+    readStream: Effect.fnUntraced(function*(
+      stream: string,
+      fromVersion = 1,
+      limit?: number
+    ): Effect.fn.Return<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> {
       const problem = readStreamProblem(stream, fromVersion, limit)
-      if (problem !== undefined) return Effect.fail(invalid(problem))
-      if (limit === 0) return Effect.succeed([])
-      return log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion, limit ?? -1).map(toRecordedEvent))
-    },
+      if (problem !== undefined) return yield* Effect.fail(invalid(problem))
+      if (limit === 0) return []
+      return yield* log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion, limit ?? -1).map(toRecordedEvent))
+    }),
 
     readAll,
 
