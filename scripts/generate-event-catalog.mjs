@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The event catalog, generated from the source of truth: the `DomainEvent<"Type", { ...fields }>`
-// declarations in core/src, read with the TypeScript compiler API (its type checker resolves field
-// types, optionality and doc comments exactly as the compiler sees them). Writes:
+// The event catalog, generated from the source of truth: the event Schemas in core/src (declared with
+// `EventSchema`, see core/src/decider/Schemas.ts). The TypeScript sources are loaded as they are (tsx),
+// so the catalog needs no build; field types, optionality and descriptions come from the Schemas and
+// their `description` annotations. Writes:
 //   docs/events.md                             for people
 //   apps/server/src/generated/eventCatalog.ts  served at GET /api/events/catalog
 // `--check` writes nothing and exits 1 when either file is stale (a test runs it; `npm run build`
@@ -9,13 +10,13 @@
 //
 // Which category (the `<category>` of stream `<category>-<domain>-<id>` and of subject
 // `mh.evt.<domain>.<category>.<EventType>`) an event belongs to comes from the aggregates that fold
-// it: every exported aggregate value in core whose `category` is a string constant and whose
-// `evolve` takes the event. Events no aggregate folds (those written straight to the store, such as a
-// terminal recording) take the `*_CATEGORY` constant declared in their own file.
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs"
+// it: every aggregate exported by a core module lists its event Schemas in `events`. Events no
+// aggregate folds (those written straight to the store, such as a terminal recording) take the
+// `*_CATEGORY` constant exported by their own module.
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import ts from "typescript"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { register } from "tsx/esm/api"
 
 // `--root <dir>` runs on another checkout (the staleness test uses a modified copy).
 const rootArg = process.argv.indexOf("--root")
@@ -23,149 +24,168 @@ const root = rootArg > 0 ? resolve(process.argv[rootArg + 1]) : resolve(dirname(
 const MARKDOWN = join(root, "docs/events.md")
 const MODULE = join(root, "apps/server/src/generated/eventCatalog.ts")
 const SUBJECT = "mh.evt.<domain>.<category>.<EventType>"
-
-const program = (() => {
-  const configPath = join(root, "core/tsconfig.json")
-  const config = ts.readConfigFile(configPath, ts.sys.readFile)
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, dirname(configPath))
-  return ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, noEmit: true, composite: false, declaration: false } })
-})()
-const checker = program.getTypeChecker()
+const EVENT_ANNOTATION = "machhubEvent" // decider/Schemas.ts
 const coreSrc = join(root, "core/src")
-const sources = program.getSourceFiles().filter((file) => file.fileName.startsWith(coreSrc) && !file.isDeclarationFile)
 const rel = (fileName) => relative(root, fileName).split("\\").join("/")
 
-const docOf = (symbol) => (symbol === undefined ? "" : ts.displayPartsToString(symbol.getDocumentationComment(checker)).replace(/\s+/g, " ").trim())
-const typeText = (type, enclosing = undefined, flags = 0) =>
-  checker.typeToString(type, enclosing, ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType | flags)
-    .replaceAll("'", '"')
+// 1. Every module of core, as loaded (index.ts only re-exports, so a value's source is where it is declared).
+const sourceFiles = (dir) =>
+  readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) return sourceFiles(path)
+      return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") && path !== join(coreSrc, "index.ts") ? [path] : []
+    })
+const files = sourceFiles(coreSrc)
+const unregister = register()
+const modules = []
+for (const file of files) modules.push({ file, exports: await import(pathToFileURL(file).href) })
+await unregister()
 
-/** Types declared in core that fields refer to by name: listed once under "Types". */
-const namedTypes = new Map()
-const collapse = (text) => text.replace(/\s+/g, " ").replace(/;\s*}/g, " }").trim()
+const isSchema = (value) => value !== null && (typeof value === "object" || typeof value === "function") && typeof value.ast?._tag === "string"
+const annotationsOf = (ast) => ast.annotations ?? {}
+const isEvent = (value) => isSchema(value) && typeof annotationsOf(value.ast)[EVENT_ANNOTATION] === "string"
 
-/** Records every core type a type node names (recursively through their own declarations). */
-function collectNamed(node) {
-  if (node === undefined) return
-  if (ts.isTypeReferenceNode(node)) {
-    let symbol = checker.getSymbolAtLocation(node.typeName)
-    if (symbol !== undefined && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol)
-    // A name may be both a value and a type (`RejectionReason`): the type's declaration is the one wanted.
-    const declaration = symbol?.declarations?.find((d) => ts.isTypeAliasDeclaration(d) || ts.isInterfaceDeclaration(d))
-    if (symbol !== undefined && declaration !== undefined && declaration.getSourceFile().fileName.startsWith(coreSrc) && !namedTypes.has(symbol.name)) {
-      namedTypes.set(symbol.name, null) // reserved first, so recursive types terminate
-      const entry = { name: symbol.name, source: rel(declaration.getSourceFile().fileName), description: docOf(symbol) }
-      // (the doc comment is the type's, even when a value of the same name is declared first)
-      if (ts.isInterfaceDeclaration(declaration) || (ts.isTypeAliasDeclaration(declaration) && ts.isTypeLiteralNode(declaration.type))) {
-        entry.fields = fieldsOf(checker.getDeclaredTypeOfSymbol(symbol))
-      } else if (ts.isTypeAliasDeclaration(declaration)) {
-        entry.definition = typeText(checker.getTypeAtLocation(declaration.type), declaration, ts.TypeFormatFlags.InTypeAlias)
-        collectNamed(declaration.type)
-      }
-      namedTypes.set(symbol.name, entry)
-    }
-  }
-  ts.forEachChild(node, collectNamed)
-}
-
-/** Fields as declared (the author's type text, e.g. `SealedSecret`), with optionality and doc comments. */
-function fieldsOf(type) {
-  return checker.getPropertiesOfType(type).map((property) => {
-    const declaration = property.valueDeclaration ?? property.declarations?.[0]
-    const optional = (property.flags & ts.SymbolFlags.Optional) !== 0
-    const node = declaration !== undefined && ts.isPropertySignature(declaration) ? declaration.type : undefined
-    collectNamed(node)
-    const text = node !== undefined
-      ? collapse(node.getText())
-      : typeText(checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(property, declaration)))
-    return { name: property.name, type: text, optional, description: docOf(property) }
-  })
-}
-
-// 1. Every `type X = DomainEvent<"X", {...}>` in core.
 const events = new Map()
 const fileCategory = new Map()
-for (const file of sources) {
-  ts.forEachChild(file, function visit(node) {
-    if (ts.isVariableStatement(node)) {
-      for (const declaration of node.declarationList.declarations) {
-        if (ts.isIdentifier(declaration.name) && declaration.name.text.endsWith("_CATEGORY") && declaration.initializer && ts.isStringLiteral(declaration.initializer)) {
-          fileCategory.set(file.fileName, declaration.initializer.text)
-        }
-      }
-    }
-    if (!ts.isTypeAliasDeclaration(node) || !ts.isTypeReferenceNode(node.type)) return
-    if (node.type.typeName.getText(file) !== "DomainEvent" || node.type.typeArguments?.length !== 2) return
-    const [typeArg, dataArg] = node.type.typeArguments
-    if (!ts.isLiteralTypeNode(typeArg) || !ts.isStringLiteral(typeArg.literal)) return
-    const name = typeArg.literal.text
-    if (events.has(name)) throw new Error(`event type ${name} is declared twice (${rel(file.fileName)} and ${events.get(name).source})`)
-    events.set(name, {
-      type: name,
-      categories: new Set(),
-      source: rel(file.fileName),
-      file: file.fileName,
-      description: docOf(checker.getSymbolAtLocation(node.name)),
-      fields: fieldsOf(checker.getTypeFromTypeNode(dataArg))
-    })
-  })
+/** Named Schemas (an `identifier` annotation) as their declaring module exports them. */
+const declaredTypes = new Map()
+for (const { file, exports } of modules) {
+  for (const [name, value] of Object.entries(exports)) {
+    if (name.endsWith("_CATEGORY") && typeof value === "string") fileCategory.set(file, value)
+    if (!isSchema(value)) continue
+    const identifier = annotationsOf(value.ast).identifier
+    if (typeof identifier === "string" && !declaredTypes.has(identifier)) declaredTypes.set(identifier, { ast: value.ast, source: rel(file) })
+    if (!isEvent(value)) continue
+    const type = annotationsOf(value.ast)[EVENT_ANNOTATION]
+    const known = events.get(type)
+    if (known !== undefined && known.schema !== value) throw new Error(`event type ${type} is declared twice (${rel(file)} and ${known.source})`)
+    if (known === undefined) events.set(type, { type, schema: value, categories: new Set(), file, source: rel(file) })
+  }
 }
-
-// 2. Categories from the aggregates that fold each event.
-const literalOf = (node) => {
-  const type = checker.getTypeAtLocation(node)
-  return type.isStringLiteral() ? type.value : undefined
-}
-const categoryOfInitializer = (initializer) => {
-  let object = initializer
-  if (object && ts.isCallExpression(object)) object = object.arguments[0]
-  if (!object || !ts.isObjectLiteralExpression(object)) return undefined
-  const property = object.properties.find((p) => p.name && p.name.getText() === "category")
-  if (property === undefined) return undefined
-  return literalOf(ts.isPropertyAssignment(property) ? property.initializer : property.name)
-}
-const foldedEventTypes = (type) => {
-  const evolve = type.getProperty("evolve")
-  if (evolve === undefined) return []
-  const signature = checker.getTypeOfSymbol(evolve).getCallSignatures()[0]
-  const parameter = signature?.getParameters()[1]
-  if (parameter === undefined) return []
-  const eventType = checker.getTypeOfSymbol(parameter)
-  return (eventType.isUnion() ? eventType.types : [eventType])
-    .map((member) => member.getProperty("type"))
-    .filter((p) => p !== undefined)
-    .map((p) => checker.getTypeOfSymbol(p))
-    .filter((t) => t.isStringLiteral())
-    .map((t) => t.value)
-}
-for (const file of sources) {
-  for (const statement of file.statements) {
-    if (!ts.isVariableStatement(statement)) continue
-    for (const declaration of statement.declarationList.declarations) {
-      const category = categoryOfInitializer(declaration.initializer)
-      if (category === undefined) continue
-      for (const type of foldedEventTypes(checker.getTypeAtLocation(declaration.name))) events.get(type)?.categories.add(category)
+for (const { exports } of modules) {
+  for (const value of Object.values(exports)) {
+    if (value === null || typeof value !== "object" || typeof value.category !== "string" || !Array.isArray(value.events)) continue
+    for (const schema of value.events) {
+      if (isEvent(schema)) events.get(annotationsOf(schema.ast)[EVENT_ANNOTATION])?.categories.add(value.category)
     }
   }
 }
 for (const event of events.values()) {
   if (event.categories.size > 0) continue
   const category = fileCategory.get(event.file)
-  if (category === undefined) throw new Error(`no aggregate folds ${event.type} and ${event.source} declares no *_CATEGORY constant: its subject is unknown`)
+  if (category === undefined) throw new Error(`no aggregate folds ${event.type} and ${event.source} exports no *_CATEGORY constant: its subject is unknown`)
   event.categories.add(category)
 }
 
-// 3. The envelope every event travels in, from its own declaration.
-const interfaceNamed = (name) => {
-  for (const file of sources) {
-    for (const statement of file.statements) {
-      if (ts.isInterfaceDeclaration(statement) && statement.name.text === name) return checker.getTypeAtLocation(statement.name)
-    }
+// 2. Field types as TypeScript would spell them, from the Schemas' ASTs; named Schemas by their name.
+const namedTypes = new Map()
+const OPTIONAL_UNDEFINED = Symbol("undefined of an optional field")
+
+function typeText(ast, named = true) {
+  const identifier = annotationsOf(ast).identifier
+  if (named && typeof identifier === "string") {
+    noteNamed(identifier, ast)
+    return identifier
   }
-  throw new Error(`interface ${name} not found in core/src`)
+  switch (ast._tag) {
+    case "String":
+    case "Number":
+    case "Boolean":
+    case "Null":
+    case "Undefined":
+    case "Unknown":
+    case "Any":
+    case "Never":
+    case "BigInt":
+    case "Symbol":
+    case "Void":
+      return ast._tag.toLowerCase()
+    case "ObjectKeyword":
+      return "object"
+    case "Literal":
+      return JSON.stringify(ast.literal)
+    case "Union":
+      return ast.types.map((member) => typeText(member)).join(" | ")
+    case "Arrays":
+      if (ast.elements.length === 0 && ast.rest.length === 1) return `ReadonlyArray<${typeText(ast.rest[0])}>`
+      return `readonly [${ast.elements.map((element) => typeText(element)).join(", ")}]`
+    case "Objects": {
+      const properties = ast.propertySignatures.map((p) => `readonly ${String(p.name)}${p.type.context?.isOptional ? "?" : ""}: ${fieldTypeText(p.type)}`)
+      const indexes = ast.indexSignatures.map((index) => `readonly [x: ${typeText(index.parameter)}]: ${typeText(index.type)}`)
+      return `{ ${[...properties, ...indexes].join("; ")}; }`
+    }
+    case "Declaration":
+      return typeof annotationsOf(ast).expected === "string" ? annotationsOf(ast).expected : "unknown"
+    case "Suspend":
+      return typeText(ast.thunk(), named)
+    default:
+      return "unknown"
+  }
 }
-const envelope = fieldsOf(interfaceNamed("RecordedEvent"))
-const meta = fieldsOf(interfaceNamed("EventMeta"))
+
+/** An optional field's type without the `undefined` that `Schema.optional` adds (optionality is shown apart). */
+function fieldTypeText(ast) {
+  if (ast.context?.isOptional && ast._tag === "Union" && typeof annotationsOf(ast).identifier !== "string") {
+    const members = ast.types.filter((member) => member._tag !== "Undefined")
+    if (members.length === 1) return typeText(members[0])
+    return members.map((member) => typeText(member)).join(" | ")
+  }
+  return typeText(ast)
+}
+
+const descriptionOf = (ast) => {
+  const text = annotationsOf(ast).description ?? ast.context?.annotations?.description
+  return typeof text === "string" ? text.replace(/\s+/g, " ").trim() : ""
+}
+
+function fieldsOf(ast) {
+  return ast.propertySignatures.map((p) => {
+    const identifier = annotationsOf(p.type).identifier
+    // A named type's own description belongs under "Types", not on every field of that type.
+    const own = typeof identifier === "string" ? descriptionOf(declaredTypes.get(identifier)?.ast ?? p.type) : undefined
+    const description = descriptionOf(p.type)
+    return { name: String(p.name), type: fieldTypeText(p.type), optional: p.type.context?.isOptional === true, description: description === own ? "" : description }
+  })
+}
+
+function noteNamed(name, seen) {
+  if (namedTypes.has(name)) return
+  namedTypes.set(name, null) // reserved first, so recursive types terminate
+  const declared = declaredTypes.get(name)
+  const ast = declared?.ast ?? seen
+  const entry = { name, source: declared?.source ?? "core/src", description: descriptionOf(ast) }
+  if (ast._tag === "Objects" && ast.propertySignatures.length > 0) entry.fields = fieldsOf(ast)
+  else entry.definition = typeText(ast, false)
+  namedTypes.set(name, entry)
+}
+
+// 3. The envelope every event travels in, from its Schemas.
+const envelopeModule = modules.find(({ file }) => file === join(coreSrc, "eventstore/EventEnvelope.ts"))?.exports
+if (envelopeModule?.RecordedEventSchema === undefined) throw new Error("core/src/eventstore/EventEnvelope.ts exports no RecordedEventSchema")
+const envelope = fieldsOf(envelopeModule.RecordedEventSchema.ast)
+const meta = fieldsOf(envelopeModule.EventMetaSchema.ast)
+
+const catalogEvents = [...events.values()].map(({ type, schema, categories, source }) => ({
+  type,
+  categories: [...categories].sort(),
+  description: descriptionOf(schema.ast),
+  source,
+  fields: fieldsOf(schema.ast.propertySignatures.find((p) => p.name === "data").type)
+}))
+
+// Events not yet declared as Schemas (only while aggregates move over): read from their TypeScript types.
+const legacySource = files.some((file) => /DomainEvent<\s*"/.test(readFileSync(file, "utf8")))
+if (legacySource) {
+  const { legacyEvents } = await import("./event-catalog-legacy.mjs")
+  const legacy = legacyEvents(root)
+  for (const event of legacy.events) {
+    if (events.has(event.type)) continue
+    catalogEvents.push({ type: event.type, categories: [...event.categories].sort(), description: event.description, source: event.source, fields: event.fields })
+  }
+  for (const type of legacy.types) if (!namedTypes.has(type.name)) namedTypes.set(type.name, type)
+}
 
 const catalog = {
   subject: SUBJECT,
@@ -176,19 +196,16 @@ const catalog = {
   },
   envelope,
   meta,
-  events: [...events.values()]
-    .map(({ type, categories, source, description, fields }) => {
-      const sorted = [...categories].sort()
-      return {
-        type,
-        categories: sorted,
-        subjects: sorted.map((category) => `mh.evt.<domain>.${category}.${type}`),
-        streams: sorted.map((category) => `${category}-<domain>-<id>`),
-        description,
-        source,
-        fields
-      }
-    })
+  events: catalogEvents
+    .map(({ type, categories, source, description, fields }) => ({
+      type,
+      categories,
+      subjects: categories.map((category) => `mh.evt.<domain>.${category}.${type}`),
+      streams: categories.map((category) => `${category}-<domain>-<id>`),
+      description,
+      source,
+      fields
+    }))
     .sort((a, b) => a.categories[0].localeCompare(b.categories[0]) || a.type.localeCompare(b.type)),
   types: [...namedTypes.values()].filter((t) => t !== null).sort((a, b) => a.name.localeCompare(b.name))
 }
@@ -200,7 +217,7 @@ const fieldTable = (fields) => [
   ...fields.map((f) => `| \`${f.name}\`${f.optional ? " (optional)" : ""} | \`${escape(f.type)}\` | ${escape(f.description)} |`)
 ]
 const markdown = [
-  "<!-- Generated by scripts/generate-event-catalog.mjs from the event declarations in core/src. Do not edit: run `npm run build`. -->",
+  "<!-- Generated by scripts/generate-event-catalog.mjs from the event Schemas in core/src. Do not edit: run `npm run build`. -->",
   "# Event catalog",
   "",
   `Every event the platform records, with its fields and the NATS subject it is published on after commit: \`${SUBJECT}\`.`,
@@ -246,7 +263,7 @@ const markdown = [
 ].join("\n")
 
 const module = [
-  "// Generated by scripts/generate-event-catalog.mjs from the event declarations in core/src.",
+  "// Generated by scripts/generate-event-catalog.mjs from the event Schemas in core/src.",
   "// Do not edit: `npm run build` regenerates it, and a test fails when it is stale.",
   `export const eventCatalog = ${JSON.stringify(catalog, null, 2)} as const`,
   ""

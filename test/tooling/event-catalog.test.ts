@@ -18,13 +18,23 @@ describe("the event catalog (docs/events.md, GET /api/events/catalog)", () => {
   it("fails the check once an event declaration changes without regenerating", () => {
     const dir = tempDir("machhub-catalog-")
     try {
-      for (const path of ["core/src", "core/tsconfig.json", "tsconfig.base.json", "docs", "apps/server/src/generated"]) {
+      // package.json files too: they say the sources are ES modules.
+      for (const path of ["package.json", "core/package.json", "core/src", "core/tsconfig.json", "tsconfig.base.json", "docs", "apps/server/src/generated"]) {
         cpSync(join(root, path), join(dir.path, path), { recursive: true })
       }
       symlinkSync(join(root, "node_modules"), join(dir.path, "node_modules"))
       const check = () => spawnSync(process.execPath, [join(root, "scripts/generate-event-catalog.mjs"), "--check", "--root", dir.path], { encoding: "utf8" })
       expect(check().status).toBe(0)
-      appendFileSync(join(dir.path, "core/src/terminal/TerminalEvents.ts"), '\nexport type CatalogProbe = DomainEvent<"CatalogProbe", { readonly x: string }>\n')
+      appendFileSync(
+        join(dir.path, "core/src/terminal/TerminalEvents.ts"),
+        [
+          "",
+          'import { Schema as ProbeSchema } from "effect"',
+          'import { EventSchema as probeEvent } from "../decider/Schemas.js"',
+          'export const CatalogProbe = probeEvent("CatalogProbe", { x: ProbeSchema.String })',
+          ""
+        ].join("\n")
+      )
       const stale = check()
       expect(stale.status).toBe(1)
       expect(stale.stderr).toMatch(/stale: docs\/events\.md, apps\/server\/src\/generated\/eventCatalog\.ts/)

@@ -1,3 +1,5 @@
+import { Schema } from "effect"
+
 /**
  * Permission = feature + action + scope (SPEC §3). `read-write` implies `read`; scopes are ordered
  * nil < self < domain < all, and a higher scope satisfies a lower one.
@@ -86,3 +88,12 @@ export const intersect = (a: ReadonlyArray<Permission>, b: ReadonlyArray<Permiss
   }
   return out
 }
+
+/** The Schemas of the above, for commands and events that carry permissions (named as in the event catalog). */
+export const ActionSchema = Schema.Literals(ACTIONS).annotate({ identifier: "Action" })
+export const ScopeSchema = Schema.Literals(SCOPES).annotate({ identifier: "Scope" })
+export const PermissionSchema = Schema.Struct({
+  feature: Schema.String.annotate({ description: "A built-in feature or a custom one (lower-case letters, digits, `_` and `-`)." }),
+  action: ActionSchema,
+  scope: ScopeSchema
+}).annotate({ identifier: "Permission" })

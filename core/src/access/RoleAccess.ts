@@ -1,3 +1,4 @@
+import { Schema } from "effect"
 import type { Action, Permission, Scope } from "./Permission.js"
 
 /**
@@ -7,6 +8,9 @@ import type { Action, Permission, Scope } from "./Permission.js"
  */
 export type Role = "admin" | "user"
 export type Access = "read" | "write"
+
+export const RoleSchema = Schema.Literals(["admin", "user"]).annotate({ identifier: "Role" })
+export const AccessSchema = Schema.Literals(["read", "write"]).annotate({ identifier: "Access" })
 
 export const DATA_PLANE_FEATURES = ["collections", "tags", "historian", "processes", "functions", "flows"] as const
 
