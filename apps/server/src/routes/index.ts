@@ -21,7 +21,8 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...identityRoutes(context),
     ...sessionRoutes(context),
     ...apiKeyRoutes(context),
+    ...dataRoutes(context),
     ...eventCatalogRoutes(context)
   ], context.authenticator)
-  for (const legacy of [dataRoutes, machineRoutes, auditRoutes]) legacy(router, context)
+  for (const legacy of [machineRoutes, auditRoutes]) legacy(router, context)
 }

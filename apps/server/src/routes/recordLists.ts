@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3"
-import { json, text, type HttpRequest, type Router } from "@machhub/adapters"
+import { Schema } from "effect"
+import { json, text, type HttpRequest } from "@machhub/adapters"
 import { DEFAULT_ACCESS } from "@machhub/core"
 import {
   indexableFields,
@@ -15,15 +16,16 @@ import {
   type RecordRow
 } from "@machhub/projections"
 import type { Principal } from "../auth/Principal.js"
-import { withCaller } from "../auth/withCaller.js"
+import { anonymousAllowed, error, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { collectionAccess } from "../data/collectionAccess.js"
 import { collectionKey, PageCache } from "../data/PageCache.js"
 import { activeDomain, TABLE_NAME, type RecordRouteContext } from "./records.js"
+import { Json } from "./schemas.js"
 
 const STATEMENT_CACHE = 256
 
 /** `GET /machhub/<table>/all` (a bare array of records) and `GET /machhub/<table>/count` (SPEC §6). */
-export const listRoutes = (router: Router, context: RecordRouteContext): void => {
+export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute> => {
   const db: Database.Database = context.readModels
   const pages = new PageCache()
   context.projections.onApplied(pages.observe)
@@ -83,39 +85,79 @@ export const listRoutes = (router: Router, context: RecordRouteContext): void =>
     return record
   }
 
-  router.add("GET", "/machhub/:table/all", withCaller(context.authenticator, (request, principal) => {
-    const listing = plan(request, principal)
-    if (!listing.ok) return listing.response
-    if (listing.name === undefined) return json(200, [])
-    const sql = toSql(listing.query, listing.name)
-    const { domain, table, query } = listing
-    const plain = query.fields === undefined && query.expand.length === 0
-    // Expanded pages also depend on other collections, so only plain pages are cached.
-    const cacheKey = plain ? `${sql.sql}\u0000${JSON.stringify(sql.params)}` : undefined
-    const cached = cacheKey === undefined ? undefined : pages.get(collectionKey(domain, table), cacheKey)
-    if (cached !== undefined) return { status: 200, contentType: "application/json; charset=utf-8", body: cached }
-    const rows = prepared(sql.sql).all(...sql.params) as Array<RecordRow>
-    if (cacheKey !== undefined) {
-      // The hot path: splice stored JSON text, no parse/stringify per record.
-      const body = `[${rows.map((row) => recordJson(domain, table, row)).join(",")}]`
-      pages.set(collectionKey(domain, table), cacheKey, body)
-      return { status: 200, contentType: "application/json; charset=utf-8", body }
-    }
-    const records = rows.map((row) => {
-      const record = expandRecord(recordObject(domain, table, row), query.expand, domain, principal)
-      return query.fields === undefined ? record : project(record, query.fields)
-    })
-    return json(200, records)
-  }))
+  const tableParam = { table: "The collection (table) name" } as const
+  const ListQuery = Schema.Struct({
+    "filter[<field>][<op>][<type>]": Schema.optional(Schema.String.annotate({
+      description: "A filter, repeatable: op is = != > < >= <= contains in (or eq ne gt lt gte lte), type string, number, boolean or date"
+    })),
+    sort: Schema.optional(Schema.String.annotate({ description: "Fields to sort by, comma separated, - for descending" })),
+    limit: Schema.optional(Schema.String.annotate({ description: "At most this many records" })),
+    offset: Schema.optional(Schema.String.annotate({ description: "Skip this many records" })),
+    fields: Schema.optional(Schema.String.annotate({ description: "Only these fields (comma separated)" })),
+    expand: Schema.optional(Schema.String.annotate({ description: "Reference fields to replace by the records they name" }))
+  })
+  const listAnswers = {
+    400: error("The query is malformed, or a malformed Domain header (anonymous callers)"),
+    401: error("Anonymous, and the collection's reads are not public"),
+    403: error("Missing permission collections:read:<scope>"),
+    404: error("The table name is not a collection name")
+  } as const
 
-  router.add("GET", "/machhub/:table/count", withCaller(context.authenticator, (request, principal) => {
-    const listing = plan(request, principal)
-    if (!listing.ok) return listing.response
-    if (listing.name === undefined) return json(200, { count: 0 })
-    const sql = toSql(listing.query, listing.name).count
-    const row = prepared(sql.sql).get(...sql.params) as { count?: number; n?: number } | undefined
-    return json(200, { count: Number(Object.values(row ?? { n: 0 })[0] ?? 0) })
-  }))
+  return [
+    route({
+      method: "GET",
+      path: "/machhub/:table/all",
+      tag: "data",
+      summary: "The records of a collection, filtered, sorted and paged (a bare array)",
+      access: anonymousAllowed,
+      params: tableParam,
+      query: ListQuery,
+      responses: { 200: ok("The records", Schema.Array(Json)), ...listAnswers },
+      handler: ({ request, principal }) => {
+        const listing = plan(request, principal)
+        if (!listing.ok) return listing.response
+        if (listing.name === undefined) return json(200, [])
+        const sql = toSql(listing.query, listing.name)
+        const { domain, table, query } = listing
+        const plain = query.fields === undefined && query.expand.length === 0
+        // Expanded pages also depend on other collections, so only plain pages are cached.
+        const cacheKey = plain ? `${sql.sql}\u0000${JSON.stringify(sql.params)}` : undefined
+        const cached = cacheKey === undefined ? undefined : pages.get(collectionKey(domain, table), cacheKey)
+        if (cached !== undefined) return { status: 200, contentType: "application/json; charset=utf-8", body: cached }
+        const rows = prepared(sql.sql).all(...sql.params) as Array<RecordRow>
+        if (cacheKey !== undefined) {
+          // The hot path: splice stored JSON text, no parse/stringify per record.
+          const body = `[${rows.map((row) => recordJson(domain, table, row)).join(",")}]`
+          pages.set(collectionKey(domain, table), cacheKey, body)
+          return { status: 200, contentType: "application/json; charset=utf-8", body }
+        }
+        const records = rows.map((row) => {
+          const record = expandRecord(recordObject(domain, table, row), query.expand, domain, principal)
+          return query.fields === undefined ? record : project(record, query.fields)
+        })
+        return json(200, records)
+      }
+    }),
+
+    route({
+      method: "GET",
+      path: "/machhub/:table/count",
+      tag: "data",
+      summary: "How many records of a collection match the filters",
+      access: anonymousAllowed,
+      params: tableParam,
+      query: ListQuery,
+      responses: { 200: ok("The count", Schema.Struct({ count: Schema.Number })), ...listAnswers },
+      handler: ({ request, principal }) => {
+        const listing = plan(request, principal)
+        if (!listing.ok) return listing.response
+        if (listing.name === undefined) return json(200, { count: 0 })
+        const sql = toSql(listing.query, listing.name).count
+        const row = prepared(sql.sql).get(...sql.params) as { count?: number; n?: number } | undefined
+        return json(200, { count: Number(Object.values(row ?? { n: 0 })[0] ?? 0) })
+      }
+    })
+  ]
 }
 
 /** The filter that limits a `self`-scope caller to the records it created. */

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
-import { json, text, type HttpRequest, type HttpResponse, type Router } from "@machhub/adapters"
+import { Effect, Schema } from "effect"
+import { json, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { DEFAULT_ACCESS, RECORD_CATEGORY, recordAggregateId, uuidv7, type CommandReply, type RecordReply } from "@machhub/core"
 import { parsePublicRecordId, publicRecordId, recordJson, type RecordsReadModel } from "@machhub/projections"
 import type { Principal } from "../auth/Principal.js"
-import { withCaller } from "../auth/withCaller.js"
+import { anonymousAllowed, bodyReadByHandler, error, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { collectionAccess } from "../data/collectionAccess.js"
 import { readRecordBody } from "../data/recordBody.js"
 import type { SchemaValidator } from "../data/SchemaValidator.js"
@@ -14,6 +14,7 @@ import { idempotencyKeyOf } from "./idempotency.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { parseAsOf } from "../audit/asOf.js"
 import { recordAsOf } from "../audit/recordAsOf.js"
+import { AsOfQuery, Json } from "./schemas.js"
 
 /** Table names: they also appear in record ids and routes, so letters, digits and `_` only. */
 export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
@@ -33,8 +34,7 @@ export const activeDomain = (request: HttpRequest, principal: Principal | undefi
 }
 
 /** `POST /machhub/<table>`, `GET|PUT|DELETE /machhub/<domain>.<table>:<id>` (SPEC §6). */
-export const recordRoutes = (router: Router, context: RecordRouteContext): void => {
-  const auth = context.authenticator
+export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute> => {
 
   const answerRecord = (status: number, domain: string, table: string, id: string, reply: CommandReply): HttpResponse => {
     // A record created by this very command is known without a read: its data, creator and time.
@@ -57,41 +57,6 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
     return context.schemas.violation(`${domain}\u0000${table}`, definition.version, definition.schema, record)
   }
 
-  router.add("POST", "/machhub/:table", withCaller(auth, (request, principal) => {
-    const table = request.params["table"]!
-    if (!TABLE_NAME.test(table) || RESERVED_TABLES.has(table)) {
-      return text(400, "Table names are 1 to 64 letters, digits or _ starting with a letter (and not a reserved name)")
-    }
-    const domain = activeDomain(request, principal)
-    if (!domain.ok) return domain.response
-    const access = collectionAccess(principal, context.records.collection(domain.domain, table)?.access ?? DEFAULT_ACCESS, "write")
-    if (!access.allowed) return text(access.status, access.message)
-    const body = readRecordBody(request)
-    if (!body.ok) return body.response
-    const problem = schemaProblem(domain.domain, table, body.data)
-    if (problem !== undefined) return text(422, problem)
-    const idempotency = idempotencyKeyOf(request)
-    if (!idempotency.ok) return idempotency.response
-    // With an Idempotency-Key the id derives from it, so a retry lands on the same record and the
-    // record's own history says it was already done.
-    const id = idempotency.key === undefined
-      ? uuidv7()
-      : createHash("sha256").update(`${domain.domain}\u0000${access.actor.kind}:${access.actor.id}\u0000${table}\u0000${idempotency.key}`).digest("hex").slice(0, 32)
-    return respond(
-      runCommand(context, {
-        type: "createRecord",
-        category: RECORD_CATEGORY,
-        domain: domain.domain,
-        aggregateId: recordAggregateId(table, id),
-        payload: { table, id, data: body.data, creator: access.actor, ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key }) },
-        actor: access.actor,
-        correlationId: request.correlationId,
-        idempotencyKey: idempotency.key,
-        newAggregate: idempotency.key === undefined
-      }).pipe(Effect.map((reply) => answerRecord(201, domain.domain, table, id, reply)))
-    )
-  }))
-
   /** Resolves `/machhub/<domain>.<table>:<id>` for the caller: another domain's id is simply not found. */
   const locate = (request: HttpRequest, principal: Principal | undefined) => {
     const parsed = parsePublicRecordId(request.params["id"]!)
@@ -102,81 +67,183 @@ export const recordRoutes = (router: Router, context: RecordRouteContext): void 
     return { ok: true as const, ...parsed, access: context.records.collection(parsed.domain, parsed.table)?.access ?? DEFAULT_ACCESS }
   }
 
-  router.add("GET", "/machhub/:id", withCaller(auth, (request, principal) => {
-    const asOf = parseAsOf(request)
-    if (!asOf.ok) return asOf.response
-    const target = locate(request, principal)
-    if (!target.ok) return target.response
-    const access = collectionAccess(principal, target.access, "read")
-    if (!access.allowed) return text(access.status, access.message)
-    // ?asOf=: the record as it was then, folded from its stream (SPEC §10).
-    if (asOf.asOf !== undefined) return recordAsOf(context.store, { ...target, onlyCreator: access.onlyCreator }, asOf.asOf, request.params["id"]!)
-    const row = context.records.get(target.domain, target.table, target.id)
-    if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) {
-      return text(404, `No record ${request.params["id"]!.slice(0, 200)}`)
-    }
-    return { status: 200, contentType: "application/json; charset=utf-8", body: recordJson(target.domain, target.table, row) }
-  }))
+  const idParam = { id: "The record id, <domain>.<table>:<id>" } as const
+  const RecordBody = Schema.Record(Schema.String, Schema.Unknown).annotate({
+    description: "The record's fields, a JSON object (or the `record` field of a multipart/form-data body); checked against the collection's schema"
+  })
+  const RecordAnswer = Schema.Struct({ success: Schema.Literal(true), id: Schema.String, record: Json })
+  const accessAnswers = {
+    400: error("A malformed Domain header (anonymous callers), body, If-Match or Idempotency-Key"),
+    401: error("Anonymous, and the collection is not public for this"),
+    403: error("Missing permission collections:<action>:<scope>")
+  } as const
 
-  router.add("PUT", "/machhub/:id", withCaller(auth, (request, principal) => {
-    const target = locate(request, principal)
-    if (!target.ok) return target.response
-    const access = collectionAccess(principal, target.access, "write")
-    if (!access.allowed) return text(access.status, access.message)
-    const body = readRecordBody(request)
-    if (!body.ok) return body.response
-    const expected = ifMatch(request)
-    if (!expected.ok) return expected.response
-    const idempotency = idempotencyKeyOf(request)
-    if (!idempotency.ok) return idempotency.response
-    const current = context.records.get(target.domain, target.table, target.id)
-    if (current !== undefined) {
-      const problem = schemaProblem(target.domain, target.table, { ...(JSON.parse(current.data) as object), ...body.data })
-      if (problem !== undefined) return text(422, problem)
-    }
-    return respond(
-      runCommand(context, {
-        type: "updateRecord",
-        category: RECORD_CATEGORY,
-        domain: target.domain,
-        aggregateId: recordAggregateId(target.table, target.id),
-        payload: {
-          changes: body.data,
-          ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
-          ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
-        },
-        actor: access.actor,
-        correlationId: request.correlationId,
-        idempotencyKey: idempotency.key,
-        ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
-      }).pipe(Effect.map((reply) => answerRecord(200, target.domain, target.table, target.id, reply)))
-    )
-  }))
+  return [
+    route({
+      method: "POST",
+      path: "/machhub/:table",
+      tag: "data",
+      summary: "Create a record in a collection",
+      description: "Anonymous callers are allowed when the collection's access policy makes writes public (their Domain header names the domain).",
+      access: anonymousAllowed,
+      params: { table: "The collection (table) name" },
+      headers: ["Idempotency-Key"],
+      body: bodyReadByHandler(RecordBody),
+      responses: { 201: ok("Created", RecordAnswer), ...accessAnswers, 422: error("The record does not match the collection's schema") },
+      handler: ({ request, params: { table }, principal }) => {
+        if (!TABLE_NAME.test(table) || RESERVED_TABLES.has(table)) {
+          return text(400, "Table names are 1 to 64 letters, digits or _ starting with a letter (and not a reserved name)")
+        }
+        const domain = activeDomain(request, principal)
+        if (!domain.ok) return domain.response
+        const access = collectionAccess(principal, context.records.collection(domain.domain, table)?.access ?? DEFAULT_ACCESS, "write")
+        if (!access.allowed) return text(access.status, access.message)
+        const body = readRecordBody(request)
+        if (!body.ok) return body.response
+        const problem = schemaProblem(domain.domain, table, body.data)
+        if (problem !== undefined) return text(422, problem)
+        const idempotency = idempotencyKeyOf(request)
+        if (!idempotency.ok) return idempotency.response
+        // With an Idempotency-Key the id derives from it, so a retry lands on the same record and the
+        // record's own history says it was already done.
+        const id = idempotency.key === undefined
+          ? uuidv7()
+          : createHash("sha256").update(`${domain.domain}\u0000${access.actor.kind}:${access.actor.id}\u0000${table}\u0000${idempotency.key}`).digest("hex").slice(0, 32)
+        return respond(
+          runCommand(context, {
+            type: "createRecord",
+            category: RECORD_CATEGORY,
+            domain: domain.domain,
+            aggregateId: recordAggregateId(table, id),
+            payload: { table, id, data: body.data, creator: access.actor, ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key }) },
+            actor: access.actor,
+            correlationId: request.correlationId,
+            idempotencyKey: idempotency.key,
+            newAggregate: idempotency.key === undefined
+          }).pipe(Effect.map((reply) => answerRecord(201, domain.domain, table, id, reply)))
+        )
+      }
+    }),
 
-  router.add("DELETE", "/machhub/:id", withCaller(auth, (request, principal) => {
-    const target = locate(request, principal)
-    if (!target.ok) return target.response
-    const access = collectionAccess(principal, target.access, "write")
-    if (!access.allowed) return text(access.status, access.message)
-    const expected = ifMatch(request)
-    if (!expected.ok) return expected.response
-    const idempotency = idempotencyKeyOf(request)
-    if (!idempotency.ok) return idempotency.response
-    return respond(
-      runCommand(context, {
-        type: "deleteRecord",
-        category: RECORD_CATEGORY,
-        domain: target.domain,
-        aggregateId: recordAggregateId(target.table, target.id),
-        payload: {
-          ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
-          ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
-        },
-        actor: access.actor,
-        correlationId: request.correlationId,
-        idempotencyKey: idempotency.key,
-        ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
-      }).pipe(Effect.map((reply) => json(200, { success: true, id: publicRecordId(target.domain, target.table, target.id) }, mutationHeaders(reply))))
-    )
-  }))
+    route({
+      method: "GET",
+      path: "/machhub/:id",
+      tag: "data",
+      summary: "One record, now or as of a past moment",
+      description: "Anonymous callers are allowed when the collection's access policy makes reads public.",
+      access: anonymousAllowed,
+      params: idParam,
+      query: AsOfQuery,
+      responses: { 200: ok("The record with its _meta", Json), ...accessAnswers, 404: error("No such record") },
+      handler: ({ request, params: { id }, principal }) => {
+        const asOf = parseAsOf(request)
+        if (!asOf.ok) return asOf.response
+        const target = locate(request, principal)
+        if (!target.ok) return target.response
+        const access = collectionAccess(principal, target.access, "read")
+        if (!access.allowed) return text(access.status, access.message)
+        // ?asOf=: the record as it was then, folded from its stream (SPEC §10).
+        if (asOf.asOf !== undefined) return recordAsOf(context.store, { ...target, onlyCreator: access.onlyCreator }, asOf.asOf, id)
+        const row = context.records.get(target.domain, target.table, target.id)
+        if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) {
+          return text(404, `No record ${id.slice(0, 200)}`)
+        }
+        return { status: 200, contentType: "application/json; charset=utf-8", body: recordJson(target.domain, target.table, row) }
+      }
+    }),
+
+    route({
+      method: "PUT",
+      path: "/machhub/:id",
+      tag: "data",
+      summary: "Change a record's fields (merged into the record)",
+      access: anonymousAllowed,
+      params: idParam,
+      headers: ["If-Match", "Idempotency-Key"],
+      body: bodyReadByHandler(RecordBody),
+      responses: {
+        200: ok("Changed", RecordAnswer),
+        ...accessAnswers,
+        404: error("No such record"),
+        412: error("If-Match does not match the record's version"),
+        422: error("The changed record does not match the collection's schema")
+      },
+      handler: ({ request, params: { id }, principal }) => {
+        const target = locate(request, principal)
+        if (!target.ok) return target.response
+        const access = collectionAccess(principal, target.access, "write")
+        if (!access.allowed) return text(access.status, access.message)
+        const body = readRecordBody(request)
+        if (!body.ok) return body.response
+        const expected = ifMatch(request)
+        if (!expected.ok) return expected.response
+        const idempotency = idempotencyKeyOf(request)
+        if (!idempotency.ok) return idempotency.response
+        const current = context.records.get(target.domain, target.table, target.id)
+        if (current !== undefined) {
+          const problem = schemaProblem(target.domain, target.table, { ...(JSON.parse(current.data) as object), ...body.data })
+          if (problem !== undefined) return text(422, problem)
+        }
+        return respond(
+          runCommand(context, {
+            type: "updateRecord",
+            category: RECORD_CATEGORY,
+            domain: target.domain,
+            aggregateId: recordAggregateId(target.table, target.id),
+            payload: {
+              changes: body.data,
+              ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
+              ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
+            },
+            actor: access.actor,
+            correlationId: request.correlationId,
+            idempotencyKey: idempotency.key,
+            ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+          }).pipe(Effect.map((reply) => answerRecord(200, target.domain, target.table, target.id, reply)))
+        )
+      }
+    }),
+
+    route({
+      method: "DELETE",
+      path: "/machhub/:id",
+      tag: "data",
+      summary: "Delete a record",
+      access: anonymousAllowed,
+      params: idParam,
+      headers: ["If-Match", "Idempotency-Key"],
+      responses: {
+        200: ok("Deleted", Schema.Struct({ success: Schema.Literal(true), id: Schema.String })),
+        ...accessAnswers,
+        404: error("No such record"),
+        412: error("If-Match does not match the record's version")
+      },
+      handler: ({ request, params: { id }, principal }) => {
+        const target = locate(request, principal)
+        if (!target.ok) return target.response
+        const access = collectionAccess(principal, target.access, "write")
+        if (!access.allowed) return text(access.status, access.message)
+        const expected = ifMatch(request)
+        if (!expected.ok) return expected.response
+        const idempotency = idempotencyKeyOf(request)
+        if (!idempotency.ok) return idempotency.response
+        return respond(
+          runCommand(context, {
+            type: "deleteRecord",
+            category: RECORD_CATEGORY,
+            domain: target.domain,
+            aggregateId: recordAggregateId(target.table, target.id),
+            payload: {
+              ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
+              ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
+            },
+            actor: access.actor,
+            correlationId: request.correlationId,
+            idempotencyKey: idempotency.key,
+            ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+          }).pipe(Effect.map((reply) => json(200, { success: true, id: publicRecordId(target.domain, target.table, target.id) }, mutationHeaders(reply))))
+        )
+      }
+    })
+  ]
 }
