@@ -23,10 +23,12 @@ export interface ChangeDependencies extends VaultDependencies {
   readonly machines: MachinesReadModel
 }
 
-const readChangeBody = decodeBody(Schema.Struct({
+/** `PUT /api/v1/master-password`'s body (also documents the route). */
+export const ChangeMasterPasswordBody = Schema.Struct({
   old_password: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(1024)))),
   new_password: Schema.String.check(Schema.isMaxLength(1024))
-}))
+})
+const readChangeBody = decodeBody(ChangeMasterPasswordBody)
 
 /**
  * The change travels as one command and one event, and the command crosses the bus: it must fit a

@@ -5,7 +5,8 @@ import { enveloped, failure } from "./envelope.js"
 
 const Optional = (max: number) => Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(max))))
 
-const readCreateBody = decodeBody(Schema.Struct({
+/** `POST /api/v1/machine`'s body (also documents the route). */
+export const CreateMachineBody = Schema.Struct({
   name: Schema.String.check(Schema.isMaxLength(200)),
   hostname: Schema.String.check(Schema.isMaxLength(255)),
   // The seed sends the port as a string ("22"); a number is accepted as well.
@@ -16,9 +17,12 @@ const readCreateBody = decodeBody(Schema.Struct({
   passphrase: Optional(4096),
   organization: Optional(200),
   master_password: Optional(1024)
-}))
+})
+const readCreateBody = decodeBody(CreateMachineBody)
 
-const readConnectBody = decodeBody(Schema.Struct({ password: Optional(1024) }))
+/** `POST /api/v1/machine/<id>/connect`'s body: the master password, unless sent as X-Master-Password. */
+export const ConnectBody = Schema.Struct({ password: Optional(1024) })
+const readConnectBody = decodeBody(ConnectBody)
 
 export interface MachineInput {
   readonly name: string

@@ -22,7 +22,8 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...sessionRoutes(context),
     ...apiKeyRoutes(context),
     ...dataRoutes(context),
+    ...machineRoutes(context),
     ...eventCatalogRoutes(context)
   ], context.authenticator)
-  for (const legacy of [machineRoutes, auditRoutes]) legacy(router, context)
+  for (const legacy of [auditRoutes]) legacy(router, context)
 }
