@@ -23,7 +23,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...apiKeyRoutes(context),
     ...dataRoutes(context),
     ...machineRoutes(context),
+    ...auditRoutes(context),
     ...eventCatalogRoutes(context)
   ], context.authenticator)
-  for (const legacy of [auditRoutes]) legacy(router, context)
 }
