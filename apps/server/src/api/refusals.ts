@@ -9,9 +9,12 @@ import type { CredentialPolicy, ErrorFormat, Requirement } from "./RouteDeclarat
  * 429 over a key's rate) come from the Authenticator as a `Refusal` and are only rendered here.
  */
 
-/** 403 for a caller lacking a permission; `why` completes the sentence where a handler decides on more than the route's permission. */
-export const missingPermission = (requirement: Requirement, domain: string, why?: string): Refusal =>
-  forbidden(`Missing permission ${requirement.feature}:${requirement.action}:${requirement.scope} in domain ${domain}${why === undefined ? "" : ` ${why}`}`)
+/**
+ * 403 for a caller lacking a permission. `detail` completes the sentence as written (" to end another
+ * user's session", ": <why>") where a handler decides on more than the route's declared permission.
+ */
+export const missingPermission = (requirement: Requirement, domain: string, detail = ""): Refusal =>
+  forbidden(`Missing permission ${requirement.feature}:${requirement.action}:${requirement.scope} in domain ${domain}${detail}`)
 
 /**
  * Why a route refuses API keys. SSH routes: the seed's surface has none, and a key that opens shells

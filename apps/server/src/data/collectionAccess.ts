@@ -1,5 +1,6 @@
 import { scopeRank, widestScope, type ActorRef, type CollectionAccess } from "@machhub/core"
 import type { Principal } from "../auth/Principal.js"
+import { missingPermission } from "../api/refusals.js"
 
 export const ANONYMOUS: ActorRef = { kind: "anonymous", id: "anonymous" }
 
@@ -32,5 +33,5 @@ export const collectionAccess = (principal: Principal | undefined, access: Colle
   }
   const open = verb === "read" ? access.publicRead : access.publicWrite
   if (open) return { allowed: true, actor, onlyCreator: undefined }
-  return { allowed: false, status: 403, message: `Missing permission collections:${action}:self in domain ${principal.domain}` }
+  return { allowed: false, status: 403, message: missingPermission({ feature: "collections", action, scope: "self" }, principal.domain).message }
 }

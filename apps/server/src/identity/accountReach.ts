@@ -1,7 +1,8 @@
-import { ADMIN_DOMAIN, isAllowed, permissionKey, SUPERUSER_GROUP, type Permission } from "@machhub/core"
+import { ADMIN_DOMAIN, isAllowed, SUPERUSER_GROUP, type Permission } from "@machhub/core"
 import type { GroupsReadModel, UserRow, UsersReadModel } from "@machhub/projections"
 import { grantsOf, isGlobalSuperuser } from "../auth/grantsOf.js"
 import type { Principal } from "../auth/Principal.js"
+import { missingPermission } from "../api/refusals.js"
 
 /**
  * What an action on someone else's account reaches, and so where the caller must be allowed to do it.
@@ -95,7 +96,7 @@ export const accountActionRefusal = (
         ? `: ${target.username} is also a member of domain ${reached}, and this action reaches every domain the account belongs to`
         : ""
       const keyNote = principal.kind === "key" && reached !== principal.domain ? " (an API key acts only in its own domain)" : ""
-      return `Missing permission ${permissionKey(requirement)} in domain ${reached}${why}${keyNote}`
+      return missingPermission(requirement, reached, `${why}${keyNote}`).message
     }
     if (accountWide && !grants.superuser && target.memberships.some((m) => m.domain === reached && m.groups.includes(SUPERUSER_GROUP))) {
       return `Only a superuser of domain ${reached} may change the account of ${target.username}, a superuser there`

@@ -15,6 +15,10 @@ import { isRefusal } from "../auth/Principal.js"
 import { log } from "../log.js"
 import { failure } from "./envelope.js"
 import type { TerminalTickets } from "./TerminalTickets.js"
+import { missingPermission } from "../api/refusals.js"
+
+/** Claiming a ticket opens a shell: the same permission as connecting. */
+const MACHINES_WRITE = { feature: "machines", action: "read-write", scope: "self" } as const
 
 export interface TerminalSocketDependencies {
   readonly authenticator: Authenticator
@@ -105,8 +109,8 @@ export const terminalSocketRoute = (deps: TerminalSocketDependencies): WebSocket
       )
       if (isRefusal(outcome)) return refuse(outcome.status, outcome.message, outcome.headers)
       if (outcome.kind !== "user" || outcome.userId !== waiting.userId) return refuse(403, "This ticket was issued to another user")
-      if (!isAllowed(outcome.permissions, { feature: "machines", action: "read-write", scope: "self" }, outcome.superuser)) {
-        return refuse(403, `Missing permission machines:read-write:self in domain ${waiting.domain}`)
+      if (!isAllowed(outcome.permissions, MACHINES_WRITE, outcome.superuser)) {
+        return refuse(403, missingPermission(MACHINES_WRITE, waiting.domain).message)
       }
       const claimed = deps.tickets.claim(ticketId)
       if (claimed === undefined) return refuse(404, "Unknown, expired or already used ticket; connect again")

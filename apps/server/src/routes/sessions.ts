@@ -142,7 +142,7 @@ const revokeSession = (context: ServerContext, sessions: SessionsReadModel) => (
   if (!own) {
     if (session.domain !== principal.domain) return text(404, NO_SUCH_SESSION)
     if (!isAllowed(principal.permissions, USERS_ADMIN, principal.superuser)) {
-      return render("text", missingPermission(USERS_ADMIN, principal.domain, "to end another user's session"))
+      return render("text", missingPermission(USERS_ADMIN, principal.domain, " to end another user's session"))
     }
     const user = context.users.findById(session.userId)
     const refused = user === undefined ? undefined : accountActionRefusal(context, principal, user, "endSession")
