@@ -47,6 +47,8 @@ export interface RunningServer {
   readonly bootstrapped: Promise<void>
   /** Graceful stop: no new requests, in-flight ones finish, the store is flushed and closed. */
   readonly stop: () => Promise<void>
+  /** Every HTTP route this process answers, as registered (a test checks the API document lists them all). */
+  readonly routes: () => ReadonlyArray<{ readonly method: string; readonly path: string }>
 }
 
 export interface ServerHooks {
@@ -153,7 +155,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     })())
 
   const { store, commands, events } = services
-  return { port: http.port, store, commands, events, projections: readModels?.projections, bootstrapped, stop }
+  return { port: http.port, store, commands, events, projections: readModels?.projections, bootstrapped, stop, routes: () => router.routes() }
 }
 
 interface EdgeParts {
