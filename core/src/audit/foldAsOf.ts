@@ -1,4 +1,6 @@
+import { Result } from "effect"
 import type { Aggregate } from "../decider/Aggregate.js"
+import type { StoredEventInvalid } from "../decider/Schemas.js"
 import type { RecordedEvent } from "../eventstore/EventEnvelope.js"
 
 /** A moment in the log: a global position (inclusive), or a wall-clock instant (ms since the epoch, inclusive). */
@@ -28,30 +30,39 @@ const within = (event: RecordedEvent, asOf: AsOf): boolean =>
  * Folds a stream (in version order) up to `asOf` with the aggregate's own `evolve`: the state the
  * aggregate itself had then. The cut is a prefix of the stream, so the state is always one the
  * aggregate really went through, even should a clock step back make a later event look older.
- * `undefined` when the stream had no event yet.
+ * `undefined` when the stream had no event yet. Each event is decoded by the aggregate's event Schemas
+ * first (after its upcast), as the actor system does: an event that does not decode fails the fold
+ * rather than showing a state nobody can vouch for.
  *
  * An event "changed the state" when `evolve` returned a new object for it (deciders return the same
  * state for facts they only record, such as a login), so `version` and `updatedAt` match what the read
  * models report for the same moment.
  */
 export const foldAsOf = <S>(
-  aggregate: Pick<Aggregate<S, any>, "initialState" | "evolve">,
+  aggregate: Pick<Aggregate<S, any>, "initialState" | "evolve" | "decodeEvent">,
   events: ReadonlyArray<RecordedEvent>,
   asOf: AsOf
-): StateAsOf<S> | undefined => {
+): Result.Result<StateAsOf<S> | undefined, StoredEventInvalid> => {
   let count = 0
   while (count < events.length && within(events[count]!, asOf)) count++
-  if (count === 0) return undefined
+  if (count === 0) return Result.succeed(undefined)
   const folded = events.slice(0, count)
+  const decode = aggregate.decodeEvent
   let state = aggregate.initialState()
   let changed = folded[0]!
   for (const event of folded) {
-    const next = aggregate.evolve(state, event)
+    let decoded: unknown = event
+    if (decode !== undefined) {
+      const result = decode(event)
+      if (Result.isFailure(result)) return result
+      decoded = result.success
+    }
+    const next = aggregate.evolve(state, decoded)
     if (next !== state) changed = event
     state = next
   }
   const last = folded[count - 1]!
-  return {
+  return Result.succeed({
     state,
     events: folded,
     createdAt: folded[0]!.meta.at,
@@ -59,5 +70,5 @@ export const foldAsOf = <S>(
     version: changed.version,
     streamVersion: last.version,
     position: last.position
-  }
+  })
 }

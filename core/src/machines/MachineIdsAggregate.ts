@@ -1,7 +1,7 @@
-import { Result } from "effect"
-import type { Command } from "../commands/Command.js"
-import type { Decider, DomainEvent } from "../decider/Decider.js"
+import { Result, Schema } from "effect"
+import type { Decider } from "../decider/Decider.js"
 import { fromDecider } from "../decider/fromDecider.js"
+import { CommandSchema, EventSchema } from "../decider/Schemas.js"
 
 /**
  * Hands out the numeric machine ids of one domain (the seed answers `id` as a number). Stream
@@ -11,11 +11,11 @@ import { fromDecider } from "../decider/fromDecider.js"
 export const MACHINE_IDS_CATEGORY = "machineids"
 export const MACHINE_IDS_STREAM_ID = "sequence"
 
-export type MachineIdAllocated = DomainEvent<"MachineIdAllocated", { readonly machineId: number }>
+export const MachineIdAllocated = EventSchema("MachineIdAllocated", { machineId: Schema.Number })
+export type MachineIdAllocated = typeof MachineIdAllocated.Type
 
-export interface AllocateMachineId {
-  readonly type: "allocateMachineId"
-}
+export const AllocateMachineId = CommandSchema("allocateMachineId", {})
+export type AllocateMachineId = typeof AllocateMachineId.Type
 
 /** No id handed out yet, or the last one handed out. */
 export type MachineIdsState =
@@ -31,8 +31,8 @@ export const machineIdsDecider: Decider<MachineIdsState, AllocateMachineId, Mach
 export const machineIdsAggregate = fromDecider({
   category: MACHINE_IDS_CATEGORY,
   decider: machineIdsDecider,
-  toCommand: (command: Command): AllocateMachineId | undefined =>
-    command.type === "allocateMachineId" ? { type: "allocateMachineId" } : undefined,
+  commands: [AllocateMachineId],
+  events: [MachineIdAllocated],
   // After an allocation the state is always Active.
   reply: (state): { readonly machineId: number } => ({ machineId: state._tag === "Absent" ? 0 : state.last })
 })

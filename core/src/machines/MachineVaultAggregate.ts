@@ -1,11 +1,11 @@
-import { Result } from "effect"
-import type { Command } from "../commands/Command.js"
+import { Result, Schema } from "effect"
 import { CommandRejected } from "../commands/errors.js"
-import type { Decider, DomainEvent } from "../decider/Decider.js"
+import type { Decider } from "../decider/Decider.js"
 import { fromDecider } from "../decider/fromDecider.js"
+import { CommandSchema, EventSchema, type AnyCommandSchema, type AnyEventSchema } from "../decider/Schemas.js"
 import { machineSecretsProblem } from "./MachineDecider.js"
-import type { MachineSecrets } from "./MachineEvents.js"
-import { isSealedSecret, type KeyDerivation, type SealedSecret } from "./SealedSecret.js"
+import { MachineSecrets } from "./MachineEvents.js"
+import { isSealedSecret, KeyDerivation, SealedSecretSchema, type SealedSecret } from "./SealedSecret.js"
 
 /**
  * The per-user keying record of SSH machines. Stream `machinevault-<home domain>-<userId>`: one per
@@ -16,25 +16,28 @@ import { isSealedSecret, type KeyDerivation, type SealedSecret } from "./SealedS
  */
 export const MACHINE_VAULT_CATEGORY = "machinevault"
 
-export type MachineVaultCreated = DomainEvent<"MachineVaultCreated", {
-  readonly ownerId: string
-  readonly kdf: KeyDerivation
-  readonly check: SealedSecret
-}>
+export const MachineVaultCreated = EventSchema("MachineVaultCreated", {
+  ownerId: Schema.String,
+  kdf: KeyDerivation,
+  check: SealedSecretSchema
+})
+export type MachineVaultCreated = typeof MachineVaultCreated.Type
 
 /** A master password did not open the vault (audit trail for guessing). */
-export type MasterPasswordRejected = DomainEvent<"MasterPasswordRejected", {
-  readonly ownerId: string
-  readonly machineId: number | null
-  readonly address: string | null
-}>
+export const MasterPasswordRejected = EventSchema("MasterPasswordRejected", {
+  ownerId: Schema.String,
+  machineId: Schema.NullOr(Schema.Number),
+  address: Schema.NullOr(Schema.String)
+}, "A master password did not open the vault (audit trail for guessing).")
+export type MasterPasswordRejected = typeof MasterPasswordRejected.Type
 
 /** One machine's credentials sealed again, under the key of the vault's current master password. */
-export interface ResealedMachine {
-  readonly domain: string
-  readonly machineId: number
-  readonly secrets: MachineSecrets
-}
+export const ResealedMachine = Schema.Struct({
+  domain: Schema.String,
+  machineId: Schema.Number,
+  secrets: MachineSecrets
+}).annotate({ identifier: "ResealedMachine", description: "One machine's credentials sealed again, under the key of the vault's current master password." })
+export type ResealedMachine = typeof ResealedMachine.Type
 
 /**
  * The master password changed: a new salt and check value, and every machine of the owner (in every
@@ -42,43 +45,66 @@ export interface ResealedMachine {
  * all or nothing: no crash can leave some machines sealed under the old password and some under the
  * new. The ciphertexts sealed under the old key stay in the log's history; reads use these.
  */
-export type MasterPasswordChanged = DomainEvent<"MasterPasswordChanged", {
-  readonly ownerId: string
-  readonly kdf: KeyDerivation
-  readonly check: SealedSecret
-  readonly machines: ReadonlyArray<ResealedMachine>
-}>
+export const MasterPasswordChanged = EventSchema("MasterPasswordChanged", {
+  ownerId: Schema.String,
+  kdf: KeyDerivation,
+  check: SealedSecretSchema,
+  machines: Schema.Array(ResealedMachine)
+}, "The master password changed: a new salt and check value, and every machine of the owner (in every domain) with its credentials sealed under the new key. One event carries them all, so the change is all or nothing: no crash can leave some machines sealed under the old password and some under the new. The ciphertexts sealed under the old key stay in the log's history; reads use these.")
+export type MasterPasswordChanged = typeof MasterPasswordChanged.Type
 
 /**
  * Machines registered under the old master password while it was being changed (they raced the
  * change and so were not in it), sealed again under the current one by the request that changed it.
  */
-export type MachineSecretsResealed = DomainEvent<"MachineSecretsResealed", {
-  readonly ownerId: string
-  readonly machines: ReadonlyArray<ResealedMachine>
-}>
+export const MachineSecretsResealed = EventSchema("MachineSecretsResealed", {
+  ownerId: Schema.String,
+  machines: Schema.Array(ResealedMachine)
+}, "Machines registered under the old master password while it was being changed (they raced the change and so were not in it), sealed again under the current one by the request that changed it.")
+export type MachineSecretsResealed = typeof MachineSecretsResealed.Type
 
 export type MachineVaultEvent = MachineVaultCreated | MasterPasswordRejected | MasterPasswordChanged | MachineSecretsResealed
 
-export type MachineVaultCommand =
-  | { readonly type: "createVault"; readonly ownerId: string; readonly kdf: KeyDerivation; readonly check: SealedSecret }
-  | { readonly type: "rejectMasterPassword"; readonly ownerId: string; readonly machineId: number | null; readonly address: string | null }
-  | {
-    readonly type: "changeMasterPassword"
-    readonly ownerId: string
-    /** The check value the old master password opened: a change based on a superseded password is refused. */
-    readonly previousCheck: SealedSecret
-    readonly kdf: KeyDerivation
-    readonly check: SealedSecret
-    readonly machines: ReadonlyArray<ResealedMachine>
-  }
-  | {
-    readonly type: "resealMachines"
-    readonly ownerId: string
-    /** The check value of the key the machines were sealed with: it must be the vault's current one. */
-    readonly check: SealedSecret
-    readonly machines: ReadonlyArray<ResealedMachine>
-  }
+const MACHINE_VAULT_EVENTS: ReadonlyArray<AnyEventSchema & { readonly Type: MachineVaultEvent }> = [
+  MachineVaultCreated,
+  MasterPasswordRejected,
+  MasterPasswordChanged,
+  MachineSecretsResealed
+]
+
+/*
+ * The vault's owner is the stream's id: no payload names it. The schemas are as loose as the rules
+ * need (numbers, strings): the decider refuses weak derivations and unsealed values with its own words.
+ */
+export const CreateVault = CommandSchema("createVault", { kdf: KeyDerivation, check: SealedSecretSchema })
+export const RejectMasterPassword = CommandSchema("rejectMasterPassword", {
+  machineId: Schema.NullOr(Schema.Number),
+  address: Schema.NullOr(Schema.String)
+})
+export const ChangeMasterPassword = CommandSchema("changeMasterPassword", {
+  /** The check value the old master password opened: a change based on a superseded password is refused. */
+  previousCheck: SealedSecretSchema,
+  kdf: KeyDerivation,
+  check: SealedSecretSchema,
+  machines: Schema.Array(ResealedMachine)
+})
+export const ResealMachines = CommandSchema("resealMachines", {
+  /** The check value of the key the machines were sealed with: it must be the vault's current one. */
+  check: SealedSecretSchema,
+  machines: Schema.Array(ResealedMachine)
+})
+
+type VaultPayload = typeof CreateVault.Type | typeof RejectMasterPassword.Type | typeof ChangeMasterPassword.Type | typeof ResealMachines.Type
+
+const MACHINE_VAULT_COMMANDS: ReadonlyArray<AnyCommandSchema & { readonly Type: VaultPayload }> = [
+  CreateVault,
+  RejectMasterPassword,
+  ChangeMasterPassword,
+  ResealMachines
+]
+
+/** What the decider sees: a command with its owner from the stream. */
+export type MachineVaultCommand = VaultPayload & { readonly ownerId: string }
 
 /** Not created yet (the user has no machine so far), or created with its current keying. */
 export type MachineVaultState =
@@ -176,17 +202,7 @@ export const machineVaultDecider: Decider<MachineVaultState, MachineVaultCommand
 export const machineVaultAggregate = fromDecider({
   category: MACHINE_VAULT_CATEGORY,
   decider: machineVaultDecider,
-  toCommand: (command: Command): MachineVaultCommand | undefined => {
-    const payload = command.payload as Record<string, unknown> | null
-    if (payload === null || typeof payload !== "object") return undefined
-    switch (command.type) {
-      case "createVault":
-      case "rejectMasterPassword":
-      case "changeMasterPassword":
-      case "resealMachines":
-        return { ...payload, type: command.type, ownerId: command.aggregateId } as MachineVaultCommand
-      default:
-        return undefined
-    }
-  }
+  commands: MACHINE_VAULT_COMMANDS,
+  events: MACHINE_VAULT_EVENTS,
+  toCommand: (decoded, command): MachineVaultCommand => ({ ...decoded, ownerId: command.aggregateId })
 })

@@ -23,20 +23,32 @@ export const parseAsOf = (request: HttpRequest): { ok: true; asOf: AsOf | undefi
   return { ok: true, asOf: { kind: "time", at } }
 }
 
-/** A stream folded with its aggregate's own `evolve` up to `asOf`; undefined when it had no event yet. */
+/**
+ * A stream folded with its aggregate's own `evolve` up to `asOf` (each event decoded by the aggregate's
+ * Schemas first); undefined when it had no event yet.
+ */
 export const stateAsOf = <S>(
   store: EventStoreService,
   stream: string,
-  aggregate: Pick<Aggregate<S, any>, "initialState" | "evolve">,
+  aggregate: Pick<Aggregate<S, any>, "initialState" | "evolve" | "decodeEvent">,
   asOf: AsOf
-) => Effect.map(store.readStream(stream), (events): StateAsOf<S> | undefined => foldAsOf(aggregate, events, asOf))
+) => Effect.flatMap(store.readStream(stream), (events) => Effect.fromResult(foldAsOf(aggregate, events, asOf)))
 
 /** How an answer names the moment: `as of position 42` / `as of 2025-03-01T12:00:00.000Z`. */
 export const describeAsOf = (asOf: AsOf): string =>
   asOf.kind === "position" ? `position ${asOf.position}` : new Date(asOf.at).toISOString()
 
-/** Runs a time-travel read; a store outage answers 503 like any other read of the log. */
-export const answerAsOf = (program: Effect.Effect<HttpResponse, { readonly message: string }>): Promise<HttpResponse> =>
+/**
+ * Runs a time-travel read; a store outage answers 503 like any other read of the log. A stored event
+ * its aggregate cannot read is no outage: retrying will not help, so it answers 500 naming the event.
+ */
+export const answerAsOf = (program: Effect.Effect<HttpResponse, { readonly message: string; readonly _tag?: string }>): Promise<HttpResponse> =>
   runPromise(program.pipe(
-    Effect.catch((error) => Effect.succeed(text(503, `The event log cannot be read right now (${error.message}); retry shortly`, { "Retry-After": "1" })))
+    Effect.catch((error) =>
+      Effect.succeed(
+        error._tag === "StoredEventInvalid"
+          ? text(500, `This history cannot be shown: the ${error.message}`)
+          : text(503, `The event log cannot be read right now (${error.message}); retry shortly`, { "Retry-After": "1" })
+      )
+    )
   ))

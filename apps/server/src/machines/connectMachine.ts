@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { openMachineSecrets, openSshConnection, SshConnectError, type HttpRequest, type HttpResponse, type SshConnection } from "@machhub/adapters"
-import { commandOf, MACHINE_CATEGORY, type HostKey, type HostKeyVerdict, type KnownCommandType } from "@machhub/core"
+import { MACHINE_CATEGORY, type CommandOfType, type HostKey, type HostKeyVerdict } from "@machhub/core"
 import type { MachineRow } from "@machhub/projections"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { mutationHeaders } from "../routes/runCommand.js"
@@ -94,9 +94,10 @@ export const connectMachine = async (
   }
 
   const ticket = randomUUID()
-  const command = <T extends KnownCommandType>(type: T, payload: Record<string, unknown>) =>
+  const ownerId = principal.userId
+  const command = (input: CommandOfType<"connectMachine"> | CommandOfType<"recordConnectOutcome">) =>
     dispatch(deps, {
-      ...commandOf(type, { ownerId: principal.userId, ticket, ...payload }),
+      ...input,
       category: MACHINE_CATEGORY,
       domain: machine.domain,
       aggregateId: String(machine.machineId),
@@ -115,7 +116,7 @@ export const connectMachine = async (
       ...secrets,
       readyTimeoutMillis: deps.connectTimeoutMillis,
       verifyHostKey: async (hostKey) => {
-        const decided = await command("connectMachine", { hostKey })
+        const decided = await command({ type: "connectMachine", payload: { ownerId, ticket, hostKey } })
         if (!decided.ok) {
           refusal = decided.response
           return false
@@ -132,11 +133,11 @@ export const connectMachine = async (
   } catch (error) {
     if (!(error instanceof SshConnectError)) throw error
     const response = refusal ?? sshFailure(error, machine)
-    if (verified) await command("recordConnectOutcome", { failure: error.message })
+    if (verified) await command({ type: "recordConnectOutcome", payload: { ownerId, ticket, failure: error.message } })
     return response
   }
 
-  const recorded = await command("recordConnectOutcome", { failure: null })
+  const recorded = await command({ type: "recordConnectOutcome", payload: { ownerId, ticket, failure: null } })
   if (!recorded.ok) {
     // E.g. the machine was deleted while connecting.
     connection.close()

@@ -114,7 +114,7 @@ export const apiKeyRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =>
     const row = visible(principal, id, "read-write")
     if (row === undefined) return notFound(principal, id)
     const only = limitedTo(principal, "read-write")
-    return keyCommand(request, principal, row.keyId, type, only === undefined ? payload : { ...payload, onlyIssuedBy: only }, (reply) => {
+    return keyCommand(request, principal, row.keyId, type, (only === undefined ? payload : { ...payload, onlyIssuedBy: only }) as PayloadOf<T>, (reply) => {
       const after = keys.find(principal.domain, row.keyId)
       return json(200, { success: true, id: row.keyId, ...(after === undefined ? {} : { key: apiKeyView(after) }) }, mutationHeaders(reply))
     })

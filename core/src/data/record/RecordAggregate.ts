@@ -1,8 +1,8 @@
-import type { Command } from "../../commands/Command.js"
-import type { ActorRef } from "../../eventstore/EventEnvelope.js"
 import { fromDecider } from "../../decider/fromDecider.js"
-import { recordDecider, type RecordCommand, type RecordState } from "./RecordDecider.js"
-import type { RecordData, RecordEvent } from "./RecordEvents.js"
+import type { ActorRef } from "../../eventstore/EventEnvelope.js"
+import { RECORD_COMMANDS } from "./RecordCommands.js"
+import { recordDecider, type RecordState } from "./RecordDecider.js"
+import { RECORD_EVENTS, type RecordData } from "./RecordEvents.js"
 
 /** Records of collections. Stream `record-<domain>-<table>:<id>`; the public id is `<domain>.<table>:<id>`. */
 export const RECORD_CATEGORY = "record"
@@ -22,20 +22,10 @@ export const recordReply = (state: RecordState): RecordReply =>
     ? { exists: false, deleted: false, data: {}, creator: undefined }
     : { exists: true, deleted: state._tag === "Deleted", data: state.data, creator: state.creator }
 
-export const recordAggregate = fromDecider<RecordState, RecordCommand, RecordEvent>({
+export const recordAggregate = fromDecider({
   category: RECORD_CATEGORY,
   decider: recordDecider,
-  toCommand: (command: Command): RecordCommand | undefined => {
-    const payload = command.payload as Record<string, unknown> | null
-    if (payload === null || typeof payload !== "object") return undefined
-    switch (command.type) {
-      case "createRecord":
-      case "updateRecord":
-      case "deleteRecord":
-        return { ...payload, type: command.type } as RecordCommand
-      default:
-        return undefined
-    }
-  },
+  commands: RECORD_COMMANDS,
+  events: RECORD_EVENTS,
   reply: recordReply
 })

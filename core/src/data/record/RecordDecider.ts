@@ -2,12 +2,10 @@ import { Result } from "effect"
 import { CommandRejected } from "../../commands/errors.js"
 import type { Decider } from "../../decider/Decider.js"
 import type { ActorRef } from "../../eventstore/EventEnvelope.js"
+import type { RecordCommand } from "./RecordCommands.js"
 import type { RecordData, RecordEvent } from "./RecordEvents.js"
 
-export type RecordCommand =
-  | { readonly type: "createRecord"; readonly table: string; readonly id: string; readonly data: RecordData; readonly creator: ActorRef; readonly idempotencyKey?: string }
-  | { readonly type: "updateRecord"; readonly changes: RecordData; readonly requireCreator?: string; readonly idempotencyKey?: string }
-  | { readonly type: "deleteRecord"; readonly requireCreator?: string; readonly idempotencyKey?: string }
+export type { RecordCommand } from "./RecordCommands.js"
 
 /** What an existing record holds, deleted or not. */
 export interface RecordFields {
