@@ -1,7 +1,7 @@
-import { Result } from "effect"
-import type { Command } from "../../commands/Command.js"
-import type { Decider, DomainEvent } from "../../decider/Decider.js"
+import { Result, Schema } from "effect"
+import type { Decider } from "../../decider/Decider.js"
 import { fromDecider } from "../../decider/fromDecider.js"
+import { CommandSchema, EventSchema } from "../../decider/Schemas.js"
 
 /** Collection definitions. Stream `collection-<domain>-<table>`. */
 export const COLLECTION_CATEGORY = "collection"
@@ -12,21 +12,41 @@ export const COLLECTION_CATEGORY = "collection"
  * limited to their own records. `publicRead`/`publicWrite`: anonymous callers may read / write
  * (Machinable's "authentication disabled"), recorded as actor `anonymous`.
  */
-export interface CollectionAccess {
-  readonly owner: "self" | "domain"
-  readonly publicRead: boolean
-  readonly publicWrite: boolean
-}
+export const CollectionAccess = Schema.Struct({
+  owner: Schema.Literals(["self", "domain"]),
+  publicRead: Schema.Boolean,
+  publicWrite: Schema.Boolean
+}).annotate({
+  identifier: "CollectionAccess",
+  description:
+    "Who sees what in a collection. `owner`: what a caller whose permission scope is only `self` may read — its own records (\"self\") or every record (\"domain\"); writes by such callers are always limited to their own records. `publicRead`/`publicWrite`: anonymous callers may read / write (Machinable's \"authentication disabled\"), recorded as actor `anonymous`."
+})
+export type CollectionAccess = typeof CollectionAccess.Type
 
 export const DEFAULT_ACCESS: CollectionAccess = { owner: "self", publicRead: false, publicWrite: false }
 
-export type CollectionDefined = DomainEvent<"CollectionDefined", {
-  readonly table: string
-  /** A JSON Schema (draft 2020-12 subset as supported by the validator) every record must match, or null. */
-  readonly schema: unknown
-  readonly access: CollectionAccess
-}>
+/** A JSON Schema (draft 2020-12 subset as supported by the validator) every record must match, or null. */
+const RecordSchema = Schema.Unknown.annotate({
+  description: "A JSON Schema (draft 2020-12 subset as supported by the validator) every record must match, or null."
+})
 
+export const CollectionDefined = EventSchema("CollectionDefined", {
+  table: Schema.String,
+  schema: RecordSchema,
+  access: CollectionAccess
+})
+export type CollectionDefined = typeof CollectionDefined.Type
+
+/**
+ * Defines (or redefines) the collection its stream names: the payload carries no table. Without a
+ * schema, records are not checked. The JSON Schema itself was compiled and judged at the edge.
+ */
+export const DefineCollectionPayload = CommandSchema("defineCollection", {
+  schema: Schema.optional(RecordSchema),
+  access: CollectionAccess
+})
+
+/** What the decider sees: the table from the stream, and null for no schema. */
 export interface DefineCollection {
   readonly type: "defineCollection"
   readonly table: string
@@ -52,10 +72,13 @@ export const collectionDecider: Decider<CollectionState, DefineCollection, Colle
 export const collectionAggregate = fromDecider({
   category: COLLECTION_CATEGORY,
   decider: collectionDecider,
-  toCommand: (command: Command): DefineCollection | undefined => {
-    const payload = command.payload as { schema?: unknown; access?: CollectionAccess }
-    if (command.type !== "defineCollection" || payload === null || typeof payload !== "object" || payload.access === undefined) return undefined
-    return { type: "defineCollection", table: command.aggregateId, schema: payload.schema ?? null, access: payload.access }
-  },
+  commands: [DefineCollectionPayload],
+  events: [CollectionDefined],
+  toCommand: (decoded, command): DefineCollection => ({
+    type: "defineCollection",
+    table: command.aggregateId,
+    schema: decoded.schema ?? null,
+    access: decoded.access
+  }),
   reply: (state) => (state._tag === "Defined" ? { schema: state.schema, access: state.access } : { schema: null, access: DEFAULT_ACCESS })
 })
