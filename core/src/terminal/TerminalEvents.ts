@@ -1,5 +1,6 @@
-import type { DomainEvent } from "../decider/Decider.js"
-import type { HostKey } from "../machines/MachineEvents.js"
+import { Schema } from "effect"
+import { EventSchema } from "../decider/Schemas.js"
+import { HostKey } from "../machines/MachineEvents.js"
 
 /**
  * A recorded SSH terminal session. Stream `sshsession-<domain>-<ticket>`, written only by the node
@@ -9,29 +10,44 @@ import type { HostKey } from "../machines/MachineEvents.js"
  */
 export const TERMINAL_SESSION_CATEGORY = "sshsession"
 
-export type TerminalOpened = DomainEvent<"TerminalOpened", {
-  readonly ticket: string
-  readonly machineId: number
-  readonly ownerId: string
-  readonly hostname: string
-  readonly port: string
-  readonly username: string
-  readonly hostKey: HostKey
-  readonly cols: number
-  readonly rows: number
-}>
+const t = Schema.Number.annotate({ description: "Milliseconds since the session opened (monotonic clock)." })
+
+export const TerminalOpened = EventSchema("TerminalOpened", {
+  ticket: Schema.String,
+  machineId: Schema.Number,
+  ownerId: Schema.String,
+  hostname: Schema.String,
+  port: Schema.String,
+  username: Schema.String,
+  hostKey: HostKey,
+  cols: Schema.Number,
+  rows: Schema.Number
+})
+export type TerminalOpened = typeof TerminalOpened.Type
 
 /** Bytes the user sent to the machine. */
-export type TerminalInput = DomainEvent<"TerminalInput", { readonly t: number; readonly data: Uint8Array }>
+export const TerminalInput = EventSchema("TerminalInput", { t, data: Schema.Uint8Array }, "Bytes the user sent to the machine.")
+export type TerminalInput = typeof TerminalInput.Type
 
 /** Bytes the machine sent to the user: consecutive chunks may be merged, never reordered or altered. */
-export type TerminalOutput = DomainEvent<"TerminalOutput", { readonly t: number; readonly data: Uint8Array }>
+export const TerminalOutput = EventSchema(
+  "TerminalOutput",
+  { t, data: Schema.Uint8Array },
+  "Bytes the machine sent to the user: consecutive chunks may be merged, never reordered or altered."
+)
+export type TerminalOutput = typeof TerminalOutput.Type
 
-export type TerminalResized = DomainEvent<"TerminalResized", { readonly t: number; readonly cols: number; readonly rows: number }>
+export const TerminalResized = EventSchema("TerminalResized", { t, cols: Schema.Number, rows: Schema.Number })
+export type TerminalResized = typeof TerminalResized.Type
 
 /** Who ended the session: the user's socket, the machine's shell, the idle timeout, or the server. */
-export type TerminalCloser = "client" | "machine" | "idle" | "server"
+export const TerminalCloser = Schema.Literals(["client", "machine", "idle", "server"]).annotate({
+  identifier: "TerminalCloser",
+  description: "Who ended the session: the user's socket, the machine's shell, the idle timeout, or the server."
+})
+export type TerminalCloser = typeof TerminalCloser.Type
 
-export type TerminalClosed = DomainEvent<"TerminalClosed", { readonly t: number; readonly by: TerminalCloser; readonly reason: string }>
+export const TerminalClosed = EventSchema("TerminalClosed", { t, by: TerminalCloser, reason: Schema.String })
+export type TerminalClosed = typeof TerminalClosed.Type
 
 export type TerminalEvent = TerminalOpened | TerminalInput | TerminalOutput | TerminalResized | TerminalClosed
