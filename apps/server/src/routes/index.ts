@@ -8,9 +8,10 @@ import { eventCatalogRoutes } from "./eventCatalog.js"
 import { identityRoutes } from "./identityRoutes.js"
 import { machineRoutes } from "./machines.js"
 import { sessionRoutes } from "./sessions.js"
+import { documentationRoutes, DOCUMENTATION_PATHS } from "./documentation.js"
 
 /** Paths outside the read-model gate: documentation, which does not depend on this node's data. */
-export const UNGATED_PATHS: ReadonlyArray<string> = []
+export const UNGATED_PATHS: ReadonlyArray<string> = DOCUMENTATION_PATHS
 
 /**
  * Every API route of an edge, one declaration table per area (see api/RouteDeclaration.ts). Health
@@ -24,6 +25,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...dataRoutes(context),
     ...machineRoutes(context),
     ...auditRoutes(context),
-    ...eventCatalogRoutes(context)
+    ...eventCatalogRoutes(context),
+    ...documentationRoutes(router)
   ], context.authenticator)
 }
