@@ -9,7 +9,11 @@ import type { Action, Permission, Scope } from "./Permission.js"
 export type Role = "admin" | "user"
 export type Access = "read" | "write"
 
-export const RoleSchema = Schema.Literals(["admin", "user"]).annotate({ identifier: "Role" })
+export const RoleSchema = Schema.Literals(["admin", "user"]).annotate({
+  identifier: "Role",
+  description:
+    "Machinable's role/access (SPEC §3): role admin = scope domain, role user = scope self; access read = action read, access write = read-write. Machinable roles govern project data, so they map onto the data-plane features."
+})
 export const AccessSchema = Schema.Literals(["read", "write"]).annotate({ identifier: "Access" })
 
 export const DATA_PLANE_FEATURES = ["collections", "tags", "historian", "processes", "functions", "flows"] as const

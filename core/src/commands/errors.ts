@@ -13,7 +13,10 @@ export const RejectionReason = Schema.Literals([
   "precondition_failed", // 412: If-Match did not match
   "unprocessable", // 422
   "too_many_requests" // 429
-])
+]).annotate({
+  identifier: "RejectionReason",
+  description: "A business rule refused the command. `reason` maps onto an HTTP status at the edge; these errors cross process boundaries over NATS, hence Schema-tagged."
+})
 export type RejectionReason = typeof RejectionReason.Type
 
 export class CommandRejected extends Schema.TaggedError<CommandRejected>()("CommandRejected", {

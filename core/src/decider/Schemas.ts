@@ -1,9 +1,10 @@
 /**
  * Commands and events as Schemas: how an aggregate declares what it accepts and what it records.
  *
- * Commands (in `<Name>Commands.ts`): one Schema per command, built with `CommandSchema(type, fields)`.
- * `fields` are the payload exactly as the edge sends it (never what the envelope already says: the
- * aggregate id, the domain, the actor). The command's TypeScript type is the Schema's type:
+ * Commands (in `<Name>Commands.ts`): one Schema per command, built with `CommandSchema(type, fields)`:
+ * the command as the decider sees it. Fields the envelope says (the aggregate id, the domain, the
+ * actor) are filled in by the aggregate's `fromEnvelope` and never sent by callers. The command's
+ * TypeScript type is the Schema's type:
  *
  *     export const SuspendKey = CommandSchema("suspendKey", {
  *       reason: Schema.optional(Schema.String),
@@ -32,13 +33,17 @@
  * is the `category` of every aggregate listing it in `events`; an event no aggregate folds (written
  * straight to the store) takes the `*_CATEGORY` constant exported by its own file.
  *
- * Aggregates (in `<Name>Aggregate.ts`): `fromDecider({ category, decider, commands, events, toCommand?,
- * reply?, upcast? })`. `commands` lists the command Schemas: a transport command's payload is decoded
- * by the Schema its `type` names (an unknown type or a payload that does not decode is refused
- * `CommandRejected("invalid")` naming the problem, never cast). `toCommand(decoded, command)` adds
- * what the envelope says (e.g. the aggregate id) when the decider's command needs it. `events` lists
- * the event Schemas: the actor system decodes every stored event by them before `evolve`, after
- * `upcast` (default: unchanged) has turned an old version into the current one.
+ * Aggregates (in `<Name>Aggregate.ts`): `fromDecider({ category, decider, commands, events,
+ * fromEnvelope?, toCommand?, reply?, upcast? })`. `commands` lists the command Schemas: a transport
+ * command's payload, with `fromEnvelope(command)` laid over it (e.g. `{ keyId: command.aggregateId }`:
+ * the stream names the key, a payload cannot point elsewhere), is decoded by the Schema its `type`
+ * names; an unknown type or a payload that does not decode is refused `CommandRejected("invalid")`
+ * naming the problem, never cast. `toCommand(decoded, command)` may adjust the decoded command.
+ * `events` lists the event Schemas: the actor system decodes every stored event by them before
+ * `evolve`, after `upcast` (default: unchanged) has turned an old version into the current one.
+ *
+ * States are tagged unions where "not yet existing" is a case (`{ _tag: "Absent" }`), never an
+ * `exists` flag beside placeholder values.
  *
  * The edge (`runCommand`) accepts `{ type, payload }` only as some aggregate declares them: the union
  * of every aggregate's commands is `KnownCommand` in commands/KnownCommands.ts (add an aggregate there
@@ -104,7 +109,11 @@ const describeIssue = (issue: SchemaIssue.Issue): string => formatIssue(issue).r
  * Answers `undefined` for a type the aggregate does not declare, and a refusal naming the problem for
  * a payload that does not decode.
  */
-export const makeCommandDecoder = <C extends { readonly type: string }>(category: string, schemas: ReadonlyArray<AnyCommandSchema>) => {
+export const makeCommandDecoder = <C extends { readonly type: string }>(
+  category: string,
+  schemas: ReadonlyArray<AnyCommandSchema>,
+  fromEnvelope?: (command: Command) => object
+) => {
   const decoders = new Map(schemas.map((schema) => [schemaType(schema), Schema.decodeUnknownResult(schema)] as const))
   return (command: Command): Result.Result<C, CommandRejected> => {
     const decode = decoders.get(command.type)
@@ -115,7 +124,7 @@ export const makeCommandDecoder = <C extends { readonly type: string }>(category
     if (typeof payload !== "object" || Array.isArray(payload)) {
       return Result.fail(new CommandRejected({ reason: "invalid", message: `${command.type}: the payload must be an object` }))
     }
-    const decoded = decode({ ...payload, type: command.type })
+    const decoded = decode(fromEnvelope === undefined ? { ...payload, type: command.type } : { ...payload, ...fromEnvelope(command), type: command.type })
     if (Result.isFailure(decoded)) {
       return Result.fail(new CommandRejected({ reason: "invalid", message: `${command.type}: ${describeIssue(decoded.failure.issue)}` }))
     }

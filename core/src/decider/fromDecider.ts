@@ -6,22 +6,30 @@ import type { Decider, DomainEvent } from "./Decider.js"
 import { makeCommandDecoder, makeEventDecoder, type AnyCommandSchema, type AnyEventSchema, type UndeclaredCommand, type Upcast } from "./Schemas.js"
 
 /** An aggregate whose commands and events are Schemas (see Schemas.ts). */
-export interface SchemaDeciderOptions<S, C, E extends DomainEvent, W extends { readonly type: string }, Reply> {
+export interface SchemaDeciderOptions<S, C, E extends DomainEvent, K extends ReadonlyArray<AnyCommandSchema>, X extends object, Reply> {
   readonly category: string
   readonly decider: Decider<S, C, E>
   /** Every command the aggregate accepts; a payload is decoded by the Schema its type names. */
-  readonly commands: ReadonlyArray<AnyCommandSchema & { readonly Type: W }>
+  readonly commands: K
   /** Every event the aggregate records; stored events are decoded by them before `evolve`. */
   readonly events: ReadonlyArray<AnyEventSchema & { readonly Type: E }>
   /**
-   * The decider's command from the decoded one and its envelope (e.g. an id the stream names, so a
-   * payload cannot point elsewhere). Absent: the decoded command is the decider's.
+   * Command fields the envelope fills in (e.g. the id the stream names, so a payload cannot point
+   * elsewhere): they override the payload's before decoding, and callers never send them.
    */
-  readonly toCommand?: (decoded: W, command: Command) => C
+  readonly fromEnvelope?: (command: Command) => X
+  /**
+   * The decider's command from the decoded one (e.g. a field bounded, or one the envelope says added).
+   * Absent: the decoded command is the decider's (its Schemas describe the decider's commands).
+   */
+  readonly toCommand?: (decoded: K[number]["Type"], command: Command) => C
   readonly reply?: (state: S, events: ReadonlyArray<E>, command: C) => Reply
   /** Turns an old version of a stored event into the current one before it is decoded. */
   readonly upcast?: Upcast
 }
+
+/** What callers send for command `C` when the envelope fills in the fields of `X`. */
+export type SentCommand<W extends { readonly type: string }, X> = W extends unknown ? Omit<W, Exclude<keyof X, "type">> & { readonly type: W["type"] } : never
 
 /** An aggregate that narrows transport commands itself (`undefined`: an unknown type). */
 export interface LegacyDeciderOptions<S, C, E extends DomainEvent, Reply> {
@@ -37,20 +45,20 @@ export interface LegacyDeciderOptions<S, C, E extends DomainEvent, Reply> {
  * narrows the transport command into the decider's own command type (rejecting unknown types).
  * `reply` shapes the caller's answer from the state after the events.
  */
-export function fromDecider<S, C, E extends DomainEvent, W extends { readonly type: string }, Reply = unknown>(
-  options: SchemaDeciderOptions<S, C, E, W, Reply>
-): Aggregate<S, E, never, W, Reply>
+export function fromDecider<S, C, E extends DomainEvent, const K extends ReadonlyArray<AnyCommandSchema>, X extends object = {}, Reply = unknown>(
+  options: SchemaDeciderOptions<S, C, E, K, X, Reply>
+): Aggregate<S, E, never, SentCommand<K[number]["Type"], X>, Reply>
 export function fromDecider<S, C, E extends DomainEvent, Reply = unknown>(
   options: LegacyDeciderOptions<S, C, E, Reply>
 ): Aggregate<S, E, never, UndeclaredCommand<C extends { readonly type: infer T extends string } ? T : string>, Reply>
 export function fromDecider<S, C, E extends DomainEvent>(
-  options: SchemaDeciderOptions<S, C, E, { readonly type: string }, unknown> | LegacyDeciderOptions<S, C, E, unknown>
+  options: SchemaDeciderOptions<S, C, E, ReadonlyArray<AnyCommandSchema>, object, unknown> | LegacyDeciderOptions<S, C, E, unknown>
 ): Aggregate<S, E> {
   const { category, decider, reply } = options
   let toCommand: (command: Command) => Result.Result<C, CommandRejected>
   let schemas: Pick<Aggregate<S, E>, "commands" | "events" | "decodeEvent"> = {}
   if ("commands" in options) {
-    const decode = makeCommandDecoder<{ readonly type: string }>(category, options.commands)
+    const decode = makeCommandDecoder<{ readonly type: string }>(category, options.commands, options.fromEnvelope)
     const narrow = options.toCommand
     toCommand = narrow === undefined
       ? (command) => decode(command) as Result.Result<C, CommandRejected>

@@ -40,7 +40,7 @@ export const apiKeyAsOf = (store: EventStoreService, key: ApiKeyRow, asOf: AsOf)
     stateAsOf(store, streamName(API_KEY_CATEGORY, key.domain, key.keyId), apiKeyAggregate, asOf),
     stateAsOf(store, streamName(API_KEY_USE_CATEGORY, key.domain, key.keyId), apiKeyUseAggregate, asOf)
   ]), ([found, used]) => {
-    if (found === undefined || !found.state.exists) return text(404, `No API key ${key.keyId} as of ${describeAsOf(asOf)}`)
+    if (found === undefined || found.state._tag === "Absent") return text(404, `No API key ${key.keyId} as of ${describeAsOf(asOf)}`)
     const state = found.state
     const then: ApiKeyRow = {
       keyId: state.keyId,
@@ -56,7 +56,7 @@ export const apiKeyAsOf = (store: EventStoreService, key: ApiKeyRow, asOf: AsOf)
       version: found.version,
       createdAt: found.createdAt,
       updatedAt: found.updatedAt,
-      lastUsedAt: used === undefined || used.state.lastAt === 0 ? null : new Date(used.state.lastAt).toISOString()
+      lastUsedAt: used === undefined || used.state._tag === "Unused" ? null : new Date(used.state.lastAt).toISOString()
     }
     // "expired" is judged at that moment, not now.
     const moment = asOf.kind === "time" ? asOf.at : Date.parse(found.events[found.events.length - 1]!.meta.at)

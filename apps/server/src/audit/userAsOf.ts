@@ -8,7 +8,7 @@ import { answerAsOf, describeAsOf, stateAsOf } from "./asOf.js"
 /** `GET /api/users/<id>?asOf=`: the user (memberships, disabled) as the user aggregate knew it then. */
 export const userAsOf = (store: EventStoreService, user: UserRow, domain: string, asOf: AsOf): Promise<HttpResponse> =>
   answerAsOf(Effect.map(stateAsOf(store, streamName(USER_CATEGORY, user.homeDomain, user.userId), userAggregate, asOf), (found) => {
-    if (found === undefined || !found.state.exists) return text(404, `No user ${user.userId} as of ${describeAsOf(asOf)}`)
+    if (found === undefined || found.state._tag === "Absent") return text(404, `No user ${user.userId} as of ${describeAsOf(asOf)}`)
     const state = found.state
     const then: UserRow = {
       userId: state.userId,

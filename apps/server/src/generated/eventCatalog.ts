@@ -1207,7 +1207,7 @@ export const eventCatalog = {
           "name": "t",
           "type": "number",
           "optional": false,
-          "description": ""
+          "description": "Milliseconds since the session opened (monotonic clock)."
         },
         {
           "name": "by",
@@ -1241,7 +1241,7 @@ export const eventCatalog = {
           "name": "t",
           "type": "number",
           "optional": false,
-          "description": ""
+          "description": "Milliseconds since the session opened (monotonic clock)."
         },
         {
           "name": "data",
@@ -1339,7 +1339,7 @@ export const eventCatalog = {
           "name": "t",
           "type": "number",
           "optional": false,
-          "description": ""
+          "description": "Milliseconds since the session opened (monotonic clock)."
         },
         {
           "name": "data",
@@ -1367,7 +1367,7 @@ export const eventCatalog = {
           "name": "t",
           "type": "number",
           "optional": false,
-          "description": ""
+          "description": "Milliseconds since the session opened (monotonic clock)."
         },
         {
           "name": "cols",
@@ -1921,7 +1921,7 @@ export const eventCatalog = {
     {
       "name": "SealedSecret",
       "source": "core/src/machines/SealedSecret.ts",
-      "description": "A secret after authenticated encryption (AES-256-GCM): `gcm1.<iv>.<ciphertext>.<tag>`, each part base64url. Core never encrypts or decrypts (that is I/O-free but belongs to the crypto adapter); it only knows the shape, so deciders can refuse anything that is not sealed and a plaintext secret can never reach an event by mistake.",
+      "description": "AES-256-GCM ciphertext `gcm1.<iv>.<ciphertext>.<tag>`, each part base64url; never plaintext.",
       "definition": "string"
     },
     {

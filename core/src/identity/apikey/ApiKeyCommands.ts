@@ -1,39 +1,38 @@
-import type { Permission } from "../../access/Permission.js"
-import type { KeyIssuance } from "./ApiKeyEvents.js"
+import { Schema } from "effect"
+import { PermissionSchema } from "../../access/Permission.js"
+import { CommandSchema } from "../../decider/Schemas.js"
+import { KeyIssuanceFields } from "./ApiKeyEvents.js"
 
 /**
  * Commands on one API key. The secret is generated and hashed at the edge, so only its hash travels
  * on the bus. `onlyIssuedBy` (management commands) limits a caller holding `api_keys` at scope `self`
- * to keys it issued; checking it in the decider keeps the rule atomic with the change.
+ * to keys it issued; checking it in the decider keeps the rule atomic with the change. The key id is
+ * the aggregate id (filled in from the envelope).
  */
-export interface IssueKey extends KeyIssuance {
-  readonly type: "issueKey"
-}
+export const IssueKey = CommandSchema("issueKey", KeyIssuanceFields)
+export type IssueKey = typeof IssueKey.Type
+
+const onlyIssuedBy = Schema.optional(Schema.String)
 
 /** Absent fields keep their current value. */
-export interface UpdateKey {
-  readonly type: "updateKey"
-  readonly name?: string
-  readonly description?: string
-  readonly permissions?: ReadonlyArray<Permission>
-  readonly scopes?: ReadonlyArray<string>
-  readonly onlyIssuedBy?: string
-}
+export const UpdateKey = CommandSchema("updateKey", {
+  name: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  permissions: Schema.optional(Schema.Array(PermissionSchema)),
+  scopes: Schema.optional(Schema.Array(Schema.String)),
+  onlyIssuedBy
+})
+export type UpdateKey = typeof UpdateKey.Type
 
-export interface RevokeKey {
-  readonly type: "revokeKey"
-  readonly onlyIssuedBy?: string
-}
+export const RevokeKey = CommandSchema("revokeKey", { onlyIssuedBy })
+export type RevokeKey = typeof RevokeKey.Type
 
-export interface SuspendKey {
-  readonly type: "suspendKey"
-  readonly reason?: string
-  readonly onlyIssuedBy?: string
-}
+export const SuspendKey = CommandSchema("suspendKey", { reason: Schema.optional(Schema.String), onlyIssuedBy })
+export type SuspendKey = typeof SuspendKey.Type
 
-export interface ResumeKey {
-  readonly type: "resumeKey"
-  readonly onlyIssuedBy?: string
-}
+export const ResumeKey = CommandSchema("resumeKey", { onlyIssuedBy })
+export type ResumeKey = typeof ResumeKey.Type
 
-export type ApiKeyCommand = IssueKey | UpdateKey | RevokeKey | SuspendKey | ResumeKey
+export const API_KEY_COMMANDS = [IssueKey, UpdateKey, RevokeKey, SuspendKey, ResumeKey] as const
+
+export type ApiKeyCommand = (typeof API_KEY_COMMANDS)[number]["Type"]

@@ -8,41 +8,38 @@ import type { ApiKeyEvent } from "./ApiKeyEvents.js"
 
 export type ApiKeyStatus = "active" | "suspended" | "revoked"
 
-export interface ApiKeyState {
-  readonly exists: boolean
-  readonly keyId: string
-  readonly status: ApiKeyStatus
-  readonly issuedBy: string
-  readonly name: string
-  readonly description: string
-  readonly permissions: ReadonlyArray<Permission>
-  readonly scopes: ReadonlyArray<string>
-}
+/** An API key: absent until issued. */
+export type ApiKeyState =
+  | { readonly _tag: "Absent" }
+  | {
+    readonly _tag: "Issued"
+    readonly keyId: string
+    readonly status: ApiKeyStatus
+    readonly issuedBy: string
+    readonly name: string
+    readonly description: string
+    readonly permissions: ReadonlyArray<Permission>
+    readonly scopes: ReadonlyArray<string>
+  }
 
-const initialState = (): ApiKeyState => ({
-  exists: false,
-  keyId: "",
-  status: "active",
-  issuedBy: "",
-  name: "",
-  description: "",
-  permissions: [],
-  scopes: []
-})
+const initialState = (): ApiKeyState => ({ _tag: "Absent" })
 
 const evolve = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyState => {
+  if (event.type === "KeyIssued") {
+    return {
+      _tag: "Issued",
+      keyId: event.data.keyId,
+      status: "active",
+      issuedBy: event.data.issuedBy,
+      name: event.data.name,
+      description: event.data.description,
+      permissions: event.data.permissions,
+      scopes: event.data.scopes
+    }
+  }
+  // Nothing but an issue can come first in a key's stream.
+  if (state._tag === "Absent") return state
   switch (event.type) {
-    case "KeyIssued":
-      return {
-        exists: true,
-        keyId: event.data.keyId,
-        status: "active",
-        issuedBy: event.data.issuedBy,
-        name: event.data.name,
-        description: event.data.description,
-        permissions: event.data.permissions,
-        scopes: event.data.scopes
-      }
     case "KeyUpdated":
       return { ...state, name: event.data.name, description: event.data.description, permissions: event.data.permissions, scopes: event.data.scopes }
     case "KeyRevoked":
@@ -70,7 +67,7 @@ const uniqueScopes = (scopes: ReadonlyArray<string>) => [...new Set(scopes)].sor
 
 const decide = (command: ApiKeyCommand, state: ApiKeyState): Result.Result<ReadonlyArray<ApiKeyEvent>, CommandRejected> => {
   if (command.type === "issueKey") {
-    if (state.exists) return reject("conflict", `API key ${command.keyId} already exists`)
+    if (state._tag === "Issued") return reject("conflict", `API key ${command.keyId} already exists`)
     if (command.name.trim() === "") return reject("unprocessable", "an API key needs a name")
     if (!Number.isSafeInteger(command.expiresAt) || command.expiresAt < 0) return reject("unprocessable", "expiresAt must be unix seconds, or 0 for never")
     if (command.secretHash === "" || command.issuedBy === "") return reject("invalid", "an API key needs a secret hash and an issuer")
@@ -92,7 +89,7 @@ const decide = (command: ApiKeyCommand, state: ApiKeyState): Result.Result<Reado
   }
 
   // Someone else's key looks exactly like a missing one to a caller limited to its own keys.
-  if (!state.exists || (command.onlyIssuedBy !== undefined && command.onlyIssuedBy !== state.issuedBy)) {
+  if (state._tag === "Absent" || (command.onlyIssuedBy !== undefined && command.onlyIssuedBy !== state.issuedBy)) {
     return reject("not_found", "no such API key")
   }
   const keyId = state.keyId

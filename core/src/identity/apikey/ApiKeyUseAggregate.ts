@@ -1,8 +1,8 @@
-import { Result } from "effect"
-import type { Command } from "../../commands/Command.js"
+import { Result, Schema } from "effect"
 import { CommandRejected } from "../../commands/errors.js"
-import type { Decider, DomainEvent } from "../../decider/Decider.js"
+import type { Decider } from "../../decider/Decider.js"
 import { fromDecider } from "../../decider/fromDecider.js"
+import { CommandSchema, EventSchema } from "../../decider/Schemas.js"
 
 /**
  * When an API key is used (SPEC §11 `KeyUsed`). Stream `apikeyuse-<domain>-<keyId>`, apart from the
@@ -17,41 +17,47 @@ export const API_KEY_USE_CATEGORY = "apikeyuse"
 export const KEY_USE_SAMPLE_MILLIS = 60_000
 
 /** A key authenticated a request (the first of its minute). */
-export type KeyUsed = DomainEvent<"KeyUsed", {
-  readonly keyId: string
-  /** When the request arrived (ISO 8601), which may precede the event's `meta.at`. */
-  readonly at: string
-  /** `<METHOD> <path>` of the request, without its query string. */
-  readonly route: string
-  /** The caller's address, when known. */
-  readonly address: string | null
-}>
+export const KeyUsed = EventSchema("KeyUsed", {
+  keyId: Schema.String,
+  at: Schema.String.annotate({ description: "When the request arrived (ISO 8601), which may precede the event's `meta.at`." }),
+  route: Schema.String.annotate({ description: "`<METHOD> <path>` of the request, without its query string." }),
+  address: Schema.NullOr(Schema.String).annotate({ description: "The caller's address, when known." })
+}, "A key authenticated a request (the first of its minute).")
+export type KeyUsed = typeof KeyUsed.Type
 
-export interface RecordKeyUse {
-  readonly type: "recordKeyUse"
-  readonly keyId: string
-  readonly at: string
-  readonly route: string
-  readonly address: string | null
-}
+/** The key id is the aggregate id (filled in from the envelope). */
+export const RecordKeyUse = CommandSchema("recordKeyUse", {
+  keyId: Schema.String,
+  at: Schema.String,
+  route: Schema.String,
+  address: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type RecordKeyUse = typeof RecordKeyUse.Type
 
-export interface ApiKeyUseState {
-  /** Milliseconds since the epoch of the last recorded use; 0 before any. */
-  readonly lastAt: number
-}
+/** The uses of one key: none yet, or the time of the last one recorded. */
+export type ApiKeyUseState =
+  | { readonly _tag: "Unused" }
+  | {
+    readonly _tag: "Used"
+    /** Milliseconds since the epoch of the last recorded use. */
+    readonly lastAt: number
+  }
 
 const reject = (message: string) => Result.fail(new CommandRejected({ reason: "invalid", message }))
 
 export const apiKeyUseDecider: Decider<ApiKeyUseState, RecordKeyUse, KeyUsed> = {
-  initialState: () => ({ lastAt: 0 }),
-  evolve: (state, event) => ({ lastAt: Math.max(state.lastAt, Date.parse(event.data.at)) }),
+  initialState: () => ({ _tag: "Unused" }),
+  evolve: (state, event) => {
+    const at = Date.parse(event.data.at)
+    return { _tag: "Used", lastAt: state._tag === "Used" ? Math.max(state.lastAt, at) : at }
+  },
   decide: (command, state) => {
-    if (typeof command.keyId !== "string" || command.keyId === "") return reject("a key use needs the key id")
-    const at = typeof command.at === "string" ? Date.parse(command.at) : Number.NaN
+    if (command.keyId === "") return reject("a key use needs the key id")
+    const at = Date.parse(command.at)
     if (!Number.isFinite(at)) return reject("a key use needs its time (ISO 8601)")
-    if (typeof command.route !== "string" || command.route === "") return reject("a key use needs its route")
+    if (command.route === "") return reject("a key use needs its route")
     // Another process recorded this minute already (or a late sample arrived): nothing new to say.
-    if (at < state.lastAt + KEY_USE_SAMPLE_MILLIS) return Result.succeed([])
+    if (state._tag === "Used" && at < state.lastAt + KEY_USE_SAMPLE_MILLIS) return Result.succeed([])
     return Result.succeed([{
       type: "KeyUsed",
       data: {
@@ -67,10 +73,8 @@ export const apiKeyUseDecider: Decider<ApiKeyUseState, RecordKeyUse, KeyUsed> = 
 export const apiKeyUseAggregate = fromDecider({
   category: API_KEY_USE_CATEGORY,
   decider: apiKeyUseDecider,
-  toCommand: (command: Command): RecordKeyUse | undefined => {
-    const payload = command.payload as Record<string, unknown> | null
-    if (command.type !== "recordKeyUse" || payload === null || typeof payload !== "object") return undefined
-    // The stream names the key: an id in the payload cannot point elsewhere.
-    return { ...payload, type: "recordKeyUse", keyId: command.aggregateId } as RecordKeyUse
-  }
+  commands: [RecordKeyUse],
+  events: [KeyUsed],
+  // The stream names the key: an id in the payload cannot point elsewhere.
+  fromEnvelope: (command) => ({ keyId: command.aggregateId })
 })

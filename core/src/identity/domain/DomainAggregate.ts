@@ -10,22 +10,16 @@ export const DOMAIN_CATEGORY = "domain"
 export const DomainCreated = EventSchema("DomainCreated", { name: Schema.String })
 export type DomainCreated = typeof DomainCreated.Type
 
-/** The new domain's name is the command's domain (and aggregate id): the payload carries nothing. */
-export const CreateDomain = CommandSchema("createDomain", {})
+/** The new domain's name is the command's domain (and aggregate id): callers send an empty payload. */
+export const CreateDomain = CommandSchema("createDomain", { name: Schema.String })
 export type CreateDomain = typeof CreateDomain.Type
 
-/** What the decider sees: the name, from the envelope. */
-export interface CreateDomainCommand {
-  readonly type: "createDomain"
-  readonly name: string
-}
-
 export type DomainState =
-  | { readonly _tag: "Unknown" }
+  | { readonly _tag: "Absent" }
   | { readonly _tag: "Created"; readonly name: string }
 
-export const domainDecider: Decider<DomainState, CreateDomainCommand, DomainCreated> = {
-  initialState: () => ({ _tag: "Unknown" }),
+export const domainDecider: Decider<DomainState, CreateDomain, DomainCreated> = {
+  initialState: () => ({ _tag: "Absent" }),
   evolve: (_, event) => ({ _tag: "Created", name: event.data.name }),
   decide: (command, state) =>
     state._tag === "Created"
@@ -38,6 +32,6 @@ export const domainAggregate = fromDecider({
   decider: domainDecider,
   commands: [CreateDomain],
   events: [DomainCreated],
-  toCommand: (_, command) => ({ type: "createDomain" as const, name: command.domain }),
+  fromEnvelope: (command) => ({ name: command.domain }),
   reply: (_, events): { readonly name: string | undefined } => ({ name: events[0]?.data.name })
 })

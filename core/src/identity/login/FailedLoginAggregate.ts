@@ -1,8 +1,8 @@
-import { Result } from "effect"
-import type { Command } from "../../commands/Command.js"
+import { Result, Schema } from "effect"
 import type { Decider } from "../../decider/Decider.js"
 import { fromDecider } from "../../decider/fromDecider.js"
-import type { LoginFailed } from "../user/UserEvents.js"
+import { CommandSchema } from "../../decider/Schemas.js"
+import { LoginFailed } from "../user/UserEvents.js"
 
 /**
  * Login attempts for usernames that match no user still belong in the audit log. They are recorded on
@@ -10,33 +10,32 @@ import type { LoginFailed } from "../user/UserEvents.js"
  */
 export const LOGIN_CATEGORY = "login"
 
-export interface RecordUnknownLogin {
-  readonly type: "recordUnknownLogin"
-  readonly username: string
-  readonly address: string | null
-}
+export const RecordUnknownLogin = CommandSchema("recordUnknownLogin", {
+  username: Schema.String,
+  // A caller whose address is unknown may leave it out.
+  address: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type RecordUnknownLogin = typeof RecordUnknownLogin.Type
 
-export const failedLoginDecider: Decider<null, RecordUnknownLogin, LoginFailed> = {
-  initialState: () => null,
+/** Every attempt is recorded, whatever came before: the stream keeps nothing to decide by. */
+export type FailedLoginState = { readonly _tag: "Recording" }
+
+const recording: FailedLoginState = { _tag: "Recording" }
+
+export const failedLoginDecider: Decider<FailedLoginState, RecordUnknownLogin, LoginFailed> = {
+  initialState: () => recording,
   evolve: (state) => state,
   decide: (command) =>
     Result.succeed([{
       type: "LoginFailed",
-      data: { userId: null, username: command.username, reason: "unknown_user", address: command.address }
+      data: { userId: null, username: command.username.slice(0, 256), reason: "unknown_user", address: command.address ?? null }
     }])
 }
 
 export const failedLoginAggregate = fromDecider({
   category: LOGIN_CATEGORY,
   decider: failedLoginDecider,
-  toCommand: (command: Command): RecordUnknownLogin | undefined => {
-    const payload = command.payload as { username?: unknown; address?: unknown } | null
-    if (command.type !== "recordUnknownLogin" || payload === null || typeof payload.username !== "string") return undefined
-    return {
-      type: "recordUnknownLogin",
-      username: payload.username.slice(0, 256),
-      address: typeof payload.address === "string" ? payload.address : null
-    }
-  },
-  reply: () => ({ ok: false })
+  commands: [RecordUnknownLogin],
+  events: [LoginFailed],
+  reply: (): { readonly ok: false } => ({ ok: false })
 })

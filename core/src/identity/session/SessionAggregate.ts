@@ -1,8 +1,7 @@
-import type { Command } from "../../commands/Command.js"
 import { fromDecider } from "../../decider/fromDecider.js"
-import type { SessionCommand } from "./SessionCommands.js"
-import { sessionDecider, type SessionState } from "./SessionDecider.js"
-import type { SessionEvent } from "./SessionEvents.js"
+import { SESSION_COMMANDS } from "./SessionCommands.js"
+import { sessionDecider } from "./SessionDecider.js"
+import { SESSION_EVENTS } from "./SessionEvents.js"
 
 /** Stream `session-<domain>-<sessionId>`. */
 export const SESSION_CATEGORY = "session"
@@ -15,42 +14,20 @@ export interface SessionReply {
   readonly revoked: boolean
 }
 
-const isInteger = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value)
-
 /**
- * Commands may arrive over NATS from another process, so their payloads are checked here rather than
- * trusted. The session id is the aggregate id; who revokes is the command's actor, never the payload.
+ * Commands may arrive over NATS from another process, so their payloads are decoded by their Schemas
+ * rather than trusted. The session id is the aggregate id; who revokes is the command's actor, never
+ * the payload.
  */
-const toSessionCommand = (command: Command): SessionCommand | undefined => {
-  const payload = command.payload as Record<string, unknown> | null
-  if (payload === null || typeof payload !== "object") return undefined
-  const sessionId = command.aggregateId
-  switch (command.type) {
-    case "openSession": {
-      const { userId, refreshExpiresAt, address } = payload
-      if (typeof userId !== "string" || !isInteger(refreshExpiresAt)) return undefined
-      return { type: "openSession", sessionId, userId, refreshExpiresAt, address: typeof address === "string" ? address : null }
-    }
-    case "refreshSession": {
-      const { userId, now } = payload
-      if (typeof userId !== "string" || !isInteger(now)) return undefined
-      return { type: "refreshSession", sessionId, userId, now }
-    }
-    case "revokeSession":
-      return { type: "revokeSession", sessionId, by: command.actor.id }
-    default:
-      return undefined
-  }
-}
-
-export const sessionAggregate = fromDecider<SessionState, SessionCommand, SessionEvent>({
+export const sessionAggregate = fromDecider({
   category: SESSION_CATEGORY,
   decider: sessionDecider,
-  toCommand: toSessionCommand,
-  reply: (state): SessionReply => ({
-    sessionId: state.sessionId,
-    userId: state.userId,
-    refreshExpiresAt: state.refreshExpiresAt,
-    revoked: state.revoked
-  })
+  commands: SESSION_COMMANDS,
+  events: SESSION_EVENTS,
+  fromEnvelope: (command) => ({ sessionId: command.aggregateId, by: command.actor.id }),
+  reply: (state): SessionReply =>
+    state._tag === "Absent"
+      // Unreachable: every session command but the opening one is refused before the session exists.
+      ? { sessionId: "", userId: "", refreshExpiresAt: 0, revoked: false }
+      : { sessionId: state.sessionId, userId: state.userId, refreshExpiresAt: state.refreshExpiresAt, revoked: state._tag === "Revoked" }
 })

@@ -1,26 +1,34 @@
-export interface OpenSession {
-  readonly type: "openSession"
-  readonly sessionId: string
-  readonly userId: string
-  readonly refreshExpiresAt: number
-  readonly address: string | null
-}
+import { Schema } from "effect"
+import { CommandSchema } from "../../decider/Schemas.js"
+
+/** The session id is the aggregate id (filled in from the envelope). */
+export const OpenSession = CommandSchema("openSession", {
+  sessionId: Schema.String,
+  userId: Schema.String,
+  refreshExpiresAt: Schema.Int,
+  // A caller whose address is unknown may leave it out.
+  address: Schema.optional(Schema.NullOr(Schema.String))
+})
+export type OpenSession = typeof OpenSession.Type
 
 /**
  * Buys a new access token. Deciders have no clock, so the edge sends `now` (seconds since the epoch);
  * `userId` is the refresh token's subject, which must be the session's user.
  */
-export interface RefreshSession {
-  readonly type: "refreshSession"
-  readonly sessionId: string
-  readonly userId: string
-  readonly now: number
-}
+export const RefreshSession = CommandSchema("refreshSession", {
+  sessionId: Schema.String,
+  userId: Schema.String,
+  now: Schema.Int
+})
+export type RefreshSession = typeof RefreshSession.Type
 
-export interface RevokeSession {
-  readonly type: "revokeSession"
-  readonly sessionId: string
-  readonly by: string
-}
+/** `by` is the command's actor (filled in from the envelope), never the payload. */
+export const RevokeSession = CommandSchema("revokeSession", {
+  sessionId: Schema.String,
+  by: Schema.String
+})
+export type RevokeSession = typeof RevokeSession.Type
 
-export type SessionCommand = OpenSession | RefreshSession | RevokeSession
+export const SESSION_COMMANDS = [OpenSession, RefreshSession, RevokeSession] as const
+
+export type SessionCommand = (typeof SESSION_COMMANDS)[number]["Type"]

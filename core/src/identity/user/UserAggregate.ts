@@ -1,8 +1,7 @@
-import type { Command } from "../../commands/Command.js"
 import { fromDecider } from "../../decider/fromDecider.js"
-import type { UserCommand } from "./UserCommands.js"
-import { userDecider, type UserState } from "./UserDecider.js"
-import type { UserEvent } from "./UserEvents.js"
+import { USER_COMMANDS } from "./UserCommands.js"
+import { userDecider, type RegisteredUser } from "./UserDecider.js"
+import { USER_EVENTS } from "./UserEvents.js"
 
 export const USER_CATEGORY = "user"
 
@@ -12,48 +11,32 @@ export type LoginResult =
     readonly ok: true
     readonly userId: string
     readonly username: string
-    readonly memberships: UserState["memberships"]
+    readonly memberships: RegisteredUser["memberships"]
     readonly credentialsVersion: number
   }
   | { readonly ok: false }
 
-const toUserCommand = (command: Command): UserCommand | undefined => {
-  const payload = command.payload as Record<string, unknown> | null
-  if (payload === null || typeof payload !== "object") return undefined
-  switch (command.type) {
-    case "registerUser":
-    case "login":
-    case "setMembership":
-    case "disableUser":
-    case "enableUser":
-    case "changePassword":
-      return { ...payload, type: command.type } as UserCommand
-    case "removeMembership":
-      // The stream lives in the home domain, so the envelope's domain is the home domain.
-      return typeof payload["domain"] === "string"
-        ? { type: "removeMembership", domain: payload["domain"], homeDomain: command.domain }
-        : undefined
-    default:
-      return undefined
-  }
-}
-
-export const userAggregate = fromDecider<UserState, UserCommand, UserEvent>({
+export const userAggregate = fromDecider({
   category: USER_CATEGORY,
   decider: userDecider,
-  toCommand: toUserCommand,
+  commands: USER_COMMANDS,
+  events: USER_EVENTS,
+  // The stream lives in the home domain, so the envelope's domain is the home domain.
+  fromEnvelope: (command) => ({ homeDomain: command.domain }),
   reply: (state, events): LoginResult | { readonly userId: string } => {
+    // Every command but a registration is refused before the user exists, so a reply sees one.
+    const userId = state._tag === "Registered" ? state.userId : ""
     const last = events[events.length - 1]
-    if (last?.type === "LoginSucceeded") {
+    if (last?.type === "LoginSucceeded" && state._tag === "Registered") {
       return {
         ok: true,
-        userId: state.userId,
+        userId,
         username: state.username,
         memberships: state.memberships,
         credentialsVersion: state.credentialsVersion
       }
     }
     if (last?.type === "LoginFailed") return { ok: false }
-    return { userId: state.userId }
+    return { userId }
   }
 })

@@ -4,38 +4,39 @@ import type { Decider } from "../../decider/Decider.js"
 import type { UserCommand } from "./UserCommands.js"
 import type { LoginFailureReason, Membership, UserEvent } from "./UserEvents.js"
 
-export interface UserState {
-  readonly exists: boolean
-  readonly userId: string
-  readonly username: string
-  readonly passwordHash: string
-  readonly memberships: ReadonlyArray<Membership>
-  readonly disabled: boolean
-  /** Counts password changes; tokens carry the count they were issued under. */
-  readonly credentialsVersion: number
-}
+/** A user account: absent until registered. */
+export type UserState =
+  | { readonly _tag: "Absent" }
+  | {
+    readonly _tag: "Registered"
+    readonly userId: string
+    readonly username: string
+    readonly passwordHash: string
+    readonly memberships: ReadonlyArray<Membership>
+    readonly disabled: boolean
+    /** Counts password changes; tokens carry the count they were issued under. */
+    readonly credentialsVersion: number
+  }
 
-const initialState = (): UserState => ({
-  exists: false,
-  userId: "",
-  username: "",
-  passwordHash: "",
-  memberships: [],
-  disabled: false,
-  credentialsVersion: 0
-})
+export type RegisteredUser = Extract<UserState, { readonly _tag: "Registered" }>
+
+const initialState = (): UserState => ({ _tag: "Absent" })
 
 const evolve = (state: UserState, event: UserEvent): UserState => {
+  if (event.type === "UserRegistered") {
+    return {
+      _tag: "Registered",
+      userId: event.data.userId,
+      username: event.data.username,
+      passwordHash: event.data.passwordHash,
+      memberships: event.data.memberships,
+      disabled: false,
+      credentialsVersion: 0
+    }
+  }
+  // Nothing but a registration can come first in a user's stream.
+  if (state._tag === "Absent") return state
   switch (event.type) {
-    case "UserRegistered":
-      return {
-        ...state,
-        exists: true,
-        userId: event.data.userId,
-        username: event.data.username,
-        passwordHash: event.data.passwordHash,
-        memberships: event.data.memberships
-      }
     case "MembershipSet":
       return {
         ...state,
@@ -55,7 +56,7 @@ const evolve = (state: UserState, event: UserEvent): UserState => {
   }
 }
 
-const loginVerdict = (command: Extract<UserCommand, { type: "login" }>, state: UserState): LoginFailureReason | null => {
+const loginVerdict = (command: Extract<UserCommand, { type: "login" }>, state: RegisteredUser): LoginFailureReason | null => {
   if (state.disabled) return "disabled"
   if (command.verifiedHash !== state.passwordHash) return "credentials_changed"
   return command.passwordMatches ? null : "bad_password"
@@ -64,25 +65,23 @@ const loginVerdict = (command: Extract<UserCommand, { type: "login" }>, state: U
 const notFound = new CommandRejected({ reason: "not_found", message: "no such user" })
 
 const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyArray<UserEvent>, CommandRejected> => {
+  if (command.type === "registerUser") {
+    if (state._tag === "Registered") return Result.fail(new CommandRejected({ reason: "conflict", message: `user ${state.username} already exists` }))
+    return Result.succeed([{
+      type: "UserRegistered",
+      data: {
+        userId: command.userId,
+        username: command.username,
+        passwordHash: command.passwordHash,
+        memberships: command.memberships
+      }
+    }])
+  }
+  if (state._tag === "Absent") return Result.fail(notFound)
   switch (command.type) {
-    case "registerUser": {
-      if (state.exists) return Result.fail(new CommandRejected({ reason: "conflict", message: `user ${state.username} already exists` }))
-      return Result.succeed([{
-        type: "UserRegistered",
-        data: {
-          userId: command.userId,
-          username: command.username,
-          passwordHash: command.passwordHash,
-          memberships: command.memberships
-        }
-      }])
-    }
-    case "setMembership": {
-      if (!state.exists) return Result.fail(notFound)
+    case "setMembership":
       return Result.succeed([{ type: "MembershipSet", data: { userId: state.userId, membership: command.membership } }])
-    }
     case "removeMembership": {
-      if (!state.exists) return Result.fail(notFound)
       // Not a member (any more): nothing to do, so a retried removal answers like the first one.
       if (!state.memberships.some((m) => m.domain === command.domain)) return Result.succeed([])
       if (command.domain === command.homeDomain) {
@@ -99,20 +98,13 @@ const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyA
       }
       return Result.succeed([{ type: "MembershipRemoved", data: { userId: state.userId, domain: command.domain } }])
     }
-    case "disableUser": {
-      if (!state.exists) return Result.fail(notFound)
+    case "disableUser":
       return Result.succeed(state.disabled ? [] : [{ type: "UserDisabled", data: { userId: state.userId } }])
-    }
-    case "enableUser": {
-      if (!state.exists) return Result.fail(notFound)
+    case "enableUser":
       return Result.succeed(state.disabled ? [{ type: "UserEnabled", data: { userId: state.userId } }] : [])
-    }
-    case "changePassword": {
-      if (!state.exists) return Result.fail(notFound)
+    case "changePassword":
       return Result.succeed([{ type: "PasswordChanged", data: { userId: state.userId, passwordHash: command.passwordHash } }])
-    }
     case "login": {
-      if (!state.exists) return Result.fail(new CommandRejected({ reason: "not_found", message: "no such user" }))
       const reason = loginVerdict(command, state)
       if (reason === null) {
         return Result.succeed([{

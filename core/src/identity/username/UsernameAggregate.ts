@@ -1,8 +1,8 @@
-import { Result } from "effect"
-import type { Command } from "../../commands/Command.js"
+import { Result, Schema } from "effect"
 import { CommandRejected } from "../../commands/errors.js"
-import type { Decider, DomainEvent } from "../../decider/Decider.js"
+import type { Decider } from "../../decider/Decider.js"
 import { fromDecider } from "../../decider/fromDecider.js"
+import { CommandSchema, EventSchema } from "../../decider/Schemas.js"
 
 /**
  * Usernames are unique across the system (SPEC §5). Each name is claimed on its own stream
@@ -11,21 +11,24 @@ import { fromDecider } from "../../decider/fromDecider.js"
  */
 export const USERNAME_CATEGORY = "username"
 
-export type UsernameClaimed = DomainEvent<"UsernameClaimed", { readonly username: string; readonly userId: string }>
+export const UsernameClaimed = EventSchema("UsernameClaimed", { username: Schema.String, userId: Schema.String })
+export type UsernameClaimed = typeof UsernameClaimed.Type
 
-export interface ClaimUsername {
-  readonly type: "claimUsername"
-  readonly username: string
-  readonly userId: string
-}
+export const ClaimUsername = CommandSchema("claimUsername", { username: Schema.String, userId: Schema.String })
+export type ClaimUsername = typeof ClaimUsername.Type
 
-export const usernameDecider: Decider<{ readonly userId: string | null }, ClaimUsername, UsernameClaimed> = {
-  initialState: () => ({ userId: null }),
-  evolve: (_, event) => ({ userId: event.data.userId }),
+/** A username: free, or claimed by one user. */
+export type UsernameState =
+  | { readonly _tag: "Free" }
+  | { readonly _tag: "Claimed"; readonly userId: string }
+
+export const usernameDecider: Decider<UsernameState, ClaimUsername, UsernameClaimed> = {
+  initialState: () => ({ _tag: "Free" }),
+  evolve: (_, event) => ({ _tag: "Claimed", userId: event.data.userId }),
   decide: (command, state) => {
+    if (state._tag === "Free") return Result.succeed([{ type: "UsernameClaimed", data: { username: command.username, userId: command.userId } }])
     if (state.userId === command.userId) return Result.succeed([]) // a retried claim by the same user
-    if (state.userId !== null) return Result.fail(new CommandRejected({ reason: "conflict", message: `username ${command.username} is taken` }))
-    return Result.succeed([{ type: "UsernameClaimed", data: { username: command.username, userId: command.userId } }])
+    return Result.fail(new CommandRejected({ reason: "conflict", message: `username ${command.username} is taken` }))
   }
 }
 
@@ -34,10 +37,7 @@ export const usernameKey = (username: string): string => username.normalize("NFC
 export const usernameAggregate = fromDecider({
   category: USERNAME_CATEGORY,
   decider: usernameDecider,
-  toCommand: (command: Command): ClaimUsername | undefined => {
-    const payload = command.payload as { username?: unknown; userId?: unknown }
-    if (command.type !== "claimUsername" || typeof payload.username !== "string" || typeof payload.userId !== "string") return undefined
-    return { type: "claimUsername", username: payload.username, userId: payload.userId }
-  },
-  reply: (state) => ({ userId: state.userId })
+  commands: [ClaimUsername],
+  events: [UsernameClaimed],
+  reply: (state): { readonly userId: string | null } => ({ userId: state._tag === "Claimed" ? state.userId : null })
 })
