@@ -1,5 +1,5 @@
 import { fromDecider } from "../decider/fromDecider.js"
-import { MACHINE_COMMANDS, type MachineCommand } from "./MachineCommands.js"
+import { MACHINE_COMMANDS } from "./MachineCommands.js"
 import { machineDecider, type MachineState } from "./MachineDecider.js"
 import { MACHINE_EVENTS, type HostKey } from "./MachineEvents.js"
 
@@ -18,8 +18,7 @@ export const machineAggregate = fromDecider({
   commands: MACHINE_COMMANDS,
   events: MACHINE_EVENTS,
   // The stream names the machine: an id in the payload cannot point elsewhere.
-  toCommand: (decoded, command): MachineCommand =>
-    decoded.type === "registerMachine" ? { ...decoded, machineId: Number(command.aggregateId) } : decoded,
+  fromEnvelope: (command) => ({ machineId: Number(command.aggregateId) }),
   reply: (state: MachineState, events, command): HostKeyVerdict | { readonly machineId: number } =>
     command.type === "connectMachine"
       ? { accepted: !events.some((event) => event.type === "HostKeyMismatch"), pinned: state._tag === "Absent" ? null : state.hostKey }

@@ -1,18 +1,13 @@
 import { Schema } from "effect"
 import { CommandSchema, type AnyCommandSchema } from "../decider/Schemas.js"
-import { HostKey, machineRegistrationFields, type MachineRegistration } from "./MachineEvents.js"
+import { HostKey, machineRegistrationFields } from "./MachineEvents.js"
 
 /**
- * Registers a machine under the id its stream names (so the payload carries no id); the edge sealed
- * the secrets before sending.
+ * Registers a machine under the id its stream names (`machineId` comes from the envelope, never from
+ * the payload); the edge sealed the secrets before sending.
  */
-const { machineId: _, ...registrationPayload } = machineRegistrationFields
-export const RegisterMachinePayload = CommandSchema("registerMachine", registrationPayload)
-
-/** What the decider sees: the registration with the id from the stream. */
-export interface RegisterMachine extends MachineRegistration {
-  readonly type: "registerMachine"
-}
+export const RegisterMachine = CommandSchema("registerMachine", machineRegistrationFields)
+export type RegisterMachine = typeof RegisterMachine.Type
 
 export const DeleteMachine = CommandSchema("deleteMachine", { ownerId: Schema.String })
 export type DeleteMachine = typeof DeleteMachine.Type
@@ -34,11 +29,8 @@ export type RecordConnectOutcome = typeof RecordConnectOutcome.Type
 
 export type MachineCommand = RegisterMachine | DeleteMachine | ConnectMachine | RecordConnectOutcome
 
-/** The commands as the edge sends them (registration without its id). */
-export type MachineCommandPayload = typeof RegisterMachinePayload.Type | DeleteMachine | ConnectMachine | RecordConnectOutcome
-
-export const MACHINE_COMMANDS: ReadonlyArray<AnyCommandSchema & { readonly Type: MachineCommandPayload }> = [
-  RegisterMachinePayload,
+export const MACHINE_COMMANDS: ReadonlyArray<AnyCommandSchema & { readonly Type: MachineCommand }> = [
+  RegisterMachine,
   DeleteMachine,
   ConnectMachine,
   RecordConnectOutcome

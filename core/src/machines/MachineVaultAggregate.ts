@@ -73,15 +73,19 @@ const MACHINE_VAULT_EVENTS: ReadonlyArray<AnyEventSchema & { readonly Type: Mach
 ]
 
 /*
- * The vault's owner is the stream's id: no payload names it. The schemas are as loose as the rules
- * need (numbers, strings): the decider refuses weak derivations and unsealed values with its own words.
+ * The vault's owner (`ownerId`) is the stream's id, filled in from the envelope: no payload names it.
+ * The schemas are as loose as the rules need (numbers, strings): the decider refuses weak derivations
+ * and unsealed values with its own words.
  */
-export const CreateVault = CommandSchema("createVault", { kdf: KeyDerivation, check: SealedSecretSchema })
+const ownerId = Schema.String
+export const CreateVault = CommandSchema("createVault", { ownerId, kdf: KeyDerivation, check: SealedSecretSchema })
 export const RejectMasterPassword = CommandSchema("rejectMasterPassword", {
+  ownerId,
   machineId: Schema.NullOr(Schema.Number),
   address: Schema.NullOr(Schema.String)
 })
 export const ChangeMasterPassword = CommandSchema("changeMasterPassword", {
+  ownerId,
   /** The check value the old master password opened: a change based on a superseded password is refused. */
   previousCheck: SealedSecretSchema,
   kdf: KeyDerivation,
@@ -89,22 +93,24 @@ export const ChangeMasterPassword = CommandSchema("changeMasterPassword", {
   machines: Schema.Array(ResealedMachine)
 })
 export const ResealMachines = CommandSchema("resealMachines", {
+  ownerId,
   /** The check value of the key the machines were sealed with: it must be the vault's current one. */
   check: SealedSecretSchema,
   machines: Schema.Array(ResealedMachine)
 })
 
-type VaultPayload = typeof CreateVault.Type | typeof RejectMasterPassword.Type | typeof ChangeMasterPassword.Type | typeof ResealMachines.Type
+export type MachineVaultCommand =
+  | typeof CreateVault.Type
+  | typeof RejectMasterPassword.Type
+  | typeof ChangeMasterPassword.Type
+  | typeof ResealMachines.Type
 
-const MACHINE_VAULT_COMMANDS: ReadonlyArray<AnyCommandSchema & { readonly Type: VaultPayload }> = [
+const MACHINE_VAULT_COMMANDS: ReadonlyArray<AnyCommandSchema & { readonly Type: MachineVaultCommand }> = [
   CreateVault,
   RejectMasterPassword,
   ChangeMasterPassword,
   ResealMachines
 ]
-
-/** What the decider sees: a command with its owner from the stream. */
-export type MachineVaultCommand = VaultPayload & { readonly ownerId: string }
 
 /** Not created yet (the user has no machine so far), or created with its current keying. */
 export type MachineVaultState =
@@ -204,5 +210,5 @@ export const machineVaultAggregate = fromDecider({
   decider: machineVaultDecider,
   commands: MACHINE_VAULT_COMMANDS,
   events: MACHINE_VAULT_EVENTS,
-  toCommand: (decoded, command): MachineVaultCommand => ({ ...decoded, ownerId: command.aggregateId })
+  fromEnvelope: (command) => ({ ownerId: command.aggregateId })
 })

@@ -38,15 +38,17 @@ export const CollectionDefined = EventSchema("CollectionDefined", {
 export type CollectionDefined = typeof CollectionDefined.Type
 
 /**
- * Defines (or redefines) the collection its stream names: the payload carries no table. Without a
- * schema, records are not checked. The JSON Schema itself was compiled and judged at the edge.
+ * Defines (or redefines) the collection its stream names: `table` comes from the envelope, never from
+ * the payload. Without a schema, records are not checked. The JSON Schema itself was compiled and
+ * judged at the edge.
  */
 export const DefineCollectionPayload = CommandSchema("defineCollection", {
+  table: Schema.String,
   schema: Schema.optional(RecordSchema),
   access: CollectionAccess
 })
 
-/** What the decider sees: the table from the stream, and null for no schema. */
+/** What the decider sees: null for no schema. */
 export interface DefineCollection {
   readonly type: "defineCollection"
   readonly table: string
@@ -74,11 +76,8 @@ export const collectionAggregate = fromDecider({
   decider: collectionDecider,
   commands: [DefineCollectionPayload],
   events: [CollectionDefined],
-  toCommand: (decoded, command): DefineCollection => ({
-    type: "defineCollection",
-    table: command.aggregateId,
-    schema: decoded.schema ?? null,
-    access: decoded.access
-  }),
+  fromEnvelope: (command) => ({ table: command.aggregateId }),
+  // An absent schema and a null one are the same definition (a redefinition compares them).
+  toCommand: (decoded): DefineCollection => ({ ...decoded, schema: decoded.schema ?? null }),
   reply: (state) => (state._tag === "Defined" ? { schema: state.schema, access: state.access } : { schema: null, access: DEFAULT_ACCESS })
 })
