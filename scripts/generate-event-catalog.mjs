@@ -175,18 +175,6 @@ const catalogEvents = [...events.values()].map(({ type, schema, categories, sour
   fields: fieldsOf(schema.ast.propertySignatures.find((p) => p.name === "data").type)
 }))
 
-// Events not yet declared as Schemas (only while aggregates move over): read from their TypeScript types.
-const legacySource = files.some((file) => /DomainEvent<\s*"/.test(readFileSync(file, "utf8")))
-if (legacySource) {
-  const { legacyEvents } = await import("./event-catalog-legacy.mjs")
-  const legacy = legacyEvents(root)
-  for (const event of legacy.events) {
-    if (events.has(event.type)) continue
-    catalogEvents.push({ type: event.type, categories: [...event.categories].sort(), description: event.description, source: event.source, fields: event.fields })
-  }
-  for (const type of legacy.types) if (!namedTypes.has(type.name)) namedTypes.set(type.name, type)
-}
-
 const catalog = {
   subject: SUBJECT,
   stream: "<category>-<domain>-<id>",
