@@ -29,7 +29,8 @@ const command = (category: string, aggregateId: string, type: string, payload: u
 })
 
 /** The refusal an aggregate answers, or a failure of the test when it decides instead. */
-const refusalOf = (aggregate: Aggregate, sent: Command) => Effect.runSync(Effect.flip(aggregate.handle(sent, aggregate.initialState())))
+const refusalOf = <S>(aggregate: Pick<Aggregate<S, any>, "handle" | "initialState">, sent: Command) =>
+  Effect.runSync(Effect.flip(aggregate.handle(sent, aggregate.initialState())))
 
 const stored = (stream: string, version: number, type: string, data: unknown): RecordedEvent => ({
   stream,
