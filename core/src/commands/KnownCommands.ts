@@ -54,8 +54,9 @@ export type PayloadOf<T extends KnownCommandType> = CommandOfType<T>["payload"]
 
 /**
  * `{ type, payload }` for a helper that sends one of several command types: its callers are checked
- * (`payload` must fit `type`), and TypeScript, which cannot relate the two generic parameters, is
- * told here, once, that the pair is that command.
+ * (`payload` must fit `type`).
  */
-export const commandOf = <T extends KnownCommandType>(type: T, payload: PayloadOf<T>): CommandOfType<T> =>
-  ({ type, payload }) as unknown as CommandOfType<T>
+export const commandOf = <T extends KnownCommandType>(type: T, payload: PayloadOf<T>): { readonly type: T; readonly payload: PayloadOf<T> } => ({
+  type,
+  payload
+})

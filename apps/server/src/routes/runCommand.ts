@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion, type KnownCommand, type ReplyOf } from "@machhub/core"
+import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion, type KnownCommand, type KnownCommandType, type PayloadOf, type ReplyOf } from "@machhub/core"
 import type { ProjectionRunnerService } from "@machhub/projections"
 import { runPromise } from "../runtime.js"
 import { commandErrorResponse } from "./commandErrors.js"
@@ -17,6 +17,12 @@ export interface CommandContext {
  * not compile, and the reply's `result` is typed by what that command's aggregate answers.
  */
 export type CommandInput<C extends KnownCommand = KnownCommand> = C & CommandTarget
+
+/**
+ * What `runCommand` takes: the type is inferred from `type` alone, so `payload` is then checked
+ * against that command's declared payload like any object literal (extra fields included).
+ */
+export type CommandOf<T extends KnownCommandType> = CommandTarget & { readonly type: T; readonly payload: PayloadOf<T> }
 
 /** Where a command goes and on whose behalf: everything but its type and payload. */
 export interface CommandTarget {
@@ -40,10 +46,10 @@ export interface CommandTarget {
  * Dispatches one command and, once it is committed, waits (bounded) until this node's read models
  * have applied it, so the caller's next query sees its own write (SPEC §1 read-your-writes).
  */
-export const runCommand = <C extends KnownCommand>(
+export const runCommand = <T extends KnownCommandType>(
   context: CommandContext,
-  input: CommandInput<C>
-): Effect.Effect<CommandReply<ReplyOf<C["type"]>>, CommandError> => {
+  input: CommandOf<T>
+): Effect.Effect<CommandReply<ReplyOf<T>>, CommandError> => {
   const key = input.idempotencyKey
   if (key !== undefined && !isIdempotencyKey(key)) return Effect.fail(new CommandRejected({ reason: "invalid", message: IDEMPOTENCY_KEY_PROBLEM }))
   return context.commands.dispatch({
@@ -62,7 +68,7 @@ export const runCommand = <C extends KnownCommand>(
   }).pipe(
     Effect.tap((reply) => context.projections.waitFor(reply.position)),
     // The aggregate that declares the command answered it: its result has that aggregate's reply type.
-    Effect.map((reply) => reply as CommandReply<ReplyOf<C["type"]>>)
+    Effect.map((reply) => reply as CommandReply<ReplyOf<T>>)
   )
 }
 
