@@ -5,8 +5,6 @@ import type { ActorRef } from "../../eventstore/EventEnvelope.js"
 import type { RecordCommand } from "./RecordCommands.js"
 import type { RecordData, RecordEvent } from "./RecordEvents.js"
 
-export type { RecordCommand } from "./RecordCommands.js"
-
 /** What an existing record holds, deleted or not. */
 export interface RecordFields {
   readonly table: string
