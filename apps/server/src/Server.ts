@@ -98,7 +98,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     await release()
     throw error
   })
-  const run = runnerOf(runtime)
+  const run = runnerOf(runtime, await runtime.context())
   const { passwords, tokens, authenticator } = services
 
   const sockets = new WebSocketRoutes()

@@ -27,7 +27,7 @@ export interface ServerContext {
   /** WebSocket routes (the SSH terminal); attached to the HTTP edge and ended first on stop. */
   readonly sockets: WebSocketRoutes
   /**
-   * Runs Effects on this server's runtime (its logger; interrupted once the server has stopped). A
+   * Runs Effects with this server's runtime (its services and logger; forks join its scope). A
    * handler may also call `runPromise` from runtime.ts (as `respond` does): while a handler runs it
    * picks this runner and annotates logs with the request's correlation id.
    */

@@ -4,18 +4,27 @@ import { jsonLinesLogger } from "./log.js"
 
 /**
  * Runs Effects from code that is not itself an Effect (route handlers, timers, callbacks). A server's
- * runner is its ManagedRuntime: the Effect then has the server's logger, and it is interrupted (not
- * left running) when the server stops.
+ * runner runs them with its ManagedRuntime's context (its services and logger).
  */
 export interface EffectRunner {
   readonly runPromise: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Promise<A>
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Fiber.Fiber<A, E>
 }
 
-export const runnerOf = (runtime: ManagedRuntime.ManagedRuntime<any, any>): EffectRunner => ({
-  runPromise: (effect, options) => runtime.runPromise(effect, options),
-  runFork: (effect, options) => runtime.runFork(effect, options) as Fiber.Fiber<any, any>
-})
+/**
+ * A server's runner. Programs run with the runtime's built context rather than through
+ * `runtime.runPromise`, which would register every request's fiber in the runtime's scope (a weak-set
+ * entry and a finalizer per request, measurable on createRecord); request fibers need no such
+ * supervision, since stopping drains the HTTP edge, letting them finish, before the runtime is
+ * disposed. Forked work is supervised: it joins the runtime's scope and is interrupted on disposal.
+ */
+export const runnerOf = (runtime: ManagedRuntime.ManagedRuntime<any, any>, context: Context.Context<any>): EffectRunner => {
+  const run = Effect.runPromiseWith(context)
+  return {
+    runPromise: (effect, options) => run(effect, options),
+    runFork: (effect, options) => runtime.runFork(effect, options) as Fiber.Fiber<any, any>
+  }
+}
 
 /**
  * For Effects run outside any server's request: the same logger, never disposed. A server's own

@@ -83,9 +83,9 @@ export const mutationHeaders = (reply: CommandReply): Record<string, string> =>
     : { ETag: `"${reply.version}"`, "App-Event-Position": String(reply.position) }
 
 /**
- * Runs a route's program and turns any command error into its HTTP answer. It runs on the server's
- * runtime (its logger, and interrupted if still running once the server has stopped), with logs
- * annotated with the request's correlation id; see `runtime.ts`.
+ * Runs a route's program and turns any command error into its HTTP answer. It runs with the server's
+ * runtime (its services and logger), with logs annotated with the request's correlation id; see
+ * `runtime.ts`.
  */
 export const respond = (program: Effect.Effect<HttpResponse, CommandError>): Promise<HttpResponse> =>
   runPromise(program.pipe(Effect.catch((error: CommandError) => Effect.succeed(commandErrorResponse(error)))))
