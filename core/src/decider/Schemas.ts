@@ -46,8 +46,8 @@
  * `exists` flag beside placeholder values.
  *
  * The edge (`runCommand`) accepts `{ type, payload }` only as some aggregate declares them: the union
- * of every aggregate's commands is `KnownCommand` in commands/KnownCommands.ts (add an aggregate there
- * once its commands are Schemas).
+ * of every aggregate's commands (without the fields `fromEnvelope` fills in) is `KnownCommand` in
+ * commands/KnownCommands.ts, and what each answers is `ReplyOf<type>`. Add a new aggregate there.
  */
 import { Result, Schema, SchemaIssue } from "effect"
 import type { Command } from "../commands/Command.js"
@@ -155,8 +155,10 @@ export class StoredEventInvalid extends Schema.TaggedError<StoredEventInvalid>()
 
 /**
  * Decodes stored events by an aggregate's event Schemas, after its `upcast`; compiled once per
- * aggregate. Decoding a plain-data event costs about as much as checking it (`Schema.is`), well under
- * a microsecond for a typical event: far less than reading it from the store.
+ * aggregate. Decoding a plain-data event costs about as much as only checking it (`Schema.is`
+ * measured the same), 0.5 to 2 µs for a user event with nested memberships: a third of what reading
+ * it from SQLite costs, so a replay of a long stream is that much slower, and a fresh aggregate (a new
+ * record) reads nothing at all.
  */
 export const makeEventDecoder = <E extends StoredEvent>(schemas: ReadonlyArray<AnyEventSchema>, upcast?: Upcast) => {
   const decoders = new Map(schemas.map((schema) => [schemaType(schema), Schema.decodeUnknownResult(schema)] as const))
