@@ -1,5 +1,5 @@
 import { join } from "node:path"
-import { Context, Effect, FiberSet, Layer, Schedule } from "effect"
+import { Cause, Context, Effect, FiberSet, Layer, Schedule } from "effect"
 import {
   InProcessCommandBusLayer,
   InProcessEventBusLayer,
@@ -74,6 +74,17 @@ const AGGREGATES = [
   collectionAggregate
 ]
 
+/**
+ * Background work of the server, forked into the runtime's scope: interrupted when the server stops,
+ * and should it end with anything but that interruption (a defect: a bug), logged as an error rather
+ * than lost with its fiber.
+ */
+const supervised = <A, E>(name: string, work: Effect.Effect<A, E>) =>
+  work.pipe(
+    Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError(`${name} stopped unexpectedly`, cause)),
+    Effect.forkScoped
+  )
+
 /** Authentication of API callers (JWT, API key, terminal session), from this node's read models. */
 export class Authenticator extends Context.Service<Authenticator, AuthenticatorService>()("@machhub/server/Authenticator") {}
 
@@ -132,7 +143,7 @@ const RefusalRecordingLayer = (origins: RequestOrigins): Layer.Layer<CommandBus,
       const store = yield* EventStore
       const refusals = makeRefusalRecorder(inner, { store, addressOf: (id) => origins.addressOf(id) })
       yield* Effect.addFinalizer(() => refusals.sweep)
-      yield* refusals.sweep.pipe(Effect.repeat(Schedule.spaced("60 seconds")), Effect.delay("60 seconds"), Effect.forkScoped)
+      yield* supervised("the refusal recorder's sweep", refusals.sweep.pipe(Effect.repeat(Schedule.spaced("60 seconds")), Effect.delay("60 seconds")))
       return refusals.commands
     })
   )
@@ -150,7 +161,7 @@ const EventPublisherLayer = Layer.effectDiscard(
     const store = yield* EventStore
     const bus = yield* EventBus
     const db = yield* ReadModelDatabase
-    yield* Effect.forkScoped(runEventPublisher(store, bus, db))
+    yield* supervised("the event publisher", runEventPublisher(store, bus, db))
   })
 )
 

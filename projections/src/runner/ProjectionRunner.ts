@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import { Context, Data, Deferred, Effect, Fiber, Layer, Schedule, type Scope, Stream } from "effect"
+import { Cause, Context, Data, Deferred, Effect, Fiber, Layer, Schedule, type Scope, Stream } from "effect"
 import { EventStore, type EventStoreUnavailable, type RecordedEvent } from "@machhub/core"
 import type { Projection } from "./Projection.js"
 import { ReadModelDatabase } from "./ReadModelDatabase.js"
@@ -123,7 +123,9 @@ export const makeProjectionRunner = (
         // good: log, wait, resume from the last committed checkpoint.
         Effect.tapError((error) => Effect.logWarning(`projections paused: ${error.message}; retrying in 1 s`)),
         Effect.retry({ schedule: Schedule.spaced("1 second") }),
-        Effect.orDie
+        Effect.orDie,
+        // Anything else (a defect) stops the read models: logged, not lost with the fiber.
+        Effect.tapCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("projections stopped unexpectedly", cause))
       )
 
     yield* Effect.addFinalizer(() => Effect.sync(() => sweep !== undefined && clearInterval(sweep)))
