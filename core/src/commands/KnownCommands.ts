@@ -1,4 +1,5 @@
 import type { Aggregate } from "../decider/Aggregate.js"
+import type { Command } from "./Command.js"
 import type { CommandInputOf } from "../decider/Schemas.js"
 import type { collectionAggregate } from "../data/collection/CollectionAggregate.js"
 import type { recordAggregate } from "../data/record/RecordAggregate.js"
@@ -60,3 +61,11 @@ export const commandOf = <T extends KnownCommandType>(type: T, payload: PayloadO
   type,
   payload
 })
+
+/**
+ * A transport command of a known type, for code that dispatches on the bus directly rather than
+ * through the edge's `runCommand`: its type must be declared and its payload must fit it.
+ */
+export const knownCommand = <T extends KnownCommandType>(
+  command: Omit<Command, "type" | "payload"> & { readonly type: T; readonly payload: PayloadOf<T> }
+): Command => command

@@ -1,7 +1,7 @@
 import { Cause, Effect } from "effect"
 import { processRunner } from "../runtime.js"
 import type { HttpRequest } from "@machhub/adapters"
-import { API_KEY_USE_CATEGORY, KEY_USE_SAMPLE_MILLIS, uuidv7, type CommandBusService } from "@machhub/core"
+import { API_KEY_USE_CATEGORY, KEY_USE_SAMPLE_MILLIS, knownCommand, uuidv7, type CommandBusService } from "@machhub/core"
 import { log } from "../log.js"
 import { actorOf, type Principal } from "./Principal.js"
 
@@ -40,7 +40,7 @@ export const makeKeyUsageSampler = (deps: {
 
   const record = (principal: Principal, at: number, route: string, address: string, correlationId: string) =>
     fork(
-      deps.commands.dispatch({
+      deps.commands.dispatch(knownCommand({
         id: uuidv7(),
         type: "recordKeyUse",
         category: API_KEY_USE_CATEGORY,
@@ -49,7 +49,7 @@ export const makeKeyUsageSampler = (deps: {
         actor: actorOf(principal),
         payload: { at: new Date(at).toISOString(), route, address: address === "" ? null : address },
         correlationId
-      }).pipe(
+      })).pipe(
         // Defects included: nothing of this may surface anywhere but the log.
         Effect.catchCause((cause) =>
           Effect.sync(() => log("warn", "could not record an API key's use", { keyId: principal.id, correlationId, error: Cause.pretty(cause).slice(0, 500) }))

@@ -1,6 +1,7 @@
 import { Effect, Exit } from "effect"
 import {
   ADMIN_DOMAIN,
+  knownCommand,
   LOGIN_CATEGORY,
   USER_CATEGORY,
   uuidv7,
@@ -67,7 +68,7 @@ const judge = (deps: CredentialCheckDependencies, attempt: CredentialAttempt): E
   const base = { id: uuidv7(), correlationId: attempt.correlationId, expectedVersion: undefined }
   return user === undefined
     ? deps.passwords.dummyVerify(attempt.password).pipe(
-      Effect.andThen(deps.commands.dispatch({
+      Effect.andThen(deps.commands.dispatch(knownCommand({
         ...base,
         type: "recordUnknownLogin",
         category: LOGIN_CATEGORY,
@@ -75,12 +76,12 @@ const judge = (deps: CredentialCheckDependencies, attempt: CredentialAttempt): E
         aggregateId: attempt.username.normalize("NFC").toLowerCase(),
         actor: anonymous,
         payload: { username: attempt.username, address: attempt.address }
-      })),
+      }))),
       Effect.as<CredentialCheck>({ _tag: "Invalid" })
     )
     : deps.passwords.verify(user.passwordHash, attempt.password).pipe(
       Effect.flatMap((passwordMatches) =>
-        deps.commands.dispatch({
+        deps.commands.dispatch(knownCommand({
           ...base,
           type: "login",
           category: USER_CATEGORY,
@@ -88,7 +89,7 @@ const judge = (deps: CredentialCheckDependencies, attempt: CredentialAttempt): E
           aggregateId: user.userId,
           actor: { kind: "user", id: user.userId },
           payload: { username: user.username, passwordMatches, verifiedHash: user.passwordHash, address: attempt.address }
-        })
+        }))
       ),
       Effect.map((reply): CredentialCheck => {
         const result = reply.result as LoginResult
