@@ -1,5 +1,5 @@
 import { join } from "node:path"
-import { Cause, Context, Effect, FiberSet, Layer, Schedule } from "effect"
+import { Cause, Context, Effect, FiberSet, Layer, Logger, Schedule, Scope } from "effect"
 import {
   InProcessCommandBusLayer,
   InProcessEventBusLayer,
@@ -117,7 +117,19 @@ const CryptoLayer = (config: ServerConfig) =>
     )
   )
 
-const ActorSystemLayer = Layer.effect(ActorSystem, makeActorSystem(AGGREGATES))
+/**
+ * The actor system keeps the context it is made in and provides it to the command of every fresh
+ * aggregate (each createRecord), which merges it into that command's context. Made in the whole
+ * server's context, every such merge would copy all of its services; it is made in one holding only
+ * what it uses: the store, its scope and the logger.
+ */
+const ActorSystemLayer = Layer.effect(
+  ActorSystem,
+  makeActorSystem(AGGREGATES).pipe(
+    Effect.updateContext((context: Context.Context<EventStore | Scope.Scope>) =>
+      Context.pick(EventStore, Scope.Scope, Logger.CurrentLoggers)(context))
+  )
+)
 
 /**
  * Where commands go. On an actor host without NATS, straight to its actor system. With NATS every
