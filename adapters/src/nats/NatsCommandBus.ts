@@ -86,24 +86,25 @@ export const makeNatsCommandBus = (client: NatsClient, options: NatsCommandBusOp
       Effect.flatMap((response) => (response.ok ? Effect.succeed(response.reply) : Effect.fail(response.error)))
     )
 
-  // Every command's path: untraced (a traced function captures a stack per call).
-  const dispatch = Effect.fnUntraced(function*(command: Command): Effect.fn.Return<CommandReply, CommandError> {
-    if (!client.isConnected()) return yield* Effect.fail(disconnected)
-    const subject = commandSubject(command.domain, command.category)
-    return yield* Effect.try({
+  // Every command's path: a plain function rather than Effect.fn (see the in-process bus).
+  const dispatch = (command: Command): Effect.Effect<CommandReply, CommandError> =>
+    Effect.suspend(() => {
+      if (!client.isConnected()) return Effect.fail(disconnected)
+      const subject = commandSubject(command.domain, command.category)
+      return Effect.try({
         try: () => encodeMsgpack(command),
-      catch: (error) => new CommandFailed({ message: `command could not be encoded: ${String(error)}` })
-    }).pipe(
-      Effect.flatMap((body) =>
-        Effect.tryPromise({
-          try: () => client.connection.request(subject, body, { timeout: timeoutMs }),
-          catch: requestFailure(subject, timeoutMs)
-        })
-      ),
-      Effect.raceFirst(client.awaitDisconnected.pipe(Effect.andThen(Effect.fail(lostInFlight)))),
-      Effect.flatMap(decodeReply)
-    )
-  })
+        catch: (error) => new CommandFailed({ message: `command could not be encoded: ${String(error)}` })
+      }).pipe(
+        Effect.flatMap((body) =>
+          Effect.tryPromise({
+            try: () => client.connection.request(subject, body, { timeout: timeoutMs }),
+            catch: requestFailure(subject, timeoutMs)
+          })
+        ),
+        Effect.raceFirst(client.awaitDisconnected.pipe(Effect.andThen(Effect.fail(lostInFlight)))),
+        Effect.flatMap(decodeReply)
+      )
+    })
 
   return { dispatch }
 }

@@ -151,18 +151,19 @@ export const makeProjectionRunner = (
       }
     }
 
-    // On every mutation's path: untraced, since a traced function captures a stack per call (see the
-    // effect package's guide on Effect.fn and hot paths).
-    const waitFor = Effect.fnUntraced(function*(target: number, timeoutMillis = 5_000) {
-      if (target <= position) return true
-      const done = Deferred.makeUnsafe<boolean>()
-      waiters.push({ position: target, done, deadline: Date.now() + timeoutMillis })
-      if (sweep === undefined) {
-        sweep = setInterval(sweepExpired, 50)
-        sweep.unref()
-      }
-      return yield* Deferred.await(done)
-    })
+    // On every mutation's path: a plain function rather than Effect.fn, whose per-call steps (and,
+    // traced, a captured stack) showed in createRecord's CPU profile.
+    const waitFor = (target: number, timeoutMillis = 5_000) =>
+      Effect.suspend(() => {
+        if (target <= position) return Effect.succeed(true)
+        const done = Deferred.makeUnsafe<boolean>()
+        waiters.push({ position: target, done, deadline: Date.now() + timeoutMillis })
+        if (sweep === undefined) {
+          sweep = setInterval(sweepExpired, 50)
+          sweep.unref()
+        }
+        return Deferred.await(done)
+      })
 
     const rebuild = Effect.fn("ProjectionRunner.rebuild")(function*() {
       yield* Fiber.interrupt(fiber)

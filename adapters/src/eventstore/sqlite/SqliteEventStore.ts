@@ -116,51 +116,51 @@ class SqliteEventLog {
 
 const isPosition = (value: number): boolean => Number.isSafeInteger(value)
 
+/**
+ * The store's calls are on every command's path and take microseconds, so they stay plain functions
+ * returning an Effect rather than Effect.fn: a traced one captures a stack per call, and even an
+ * untraced (generator) one adds steps that showed in createRecord's CPU profile.
+ */
 const toService = (log: SqliteEventLog): SqliteEventStoreService => {
-  // The store's calls are on every command's path and take microseconds: untraced, since a traced
-  // function captures a stack per call (see the effect package's guide on Effect.fn and hot paths).
-  const readAll = Effect.fnUntraced(function*(
+  const readAll = (
     fromPosition: number,
     limit: number
-  ): Effect.fn.Return<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> {
+  ): Effect.Effect<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> => {
     const problem = readAllProblem(fromPosition, limit)
-    if (problem !== undefined) return yield* Effect.fail(invalid(problem))
-    if (limit === 0) return []
-    return yield* log.read("readAll failed", (s) => {
+    if (problem !== undefined) return Effect.fail(invalid(problem))
+    if (limit === 0) return Effect.succeed([])
+    return log.read("readAll failed", (s) => {
       const from = Math.max(1, fromPosition)
       return log.recent.read(from, limit, s.dataVersion()) ?? s.readAll(from, limit).map(toRecordedEvent)
     })
-  })
+  }
 
   return {
-    append: Effect.fnUntraced(function*(
+    append: (
       stream: string,
       expected: ExpectedVersion,
       events: ReadonlyArray<NewEvent>
-    ): Effect.fn.Return<AppendResult, WrongExpectedVersion | EventStoreUnavailable> {
-      if (log.isClosed) return yield* Effect.fail(storeClosed())
-      const request = prepareAppend(stream, expected, events)
-      if (request instanceof EventStoreUnavailable) return yield* Effect.fail(request)
-      return yield* Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {
-        const pending = log.commit.submit(request, resume)
-        // An interrupted caller that is still queued is dropped from its batch. Once the batch has run
-        // the append stands (like any write whose acknowledgement was lost).
-        return Effect.sync(() => {
-          pending.cancelled = true
+    ): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable> =>
+      Effect.suspend(() => {
+        if (log.isClosed) return Effect.fail(storeClosed())
+        const request = prepareAppend(stream, expected, events)
+        if (request instanceof EventStoreUnavailable) return Effect.fail(request)
+        return Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {
+          const pending = log.commit.submit(request, resume)
+          // An interrupted caller that is still queued is dropped from its batch. Once the batch has run
+          // the append stands (like any write whose acknowledgement was lost).
+          return Effect.sync(() => {
+            pending.cancelled = true
+          })
         })
-      })
-    }),
+      }),
 
-    readStream: Effect.fnUntraced(function*(
-      stream: string,
-      fromVersion = 1,
-      limit?: number
-    ): Effect.fn.Return<ReadonlyArray<RecordedEvent>, EventStoreUnavailable> {
+    readStream: (stream: string, fromVersion = 1, limit?: number) => {
       const problem = readStreamProblem(stream, fromVersion, limit)
-      if (problem !== undefined) return yield* Effect.fail(invalid(problem))
-      if (limit === 0) return []
-      return yield* log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion, limit ?? -1).map(toRecordedEvent))
-    }),
+      if (problem !== undefined) return Effect.fail(invalid(problem))
+      if (limit === 0) return Effect.succeed([])
+      return log.read(`readStream ${stream} failed`, (s) => s.readStream(stream, fromVersion, limit ?? -1).map(toRecordedEvent))
+    },
 
     readAll,
 
