@@ -3,21 +3,9 @@ import { Deferred, Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, expect, it } from "vitest"
 import { connectNats, makeJetStreamEventStore, serveCommands } from "@machhub/adapters"
 import {
-  apiKeyAggregate,
-  apiKeyUseAggregate,
-  collectionAggregate,
-  domainAggregate,
+  coreAggregates,
   EventStore,
-  failedLoginAggregate,
-  groupAggregate,
-  machineAggregate,
-  machineIdsAggregate,
-  machineVaultAggregate,
   makeActorSystem,
-  recordAggregate,
-  sessionAggregate,
-  userAggregate,
-  usernameAggregate,
   uuidv7,
   type ActorSystemService,
   type Command,
@@ -38,21 +26,6 @@ import { createdRecords, eventually, sleep } from "./writeLoad.js"
  * the first outcome, from the log, whichever process's actor system takes the retry.
  */
 
-const ALL_AGGREGATES = [
-  userAggregate,
-  failedLoginAggregate,
-  usernameAggregate,
-  domainAggregate,
-  groupAggregate,
-  apiKeyAggregate,
-  apiKeyUseAggregate,
-  sessionAggregate,
-  machineAggregate,
-  machineVaultAggregate,
-  machineIdsAggregate,
-  recordAggregate,
-  collectionAggregate
-]
 
 const wholeLog = (url: string, streamName: string): Promise<ReadonlyArray<RecordedEvent>> =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
@@ -104,7 +77,7 @@ describeWithManagedNats("an answer lost with the NATS connection (edge and actor
       const systems: Array<ActorSystemService> = []
       for (let n = 0; n < 2; n++) {
         const store = yield* makeJetStreamEventStore({ servers: nats.url, streamName: STREAM })
-        systems.push(yield* makeActorSystem(ALL_AGGREGATES).pipe(Effect.provideService(EventStore, store)))
+        systems.push(yield* makeActorSystem(coreAggregates).pipe(Effect.provideService(EventStore, store)))
       }
       const client = yield* connectNats({ servers: nats.url, name: "test-actor-host" })
       const host = systems[0]!

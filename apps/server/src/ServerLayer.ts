@@ -16,25 +16,13 @@ import {
 } from "@machhub/adapters"
 import {
   ActorSystem,
-  apiKeyAggregate,
-  apiKeyUseAggregate,
-  collectionAggregate,
+  coreAggregates,
   CommandBus,
-  domainAggregate,
   EventBus,
   EventStore,
-  failedLoginAggregate,
-  groupAggregate,
-  machineAggregate,
-  machineIdsAggregate,
-  machineVaultAggregate,
   makeActorSystem,
   PasswordHasher,
-  recordAggregate,
-  sessionAggregate,
-  TokenService,
-  userAggregate,
-  usernameAggregate
+  TokenService
 } from "@machhub/core"
 import {
   allProjections,
@@ -58,21 +46,6 @@ import { runEventPublisher } from "./EventPublisher.js"
 import { JsonLinesLoggerLayer } from "./log.js"
 import { keepsReadModels } from "./roles.js"
 
-const AGGREGATES = [
-  userAggregate,
-  failedLoginAggregate,
-  usernameAggregate,
-  domainAggregate,
-  groupAggregate,
-  apiKeyAggregate,
-  apiKeyUseAggregate,
-  sessionAggregate,
-  machineAggregate,
-  machineVaultAggregate,
-  machineIdsAggregate,
-  recordAggregate,
-  collectionAggregate
-]
 
 /**
  * Background work of the server, forked into the runtime's scope: interrupted when the server stops,
@@ -125,7 +98,7 @@ const CryptoLayer = (config: ServerConfig) =>
  */
 const ActorSystemLayer = Layer.effect(
   ActorSystem,
-  makeActorSystem(AGGREGATES).pipe(
+  makeActorSystem(coreAggregates).pipe(
     Effect.updateContext((context: Context.Context<EventStore | Scope.Scope>) =>
       Context.pick(EventStore, Scope.Scope, Logger.CurrentLoggers)(context))
   )

@@ -1,35 +1,10 @@
 import type { Aggregate } from "../decider/Aggregate.js"
 import type { Command } from "./Command.js"
 import type { CommandInputOf } from "../decider/Schemas.js"
-import type { collectionAggregate } from "../data/collection/CollectionAggregate.js"
-import type { recordAggregate } from "../data/record/RecordAggregate.js"
-import type { apiKeyAggregate } from "../identity/apikey/ApiKeyAggregate.js"
-import type { apiKeyUseAggregate } from "../identity/apikey/ApiKeyUseAggregate.js"
-import type { domainAggregate } from "../identity/domain/DomainAggregate.js"
-import type { groupAggregate } from "../identity/group/GroupAggregate.js"
-import type { failedLoginAggregate } from "../identity/login/FailedLoginAggregate.js"
-import type { sessionAggregate } from "../identity/session/SessionAggregate.js"
-import type { userAggregate } from "../identity/user/UserAggregate.js"
-import type { usernameAggregate } from "../identity/username/UsernameAggregate.js"
-import type { machineAggregate } from "../machines/MachineAggregate.js"
-import type { machineIdsAggregate } from "../machines/MachineIdsAggregate.js"
-import type { machineVaultAggregate } from "../machines/MachineVaultAggregate.js"
+import type { coreAggregates } from "../aggregates.js"
 
 /** Every aggregate core declares: their commands are what the edge may send. */
-type CoreAggregate =
-  | typeof userAggregate
-  | typeof failedLoginAggregate
-  | typeof usernameAggregate
-  | typeof domainAggregate
-  | typeof groupAggregate
-  | typeof apiKeyAggregate
-  | typeof apiKeyUseAggregate
-  | typeof sessionAggregate
-  | typeof machineAggregate
-  | typeof machineVaultAggregate
-  | typeof machineIdsAggregate
-  | typeof recordAggregate
-  | typeof collectionAggregate
+type CoreAggregate = (typeof coreAggregates)[number]
 
 /** The commands and answer of one aggregate, as `{ type, payload, "~reply" }` (type-level only). */
 export type CommandInputsOf<A> = A extends Aggregate<any, any, any, infer C, infer Reply> ? CommandInputOf<C, Reply> : never

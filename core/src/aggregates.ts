@@ -1,0 +1,30 @@
+import { collectionAggregate } from "./data/collection/CollectionAggregate.js"
+import { recordAggregate } from "./data/record/RecordAggregate.js"
+import { apiKeyAggregate } from "./identity/apikey/ApiKeyAggregate.js"
+import { apiKeyUseAggregate } from "./identity/apikey/ApiKeyUseAggregate.js"
+import { domainAggregate } from "./identity/domain/DomainAggregate.js"
+import { groupAggregate } from "./identity/group/GroupAggregate.js"
+import { failedLoginAggregate } from "./identity/login/FailedLoginAggregate.js"
+import { sessionAggregate } from "./identity/session/SessionAggregate.js"
+import { userAggregate } from "./identity/user/UserAggregate.js"
+import { usernameAggregate } from "./identity/username/UsernameAggregate.js"
+import { machineAggregate } from "./machines/MachineAggregate.js"
+import { machineIdsAggregate } from "./machines/MachineIdsAggregate.js"
+import { machineVaultAggregate } from "./machines/MachineVaultAggregate.js"
+
+/** Every aggregate core declares: what an actor system hosts, and whose commands the edge may send. */
+export const coreAggregates = [
+  userAggregate,
+  failedLoginAggregate,
+  usernameAggregate,
+  domainAggregate,
+  groupAggregate,
+  apiKeyAggregate,
+  apiKeyUseAggregate,
+  sessionAggregate,
+  machineAggregate,
+  machineVaultAggregate,
+  machineIdsAggregate,
+  recordAggregate,
+  collectionAggregate
+] as const
