@@ -15,7 +15,7 @@ import { log } from "../log.js"
 import { decodeBody } from "../routes/decodeBody.js"
 import { mutationHeaders } from "../routes/runCommand.js"
 import { dispatch } from "./dispatch.js"
-import { enveloped, failure, ok } from "./envelope.js"
+import { failure, ok } from "./envelope.js"
 import { MASTER_PASSWORD_RULE, masterPasswordOf, masterPasswordProblem } from "./machineInput.js"
 import { unlockVault, type VaultDependencies } from "./vault.js"
 
@@ -66,7 +66,7 @@ const reseal = (rows: ReadonlyArray<MachineRow>, from: Buffer, to: Buffer): Arra
  */
 export const changeMasterPassword = async (deps: ChangeDependencies, principal: Principal, request: HttpRequest): Promise<HttpResponse> => {
   const body = readChangeBody(request)
-  if (!body.ok) return enveloped(body.response)
+  if (!body.ok) return body.response
   const old = masterPasswordOf(request, body.value.old_password, "old_password")
   if (!old.ok) return old.response
   const next = body.value.new_password

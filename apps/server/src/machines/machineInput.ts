@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { privateKeyProblem, type HttpRequest, type HttpResponse, type PlainMachineSecrets } from "@machhub/adapters"
 import { decodeBody } from "../routes/decodeBody.js"
-import { enveloped, failure } from "./envelope.js"
+import { failure } from "./envelope.js"
 
 const Optional = (max: number) => Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(max))))
 
@@ -85,7 +85,7 @@ export const readOrganization = (raw: string | null | undefined): Outcome<string
  */
 export const readMachineInput = (request: HttpRequest): Outcome<MachineInput> => {
   const decoded = readCreateBody(request)
-  if (!decoded.ok) return { ok: false, response: enveloped(decoded.response) }
+  if (!decoded.ok) return { ok: false, response: decoded.response }
   const body = decoded.value
   const name = body.name.trim()
   if (name === "" || hasControl(name)) return invalid("name must not be empty or contain control characters")
@@ -131,7 +131,7 @@ export const readConnectInput = (request: HttpRequest): Outcome<string> => {
   let field: string | null | undefined
   if (request.body.length > 0 || request.headers["x-master-password"] === undefined) {
     const decoded = readConnectBody(request)
-    if (!decoded.ok) return { ok: false, response: enveloped(decoded.response) }
+    if (!decoded.ok) return { ok: false, response: decoded.response }
     field = decoded.value.password
   }
   return masterPasswordOf(request, field, "password")
