@@ -1,6 +1,6 @@
 // The baseline: the smallest possible uWebSockets.js server on this machine, in its own process like
 // the server under test. Prints the port it listens on.
-import uWS from "uWebSockets.js"
+import * as uWS from "uWebSockets.js"
 
 uWS.App()
   .get("/*", (res) => {

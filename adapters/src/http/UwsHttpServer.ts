@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto"
-import uWS from "uWebSockets.js"
+// Sets uWS's header-size limit before its native module loads (see the module).
+import "./headerLimit.js"
+import * as uWS from "uWebSockets.js"
 import { isUuid } from "@machhub/core"
 import { text, type HttpHandler, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
 import type { Router } from "./Router.js"

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto"
-import uWS from "uWebSockets.js"
+import "./headerLimit.js"
+import * as uWS from "uWebSockets.js"
 import { isUuid } from "@machhub/core"
 import { text, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
 import { statusLine } from "./statusLines.js"
@@ -95,10 +96,10 @@ const attach = (app: uWS.TemplatedApp, route: WebSocketRoute) => {
   app.ws<Slot>(route.path, {
     maxPayloadLength: route.maxPayloadLength ?? 16 * 1024,
     maxBackpressure: route.maxBackpressure ?? 64 * 1024 * 1024,
-    closeOnBackpressureLimit: 0,
+    closeOnBackpressureLimit: false,
     idleTimeout: route.idleTimeoutSeconds ?? 120,
     sendPingsAutomatically: true,
-    compression: uWS.DISABLED,
+    // permessage-deflate stays off (uWS's default): terminal frames are small and latency-bound.
     upgrade: (res, req, context) => {
       // Everything is copied now: uWS frees the request when this callback returns.
       const headers: Record<string, string> = {}

@@ -1,4 +1,4 @@
-import type uWS from "uWebSockets.js"
+import type * as uWS from "uWebSockets.js"
 
 /** The part of the server's bookkeeping of one exchange that a streamed body needs. */
 export interface StreamingExchange {

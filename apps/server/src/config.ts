@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly jetstreamReplicas: number
   readonly sqliteSynchronous: "normal" | "full"
   readonly maxBodyBytes: number
+  /** Largest request head; read by the edge when uWS loads (adapters/src/http/headerLimit.ts), checked here. */
+  readonly maxHeaderBytes: number
   readonly jwtIssuer: string
   readonly jwtAudience: string
   readonly jwtLifetimeSeconds: number
@@ -94,6 +96,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     jetstreamReplicas: integer(env, "MACHHUB_JETSTREAM_REPLICAS", 1, 1, 5),
     sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),
     maxBodyBytes: integer(env, "MACHHUB_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxHeaderBytes: integer(env, "MACHHUB_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
     jwtIssuer: env["MACHHUB_JWT_ISSUER"] || "machhub",
     jwtAudience: env["MACHHUB_JWT_AUDIENCE"] || "machhub",
     jwtLifetimeSeconds: integer(env, "MACHHUB_JWT_LIFETIME_SECONDS", 24 * 3600, 10, 366 * 24 * 3600),
