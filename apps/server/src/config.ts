@@ -1,3 +1,4 @@
+import { hostname } from "node:os"
 import { resolve } from "node:path"
 import { ALL_ROLES, hasAllRoles, parseRoles, type Roles } from "./roles.js"
 
@@ -43,6 +44,13 @@ export interface ServerConfig {
   readonly sshIdleSeconds: number
   /** How long POST /api/v1/machine/<id>/connect waits for the machine's TCP and SSH handshake (then 504). */
   readonly sshConnectTimeoutSeconds: number
+  /** Browser origins answered with CORS headers (MACHHUB_CORS_ORIGINS, exact origins, comma-separated); none by default. */
+  readonly corsOrigins: ReadonlyArray<string>
+  /** This device's name in `GET /machhub/` (MACHHUB_DEVICE_NAME, the host name by default). */
+  readonly deviceName: string
+  /** The MQTT listeners' ports reported by `GET /machhub/`: TCP (MACHHUB_MQTT_PORT) and TLS (MACHHUB_MQTTS_PORT). */
+  readonly mqttPort: number
+  readonly mqttsPort: number
 }
 
 export class ConfigError extends Error {}
@@ -62,6 +70,33 @@ const oneOf = <T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
   if (raw === undefined || raw === "") return fallback
   if (!(allowed as ReadonlyArray<string>).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`)
   return raw as T
+}
+
+/**
+ * MACHHUB_CORS_ORIGINS: exact origins (`scheme://host[:port]`), each as a browser sends it in `Origin`.
+ * A wildcard is refused: credentials are allowed for the listed origins, and `*` with credentials is
+ * what CORS forbids (it would let any site act with a visitor's credentials).
+ */
+const corsOrigins = (env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
+  const raw = env["MACHHUB_CORS_ORIGINS"]
+  if (raw === undefined || raw.trim() === "") return []
+  const origins = raw.split(",").map((origin) => origin.trim()).filter((origin) => origin !== "")
+  for (const origin of origins) {
+    if (origin.includes("*")) throw new ConfigError(`MACHHUB_CORS_ORIGINS lists "${origin}"; wildcards are not allowed, list each origin (e.g. https://app.example.com)`)
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+      throw new ConfigError(`MACHHUB_CORS_ORIGINS lists "${origin}", which is not an http(s) origin like https://app.example.com`)
+    }
+    if (parsed.origin !== origin) {
+      throw new ConfigError(`MACHHUB_CORS_ORIGINS lists "${origin}"; write it as the browser sends it: ${parsed.origin}`)
+    }
+  }
+  return [...new Set(origins)]
 }
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig => {
@@ -110,6 +145,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     keyRateLimit: integer(env, "MACHHUB_KEY_RATE_LIMIT", 50, 1, 1_000_000),
     sshTicketSeconds: integer(env, "MACHHUB_SSH_TICKET_SECONDS", 60, 1, 3600),
     sshIdleSeconds: integer(env, "MACHHUB_SSH_IDLE_SECONDS", 900, 1, 7 * 24 * 3600),
-    sshConnectTimeoutSeconds: integer(env, "MACHHUB_SSH_CONNECT_TIMEOUT_SECONDS", 15, 1, 300)
+    sshConnectTimeoutSeconds: integer(env, "MACHHUB_SSH_CONNECT_TIMEOUT_SECONDS", 15, 1, 300),
+    corsOrigins: corsOrigins(env),
+    deviceName: env["MACHHUB_DEVICE_NAME"] || hostname(),
+    mqttPort: integer(env, "MACHHUB_MQTT_PORT", 1883, 1, 65535),
+    mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535)
   }
 }
