@@ -1,5 +1,6 @@
-import { describe, it } from "vitest"
-import { userDecider, type UserEvent } from "@machhub/core"
+import { Schema } from "effect"
+import { describe, expect, it } from "vitest"
+import { UserRegistered, userDecider, type UserEvent } from "@machhub/core"
 import { spec } from "../support/decider-spec.js"
 
 const registered: UserEvent = {
@@ -67,6 +68,51 @@ describe("user decider", () => {
       address: null
     }).rejects("not_found")
   })
+  describe("profile", () => {
+    const profile = { firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", number: "+44 20 7946 0000", userImage: "data:image/png;base64,iVBORw0KGgo=" }
+
+    it("records the profile given at registration", () => {
+      spec(userDecider).given([]).when({
+        type: "registerUser",
+        userId: "u1",
+        username: "ada",
+        passwordHash: "scrypt$h1",
+        memberships: [{ domain: "acme", groups: [] }],
+        profile
+      }).then([{
+        type: "UserRegistered",
+        data: { userId: "u1", username: "ada", passwordHash: "scrypt$h1", memberships: [{ domain: "acme", groups: [] }], profile }
+      }])
+    })
+
+    it("records no profile when none or an empty one is given, so such a registration reads as before profiles existed", () => {
+      spec(userDecider).given([]).when({
+        type: "registerUser",
+        userId: "u1",
+        username: "ada",
+        passwordHash: "scrypt$h1",
+        memberships: [{ domain: "acme", groups: ["operators"] }],
+        profile: {}
+      }).then([registered])
+    })
+
+    it("folds the profile into the state; a registration without one leaves it empty", () => {
+      const withProfile = userDecider.evolve(userDecider.initialState(), {
+        type: "UserRegistered",
+        data: { userId: "u1", username: "ada", passwordHash: "scrypt$h1", memberships: [], profile }
+      })
+      expect(withProfile._tag === "Registered" && withProfile.profile).toEqual(profile)
+      const without = userDecider.evolve(userDecider.initialState(), registered)
+      expect(without._tag === "Registered" && without.profile).toEqual({})
+    })
+
+    it("decodes a registration recorded before profiles existed, and refuses a profile field of the wrong type", () => {
+      const old = { type: "UserRegistered", data: { userId: "u1", username: "ada", passwordHash: "scrypt$h1", memberships: [] } }
+      expect(Schema.decodeUnknownSync(UserRegistered)(old)).toEqual(old)
+      expect(() => Schema.decodeUnknownSync(UserRegistered)({ ...old, data: { ...old.data, profile: { email: 42 } } })).toThrow()
+    })
+  })
+
   describe("leaving a domain", () => {
     const sharedWithBeta: UserEvent = {
       type: "MembershipSet",

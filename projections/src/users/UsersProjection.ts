@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import { usernameKey, type Membership, type RecordedEvent, type UserEvent } from "@machhub/core"
+import { usernameKey, type Membership, type RecordedEvent, type UserEvent, type UserProfile } from "@machhub/core"
 import type { Projection } from "../runner/Projection.js"
 import { perDatabase } from "../runner/perDatabase.js"
 
@@ -7,7 +7,8 @@ import { perDatabase } from "../runner/perDatabase.js"
 export const usersProjection: Projection = {
   name: "users",
   // 4: applies MembershipRemoved (a read model built by an older version may have skipped some).
-  version: 4,
+  // 5: keeps the profile given at registration.
+  version: 5,
   setup(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS users (
       user_id TEXT PRIMARY KEY,
@@ -17,6 +18,7 @@ export const usersProjection: Projection = {
       password_hash TEXT NOT NULL,
       disabled INTEGER NOT NULL DEFAULT 0,
       memberships TEXT NOT NULL,
+      profile TEXT,
       credentials_version INTEGER NOT NULL DEFAULT 0,
       version INTEGER NOT NULL,
       created_at TEXT NOT NULL,
@@ -37,6 +39,7 @@ export const usersProjection: Projection = {
           home_domain: event.meta.domain,
           password_hash: userEvent.data.passwordHash,
           memberships: JSON.stringify(userEvent.data.memberships),
+          profile: userEvent.data.profile === undefined ? null : JSON.stringify(userEvent.data.profile),
           version: event.version,
           at: event.meta.at
         })
@@ -83,8 +86,8 @@ interface Statements {
   readonly setPassword: Database.Statement<[string, number, string, string]>
 }
 const statements = perDatabase((db): Statements => ({
-  insert: db.prepare(`INSERT INTO users (user_id, username, username_key, home_domain, password_hash, memberships, version, created_at, updated_at)
-    VALUES (@user_id, @username, @username_key, @home_domain, @password_hash, @memberships, @version, @at, @at)
+  insert: db.prepare(`INSERT INTO users (user_id, username, username_key, home_domain, password_hash, memberships, profile, version, created_at, updated_at)
+    VALUES (@user_id, @username, @username_key, @home_domain, @password_hash, @memberships, @profile, @version, @at, @at)
     ON CONFLICT(user_id) DO NOTHING`),
   memberships: db.prepare("SELECT memberships FROM users WHERE user_id = ?"),
   setMemberships: db.prepare("UPDATE users SET memberships = ?, version = ?, updated_at = ? WHERE user_id = ?"),
@@ -99,6 +102,8 @@ export interface UserRow {
   readonly passwordHash: string
   readonly disabled: boolean
   readonly memberships: ReadonlyArray<Membership>
+  /** What the user said about themselves at registration; empty when nothing. */
+  readonly profile: UserProfile
   /** Number of password changes: tokens issued under a lower number are refused. */
   readonly credentialsVersion: number
   readonly version: number
@@ -113,11 +118,14 @@ interface RawUserRow {
   password_hash: string
   disabled: number
   memberships: string
+  profile: string | null
   credentials_version: number
   version: number
   created_at: string
   updated_at: string
 }
+
+const NO_PROFILE: UserProfile = Object.freeze({})
 
 /** Queries over the users read model. */
 export const makeUsersReadModel = (db: Database.Database) => {
@@ -129,6 +137,7 @@ export const makeUsersReadModel = (db: Database.Database) => {
     passwordHash: raw.password_hash,
     disabled: raw.disabled !== 0,
     memberships: JSON.parse(raw.memberships) as ReadonlyArray<Membership>,
+    profile: raw.profile === null ? NO_PROFILE : (JSON.parse(raw.profile) as UserProfile),
     credentialsVersion: raw.credentials_version,
     version: raw.version,
     createdAt: raw.created_at,

@@ -17,6 +17,7 @@ export const userAsOf = (store: EventStoreService, user: UserRow, domain: string
       passwordHash: "",
       disabled: state.disabled,
       memberships: state.memberships,
+      profile: state.profile,
       credentialsVersion: state.credentialsVersion,
       version: found.version,
       createdAt: found.createdAt,

@@ -10,7 +10,8 @@ import {
   type CommandError,
   type CommandReply,
   type Membership,
-  type PasswordHasherService
+  type PasswordHasherService,
+  type UserProfile
 } from "@machhub/core"
 import { derivedId } from "../routes/idempotency.js"
 import { runCommand, type CommandContext } from "../routes/runCommand.js"
@@ -22,6 +23,8 @@ export interface NewUser {
   readonly password: string
   readonly homeDomain: string
   readonly membership: Membership
+  /** Recorded with the registration when given (identity/userProfile.ts checks it first). */
+  readonly profile?: UserProfile | undefined
   readonly actor: ActorRef
   readonly correlationId: string
   /** The request's Idempotency-Key: the user id then derives from it, so a retry creates no second user. */
@@ -63,7 +66,7 @@ export const createUser = (context: CommandContext & { readonly passwords: Passw
       category: USER_CATEGORY,
       domain: user.homeDomain,
       aggregateId: userId,
-      payload: { userId, username: user.username, passwordHash, memberships: [user.membership] },
+      payload: { userId, username: user.username, passwordHash, memberships: [user.membership], profile: user.profile },
       actor: user.actor,
       correlationId: user.correlationId,
       idempotencyKey: user.idempotencyKey

@@ -10,6 +10,12 @@ export const Success = Schema.Struct({ success: Schema.Literal(true) })
 export const UserView = Schema.Struct({
   id: Schema.String,
   username: Schema.String,
+  // The profile given at creation (POST /auth/user, POST /api/users); absent fields were not given.
+  firstName: Schema.optional(Schema.String),
+  lastName: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String),
+  number: Schema.optional(Schema.String),
+  userImage: Schema.optional(Schema.String),
   domain: Schema.String,
   groups: Schema.Array(Schema.String),
   role: Schema.optional(Schema.Literals(["admin", "user"])),

@@ -6,8 +6,8 @@ import { missingPermission, render } from "../api/refusals.js"
 import { anyCaller, body, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { accountActionRefusal, USERS_ADMIN, type AccountAction } from "../identity/accountReach.js"
-import { membershipProblem } from "../identity/assignable.js"
-import { createUser } from "../identity/createUser.js"
+import { makeUserManagement } from "../identity/userManagement.js"
+import { profileFrom, ProfileFields } from "../identity/userProfile.js"
 import { userView } from "../identity/userView.js"
 import type { ServerContext } from "../ServerContext.js"
 import { passwordProblem as passwordCheck } from "../identity/passwordPolicy.js"
@@ -25,7 +25,8 @@ const CreateUser = Schema.Struct({
   password: Schema.String.check(Schema.isMaxLength(4096)),
   groups: Schema.optional(GroupNames),
   role: Schema.optional(Role),
-  access: Schema.optional(AccessList)
+  access: Schema.optional(AccessList),
+  ...ProfileFields
 })
 const PatchMembership = Schema.Struct({
   groups: Schema.optional(GroupNames),
@@ -35,7 +36,7 @@ const PatchMembership = Schema.Struct({
 const NewPassword = Schema.Struct({ password: Schema.String.check(Schema.isMaxLength(4096)) })
 const UserChanged = Schema.Struct({ success: Schema.Literal(true), user: UserView })
 
-const membershipOf = (domain: string, body: { groups?: ReadonlyArray<string>; role?: "admin" | "user"; access?: ReadonlyArray<"read" | "write"> }, base?: Membership): Membership => {
+export const membershipOf = (domain: string, body: { groups?: ReadonlyArray<string>; role?: "admin" | "user"; access?: ReadonlyArray<"read" | "write"> }, base?: Membership): Membership => {
   const role = body.role ?? base?.role
   const access = body.access ?? base?.access
   return {
@@ -49,14 +50,11 @@ const membershipOf = (domain: string, body: { groups?: ReadonlyArray<string>; ro
 /** Users of the active domain (SPEC §5). Another domain's user is "not found", never "forbidden". */
 export const userRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   const apiKeys = makeApiKeysReadModel(context.readModels)
+  const users = makeUserManagement(context)
   const notFound = (id: string) => text(404, `No user ${id.slice(0, 100)} in this domain`)
 
   /** The target user if it is visible from the caller's domain. */
-  const target = (principal: Principal, id: string): UserRow | undefined => {
-    const user = context.users.findById(id)
-    if (user === undefined || !user.memberships.some((m) => m.domain === principal.domain)) return undefined
-    return user
-  }
+  const target = users.inActiveDomain
 
   /** 403 unless the caller may do `action` to `user` in every domain it reaches (identity/accountReach.ts). */
   const refusal = (principal: Principal, user: UserRow, action: AccountAction, domain?: string): HttpResponse | undefined => {
@@ -87,33 +85,28 @@ export const userRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
       method: "POST",
       path: "/api/users",
       tag: "identity",
-      summary: "Create a user, member of the active domain",
+      summary: "Create a user, member of the active domain, optionally with a profile",
       access: requires("users", "read-write", "domain"),
       headers: ["Idempotency-Key"],
       body: body(CreateUser),
       responses: {
         201: ok("Created", Schema.Struct({ success: Schema.Literal(true), id: Schema.String, user: UserView })),
+        400: error("A profile field is malformed (the message names it)"),
         403: error("Granting groups or a role the caller may not assign"),
         409: error("The username is taken"),
         422: error("The username or password breaks a rule, or a group does not exist")
       },
       handler: ({ request, principal, body }) => {
-        const membership = membershipOf(principal.domain, body)
-        const problem = membershipProblem(principal, membership, context.groups)
-        if (problem !== undefined) return text(problem.status, problem.message)
+        const profile = profileFrom(body)
+        if (!profile.ok) return text(400, profile.message)
         return respond(
-          createUser(context, {
+          users.createMember(principal, request, {
             username: body.username,
             password: body.password,
-            homeDomain: principal.domain,
-            membership,
-            actor: actorOf(principal),
-            correlationId: request.correlationId,
-            idempotencyKey: request.headers["idempotency-key"]
-          }).pipe(Effect.map((reply) => {
-            const created = context.users.findByUsername(body.username)
-            return json(201, { success: true, id: created?.userId, user: created && userView(created, principal.domain) }, mutationHeaders(reply))
-          }))
+            membership: membershipOf(principal.domain, body),
+            profile: profile.profile
+          }).pipe(Effect.map(({ reply, user: created }) =>
+            json(201, { success: true, id: created?.userId, user: created && userView(created, principal.domain) }, mutationHeaders(reply))))
         )
       }
     }),
@@ -125,13 +118,7 @@ export const userRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
       summary: "Users of the active domain (only the caller at scope self)",
       access: requires("users", "read", "self"),
       responses: { 200: ok("The users", Schema.Array(UserView)) },
-      handler: ({ principal }) => {
-        const scope = widestScope(principal.permissions, "users", "read", principal.superuser)
-        const visible = scopeRank(scope) >= scopeRank("domain")
-          ? context.users.listInDomain(principal.domain)
-          : context.users.listInDomain(principal.domain).filter((u) => u.userId === principal.userId)
-        return json(200, visible.map((u) => userView(u, principal.domain)))
-      }
+      handler: ({ principal }) => json(200, users.readable(principal).map((u) => userView(u, principal.domain)))
     }),
 
     route({
@@ -146,9 +133,8 @@ export const userRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
       handler: ({ request, params: { id }, principal }) => {
         const asOf = parseAsOf(request)
         if (!asOf.ok) return asOf.response
-        const user = target(principal, id)
-        const scope = widestScope(principal.permissions, "users", "read", principal.superuser)
-        if (user === undefined || (scopeRank(scope) < scopeRank("domain") && user.userId !== principal.userId)) return notFound(id)
+        const user = users.readableOne(principal, id)
+        if (user === undefined) return notFound(id)
         // ?asOf=: the user as the user aggregate knew it then (SPEC §10).
         if (asOf.asOf !== undefined) return userAsOf(context.store, user, principal.domain, asOf.asOf)
         return json(200, userView(user, principal.domain))
@@ -174,16 +160,12 @@ export const userRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
         if (body.groups === undefined && body.role === undefined && body.access === undefined) {
           return text(400, "Send at least one of groups, role, access")
         }
-        // A global superuser may add a user of any domain to the active one; others manage their members.
-        const user = principal.globalSuperuser ? context.users.findById(id) : target(principal, id)
-        if (user === undefined) return notFound(id)
-        const refused = refusal(principal, user, "setMembership")
-        if (refused !== undefined) return refused
-        const current = user.memberships.find((m) => m.domain === principal.domain)
-        const membership = membershipOf(principal.domain, body, current)
-        const problem = membershipProblem(principal, membership, context.groups)
-        if (problem !== undefined) return text(problem.status, problem.message)
-        return userCommand(request, principal, user, "setMembership", { membership })
+        return respond(
+          users.setMembership(principal, request, id, (current) => membershipOf(principal.domain, body, current)).pipe(
+            Effect.map(({ reply, user }) =>
+              json(200, { success: true, user: userView(user, principal.domain) }, reply === undefined ? {} : mutationHeaders(reply)))
+          )
+        )
       }
     }),
 

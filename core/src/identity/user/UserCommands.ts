@@ -1,12 +1,13 @@
 import { Schema } from "effect"
 import { CommandSchema } from "../../decider/Schemas.js"
-import { MembershipSchema } from "./UserEvents.js"
+import { MembershipSchema, UserProfileSchema } from "./UserEvents.js"
 
 export const RegisterUser = CommandSchema("registerUser", {
   userId: Schema.String,
   username: Schema.String,
   passwordHash: Schema.String,
-  memberships: Schema.Array(MembershipSchema)
+  memberships: Schema.Array(MembershipSchema),
+  profile: Schema.optional(UserProfileSchema)
 })
 export type RegisterUser = typeof RegisterUser.Type
 

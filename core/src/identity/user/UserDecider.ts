@@ -2,7 +2,7 @@ import { Result } from "effect"
 import { CommandRejected } from "../../commands/errors.js"
 import type { Decider } from "../../decider/Decider.js"
 import type { UserCommand } from "./UserCommands.js"
-import type { LoginFailureReason, Membership, UserEvent } from "./UserEvents.js"
+import type { LoginFailureReason, Membership, UserEvent, UserProfile } from "./UserEvents.js"
 
 /** A user account: absent until registered. */
 export type UserState =
@@ -13,6 +13,8 @@ export type UserState =
     readonly username: string
     readonly passwordHash: string
     readonly memberships: ReadonlyArray<Membership>
+    /** Empty for accounts registered without one. */
+    readonly profile: UserProfile
     readonly disabled: boolean
     /** Counts password changes; tokens carry the count they were issued under. */
     readonly credentialsVersion: number
@@ -30,6 +32,7 @@ const evolve = (state: UserState, event: UserEvent): UserState => {
       username: event.data.username,
       passwordHash: event.data.passwordHash,
       memberships: event.data.memberships,
+      profile: event.data.profile ?? {},
       disabled: false,
       credentialsVersion: 0
     }
@@ -73,7 +76,9 @@ const decide = (command: UserCommand, state: UserState): Result.Result<ReadonlyA
         userId: command.userId,
         username: command.username,
         passwordHash: command.passwordHash,
-        memberships: command.memberships
+        memberships: command.memberships,
+        // Recorded only when something was given, so a registration without one reads as before.
+        ...(command.profile === undefined || Object.keys(command.profile).length === 0 ? {} : { profile: command.profile })
       }
     }])
   }

@@ -25,11 +25,31 @@ export const LoginFailureReasonSchema = Schema.Literals(["bad_password", "disabl
 })
 export type LoginFailureReason = typeof LoginFailureReasonSchema.Type
 
+/**
+ * What a user says about themselves (the MACHHUB SDK's `createUser` fields). Every field is optional:
+ * accounts registered before profiles existed, and those made without one, have none. The edge checks
+ * lengths and shapes before a command carries them.
+ */
+export const UserProfileSchema = Schema.Struct({
+  firstName: Schema.optionalKey(Schema.String),
+  lastName: Schema.optionalKey(Schema.String),
+  email: Schema.optionalKey(Schema.String),
+  number: Schema.optionalKey(Schema.String.annotate({ description: "A phone number as the user wrote it." })),
+  userImage: Schema.optionalKey(Schema.String.annotate({ description: "The user's picture as a (base64 or data: URL) string, size-limited by the edge." }))
+}).annotate({
+  identifier: "UserProfile",
+  description:
+    "What a user says about themselves (the MACHHUB SDK's createUser fields). Every field is optional: accounts registered before profiles existed, and those made without one, have none."
+})
+export type UserProfile = typeof UserProfileSchema.Type
+
 export const UserRegistered = EventSchema("UserRegistered", {
   userId: Schema.String,
   username: Schema.String,
   passwordHash: Schema.String.annotate({ description: "A memory-hard hash (scrypt, parameters inside); never the password." }),
-  memberships: Schema.Array(MembershipSchema)
+  memberships: Schema.Array(MembershipSchema),
+  // Optional so that registrations recorded before profiles existed still decode.
+  profile: Schema.optionalKey(UserProfileSchema)
 })
 export type UserRegistered = typeof UserRegistered.Type
 
