@@ -1,4 +1,4 @@
-import { Cause, Context, Deferred, Effect, Fiber, Result, type Scope } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Result, Scope } from "effect"
 import type { Command, CommandReply } from "../commands/Command.js"
 import type { CommandHandler } from "../commands/CommandBus.js"
 import { CommandFailed, CommandOutcomeUnknown, CommandRejected, CommandUnavailable, type CommandError } from "../commands/errors.js"
@@ -99,6 +99,9 @@ export const makeActorSystem = <R>(
   Effect.gen(function*() {
     const store = yield* EventStore
     const context = yield* Effect.context<R | EventStore>()
+    // Actor fibers join the actor system's scope: closing it (the server stopping) interrupts them.
+    const scope = yield* Scope.Scope
+    const forkActor = Effect.runForkWith(context)
     const idleMillis = options.idleMillis ?? 60_000
     const maxRetries = options.maxConflictRetries ?? 5
     const capacity = options.mailboxCapacity ?? 10_000
@@ -354,7 +357,7 @@ export const makeActorSystem = <R>(
         actors.delete(actor.stream)
         if (actor.fiber !== undefined) evicted.push(actor.fiber)
       }
-      if (evicted.length > 0) Effect.runFork(Fiber.interruptAll(evicted))
+      if (evicted.length > 0) forkActor(Fiber.interruptAll(evicted))
     }
 
     const unregistered = (stream: string, aggregate: Aggregate<any, any, R>): Actor => ({
@@ -374,7 +377,20 @@ export const makeActorSystem = <R>(
       if (actors.size >= maxLive) evictIdle()
       const actor = unregistered(stream, aggregate)
       actors.set(stream, actor)
-      actor.fiber = Effect.runForkWith(context)(run(actor))
+      // Supervised: decideAndAppend turns every failure into the command's reply, so an actor's loop
+      // ending otherwise is a bug. It is logged with its cause and the actor forgotten, so the next
+      // command to the aggregate starts a fresh one instead of waiting on a dead mailbox.
+      const supervised = run(actor).pipe(
+        Effect.tapCause((cause) =>
+          Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.suspend(() => {
+            if (actors.get(actor.stream) === actor) actors.delete(actor.stream)
+            const stopped = Exit.fail(new CommandFailed({ message: `the actor of ${actor.stream} stopped; retry the request` }))
+            for (let queued = actor.mailbox.poll(); queued !== undefined; queued = actor.mailbox.poll()) Deferred.doneUnsafe(queued.reply, stopped)
+            return Effect.logError(`the actor of ${actor.stream} stopped unexpectedly`, cause)
+          })
+        )
+      )
+      actor.fiber = Fiber.runIn(forkActor(supervised), scope)
       return actor
     }
 
