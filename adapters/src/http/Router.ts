@@ -57,6 +57,21 @@ export class Router {
     return listed
   }
 
+  /**
+   * Every method some route takes at this concrete path (HEAD wherever GET is), fixed and `:name`
+   * routes alike; empty when no route has the path. For OPTIONS and CORS preflights, which are not on
+   * the hot path.
+   */
+  methodsAt(path: string): ReadonlyArray<string> {
+    const methods = new Set<string>(this.exact.get(normalize(path))?.keys())
+    const segments = split(path)
+    for (const route of this.patterns) {
+      if (matchSegments(route.segments, segments) !== undefined) methods.add(route.method)
+    }
+    if (methods.has("GET")) methods.add("HEAD")
+    return [...methods]
+  }
+
   match(method: string, path: string): RouteMatch {
     // Hot path: a fixed route is one Map lookup, no splitting.
     const byMethod = this.exact.get(normalize(path))

@@ -5,6 +5,7 @@ import * as uWS from "uWebSockets.js"
 import { isUuid } from "@machhub/core"
 import { text, type HttpHandler, type HttpRequest, type HttpResponse } from "./HttpExchange.js"
 import type { Router } from "./Router.js"
+import { makeCors } from "./cors.js"
 import { framingProblem, newFramingTally, tallyHeader } from "./framing.js"
 import { statusLine } from "./statusLines.js"
 import { sendStream } from "./streamBody.js"
@@ -17,6 +18,11 @@ export interface HttpServerOptions {
   readonly maxBodyBytes?: number
   /** Called for a handler that threw or rejected; the caller gets a plain 500 naming the correlation id. */
   readonly onHandlerError?: (error: unknown, request: HttpRequest) => void
+  /**
+   * Browser origins answered with CORS headers, credentials allowed (exact origins as sent in `Origin`).
+   * Empty or absent: no CORS headers at all, and preflights are refused.
+   */
+  readonly corsOrigins?: ReadonlyArray<string>
   /** Lets other adapters (the SSH terminal socket) attach routes such as WebSocket upgrades. */
   readonly configure?: (app: uWS.TemplatedApp) => void
 }
@@ -47,6 +53,8 @@ interface Exchange {
   onAbort: (() => void) | undefined
   readonly correlationId: string
   readonly head: boolean
+  /** The CORS headers every answer carries: set only for a request from a listed origin. */
+  readonly cors: Readonly<Record<string, string>> | undefined
 }
 
 const writeHead = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResponse): void => {
@@ -55,6 +63,9 @@ const writeHead = (res: uWS.HttpResponse, exchange: Exchange, response: HttpResp
   if (response.contentType !== undefined) res.writeHeader("Content-Type", response.contentType)
   if (response.headers !== undefined) {
     for (const name in response.headers) res.writeHeader(name, response.headers[name]!)
+  }
+  if (exchange.cors !== undefined) {
+    for (const name in exchange.cors) res.writeHeader(name, exchange.cors[name]!)
   }
 }
 
@@ -104,6 +115,7 @@ class UwsRequest implements HttpRequest {
  */
 export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer> => {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  const cors = makeCors(options.corsOrigins ?? [])
   const app = uWS.App()
   let closing = false
   let inFlight = 0
@@ -163,6 +175,24 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
     setImmediate(() => write(res, exchange, text(400, problem), true))
   }
 
+  /**
+   * OPTIONS on a path some route has. A CORS preflight (`Origin` and `Access-Control-Request-Method`)
+   * is answered here, before any guard: browsers send it without credentials. From a listed origin it
+   * gets 204 with the path's methods; from any other origin 403, with no CORS headers, so the browser
+   * stops there. Any other OPTIONS request gets 204 with `Allow`.
+   */
+  const answerOptions = (path: string, headers: Readonly<Record<string, string>>, exchange: Exchange): HttpResponse => {
+    const methods = options.router.methodsAt(path)
+    if (methods.length === 0) return text(404, `No route for OPTIONS ${path.slice(0, 200)}`)
+    const origin = headers["origin"]
+    const requestMethod = headers["access-control-request-method"]
+    if (origin === undefined || requestMethod === undefined) return { status: 204, body: "", headers: { Allow: [...methods, "OPTIONS"].join(", ") } }
+    if (cors === undefined || exchange.cors === undefined) {
+      return text(403, `Cross-origin requests from ${origin.slice(0, 200)} are not allowed: the origin is not listed in MACHHUB_CORS_ORIGINS`)
+    }
+    return cors.preflight(path, requestMethod, headers["access-control-request-headers"], methods)
+  }
+
   options.configure?.(app)
 
   app.any("/*", (res, req) => {
@@ -177,17 +207,22 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
     })
     const sent = headers["app-correlationid"]
+    // Requests without an Origin header (most of them) skip CORS entirely.
+    const origin = headers["origin"]
     const exchange: Exchange = {
       aborted: false,
       abortable: false,
       settle: undefined,
       onAbort: undefined,
       correlationId: sent !== undefined && isUuid(sent) ? sent.toLowerCase() : randomUUID(),
-      head: method === "HEAD"
+      head: method === "HEAD",
+      cors: origin === undefined || cors === undefined ? undefined : cors.headersFor(origin)
     }
     if (closing) return write(res, exchange, text(503, "The server is shutting down; retry on another instance or shortly"), true)
     const problem = framingProblem(framing)
     if (problem !== undefined) return refuseFraming(res, exchange, problem)
+
+    if (method === "OPTIONS") return write(res, exchange, answerOptions(path, headers, exchange))
 
     const match = options.router.match(method, path)
     if (match._tag === "NotFound") return write(res, exchange, text(404, `No route for ${method} ${path.slice(0, 200)}`))

@@ -126,6 +126,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       port: config.port,
       router,
       maxBodyBytes: config.maxBodyBytes,
+      corsOrigins: config.corsOrigins,
       configure: sockets.attach,
       onHandlerError: (error, request) =>
         log("error", "request handler failed", {
