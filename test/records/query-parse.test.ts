@@ -17,14 +17,24 @@ const enc = encodeURIComponent
 describe("parseListQuery: filters", () => {
   it("takes every operator by symbol, by name and in any casing", () => {
     const forms: Record<string, ReadonlyArray<string>> = {
-      eq: ["=", "eq", "EQ", "Eq"],
+      eq: ["=", "==", "eq", "EQ", "Eq"],
       ne: ["!=", "ne", "NE"],
       gt: [">", "gt", "GT"],
       lt: ["<", "lt", "LT"],
       gte: [">=", "gte", "GTE"],
       lte: ["<=", "lte", "LtE"],
+      fuzzy: ["~"],
+      notFuzzy: ["!~"],
       contains: ["contains", "CONTAINS"],
-      in: ["in", "IN"]
+      containsNot: ["CONTAINSNOT", "containsnot"],
+      containsAll: ["CONTAINSALL", "ContainsAll"],
+      containsAny: ["CONTAINSANY", "containsany"],
+      containsNone: ["CONTAINSNONE"],
+      in: ["in", "IN", "INSIDE", "inside"],
+      notIn: ["NOT IN", "not in", "NOTINSIDE", "notinside"],
+      allIn: ["ALLINSIDE"],
+      anyIn: ["ANYINSIDE", "AnyInside"],
+      noneIn: ["NONEINSIDE"]
     }
     for (const [op, spellings] of Object.entries(forms)) {
       for (const spelling of spellings) {
@@ -75,22 +85,78 @@ describe("parseListQuery: filters", () => {
     expect(ok("filter[a][in][string]=x,,y").filters[0]?.values).toEqual(["x", "", "y"])
     expect(ok("filter[a][in][boolean]=true").filters[0]?.values).toEqual([true])
     expect(error("filter[a][in][number]=1,x")).toBe("filter[a][in][number]: \"x\" is not a finite decimal number")
+    expect(error("filter[a][CONTAINSALL][date]=2024-01-01,x")).toMatch(/^filter\[a\]\[CONTAINSALL\]\[date\]: "x" is not an ISO-8601 date/)
     expect(ok(`filter[a][in][number]=${Array.from({ length: 100 }, (_, i) => i).join(",")}`).filters[0]?.values).toHaveLength(100)
-    expect(error(`filter[a][in][number]=${Array.from({ length: 101 }, (_, i) => i).join(",")}`)).toBe("filter[a][in][number]: at most 100 values in an in list")
+    expect(error(`filter[a][in][number]=${Array.from({ length: 101 }, (_, i) => i).join(",")}`)).toBe("filter[a][in][number]: at most 100 values in a list")
+    expect(error(`filter[a][CONTAINSANY][object]=${Array.from({ length: 101 }, (_, i) => i).join(",")}`)).toBe("filter[a][CONTAINSANY][object]: at most 100 values in a list")
   })
 
-  it("allows contains on strings only", () => {
+  it("takes contains with every scalar type (an array field holds the element), ~ !~ @@ with strings only", () => {
     expect(ok("filter[a][contains][string]=x").filters[0]?.op).toBe("contains")
-    for (const type of ["number", "boolean", "date"]) {
-      expect(error(`filter[a][contains][${type}]=1`)).toBe(`filter[a][contains][${type}]: contains only applies to type string`)
+    expect(ok("filter[a][CONTAINS][number]=1").filters[0]).toMatchObject({ op: "contains", type: "number", values: [1] })
+    expect(ok("filter[a][CONTAINS][boolean]=true").filters[0]).toMatchObject({ op: "contains", type: "boolean", values: [true] })
+    expect(ok("filter[a][CONTAINS][date]=2024-01-01").filters[0]).toMatchObject({ op: "contains", type: "date" })
+    for (const op of ["~", "!~", "@@"]) {
+      for (const type of ["number", "boolean", "date", "object"]) {
+        expect(error(`${enc(`filter[a][${op}][${type}]`)}=1`)).toBe(`filter[a][${op}][${type}]: ${op} only applies to type string`)
+      }
     }
   })
 
+  it("reads @@ as lower-cased words, at least one and at most 16", () => {
+    expect(ok(`${enc("filter[a][@@][string]")}=${enc("CNC-Mill, #4 mill")}`).filters[0]).toMatchObject({ op: "text", values: ["cnc", "mill", "4"] })
+    expect(ok(`${enc("filter[a][@@][string]")}=${enc("Straße ÉTÉ")}`).filters[0]?.values).toEqual(["straße", "ÉtÉ"]) // ASCII letters only, as SQLite's lower()
+    expect(error(`${enc("filter[a][@@][string]")}=${enc(" -- ")}`)).toBe("filter[a][@@][string]: @@ needs at least one word")
+    expect(error(`${enc("filter[a][@@][string]")}=${Array.from({ length: 17 }, (_, i) => `w${i}`).join("+")}`)).toBe("filter[a][@@][string]: @@ takes at most 16 words")
+  })
+
+  it("reads type object (JavaScript's typeof of a list) as a list of untyped texts, for list operators only", () => {
+    expect(ok("filter[a][IN][object]=x,1,true").filters[0]).toMatchObject({ op: "in", type: "object", values: ["x", "1", "true"] })
+    expect(ok("filter[a][CONTAINSANY][object]=").filters[0]).toMatchObject({ op: "containsAny", type: "object", values: [] })
+    expect(ok("filter[a][CONTAINSALL][string]=").filters[0]).toMatchObject({ op: "containsAll", type: "string", values: [""] })
+    expect(ok("filter[a][ANYINSIDE][number]=1,2").filters[0]).toMatchObject({ op: "anyIn", type: "number", values: [1, 2] })
+    expect(ok("filter[a][CONTAINS][string]=a,b").filters[0]?.values).toEqual(["a,b"]) // one value: not a list operator
+    for (const op of ["=", "!=", "<", "CONTAINS", "CONTAINSNOT"]) {
+      expect(error(`${enc(`filter[a][${op}][object]`)}=x`)).toMatch(/type object carries a comma-separated list and goes only with the list operators/)
+    }
+    expect(error("filter[a][IN][bigint]=1")).toMatch(/unknown type "bigint" \(string, number, boolean, date or object\)/)
+    expect(error("filter[a][IN][undefined]=")).toMatch(/unknown type "undefined"/)
+  })
+
+  it("answers SurrealDB operators it does not implement as not supported, naming them", () => {
+    for (const op of ["?=", "*=", "?~", "*~", "@0@", "@1@", "@2@", "@3@"]) {
+      expect(error(`${enc(`filter[a][${op}][string]`)}=x`)).toBe(`filter[a][${op}][string]: operator ${JSON.stringify(op)} is not supported`)
+    }
+    // sent raw, ?= splits at its = and is rejoined first
+    expect(error("filter[a][?=][string]=x")).toBe("filter[a][?=][string]: operator \"?=\" is not supported")
+  })
+
+  it("decodes operators as the SDK's URLSearchParams encodes them", () => {
+    const sdk = (op: string, type: string, value: string) => {
+      const params = new URLSearchParams()
+      params.append(`filter[name][${op}][${type}]`, value)
+      return ok(params.toString()).filters[0]
+    }
+    expect(sdk(">=", "number", "5")).toMatchObject({ op: "gte", values: [5] })
+    expect(sdk("NOT IN", "object", "a,b")).toMatchObject({ op: "notIn", type: "object", values: ["a", "b"] })
+    expect(sdk("@@", "string", "x y")).toMatchObject({ op: "text", values: ["x", "y"] })
+    expect(sdk("~", "string", "Ab")).toMatchObject({ op: "fuzzy", values: ["Ab"] })
+    expect(sdk("!~", "string", "a+b")).toMatchObject({ op: "notFuzzy", values: ["a+b"] })
+    expect(new URLSearchParams([["filter[a][>=][number]", "5"]]).toString()).toBe("filter%5Ba%5D%5B%3E%3D%5D%5Bnumber%5D=5")
+    // hand-written, unencoded
+    expect(ok("filter[a][NOT IN][string]=x,y").filters[0]).toMatchObject({ op: "notIn", values: ["x", "y"] })
+    expect(ok("filter[a][NOT+IN][string]=x").filters[0]).toMatchObject({ op: "notIn" })
+    expect(ok("filter[a][==][string]=x").filters[0]).toMatchObject({ op: "eq", values: ["x"] })
+    expect(ok("filter[a][%40%40][string]=x").filters[0]).toMatchObject({ op: "text" })
+  })
+
   it("refuses unknown operators and types, naming the parameter", () => {
-    expect(error("filter[a][like][string]=x")).toBe("filter[a][like][string]: unknown operator \"like\" (= != > < >= <= contains in, or eq ne gt lt gte lte)")
-    expect(error(`${enc("filter[a][==][string]")}=x`)).toMatch(/^filter\[a\]\[==\]\[string\]: unknown operator/)
+    expect(error("filter[a][like][string]=x")).toBe("filter[a][like][string]: unknown operator \"like\" (= == != > < >= <= ~ !~ @@ CONTAINS CONTAINSNOT CONTAINSALL CONTAINSANY CONTAINSNONE IN INSIDE NOT IN NOTINSIDE ALLINSIDE ANYINSIDE NONEINSIDE, or eq ne gt lt gte lte, each also as ARRAY_WHERE_<op>)")
+    expect(error(`${enc("filter[a][===][string]")}=x`)).toMatch(/^filter\[a\]\[===\]\[string\]: unknown operator "==="/)
     expect(error(`${enc("filter[a][<>][string]")}=x`)).toMatch(/unknown operator "<>"/)
-    expect(error("filter[a][eq][int]=1")).toBe("filter[a][eq][int]: unknown type \"int\" (string, number, boolean or date)")
+    expect(error(`${enc("filter[a][NOT  IN][string]")}=x`)).toMatch(/unknown operator "NOT  IN"/)
+    expect(error(`${enc("filter[a][fuzzy][string]")}=x`)).toMatch(/unknown operator "fuzzy"/) // internal names are not spellings
+    expect(error("filter[a][eq][int]=1")).toBe("filter[a][eq][int]: unknown type \"int\" (string, number, boolean, date or object)")
     expect(error("filter[a][eq][]=1")).toMatch(/unknown type ""/)
   })
 
@@ -126,6 +192,62 @@ describe("parseListQuery: filters", () => {
     expect(query).not.toBeInstanceOf(QueryError)
     expect((query as ListQuery).filters[0]?.values).toEqual(["x\ufffd"])
     expect(ok(`filter[a][eq][string]=${enc("😀")}`).filters[0]?.values).toEqual(["😀"])
+  })
+})
+
+describe("parseListQuery: filter_or groups and ARRAY_WHERE", () => {
+  it("groups filter_or entries by index: entries of one index AND-ed, groups in the order they first appear", () => {
+    const query = ok([
+      "filter[kind][eq][string]=a",
+      "filter_or[0][state][=][string]=open",
+      "filter_or[1][state][=][string]=pending",
+      "filter_or[0][n][gt][number]=2",
+      "filter_or[01][n][lt][number]=9" // the index is a number: 01 is group 1
+    ].join("&"))
+    expect(query.filters.map((f) => f.field.name)).toEqual(["kind"])
+    expect(query.anyOf.map((group) => group.map((f) => `${f.field.name} ${f.op} ${String(f.values[0])}`))).toEqual([
+      ["state eq open", "n gt 2"],
+      ["state eq pending", "n lt 9"]
+    ])
+  })
+
+  it("reads filter_or exactly as the SDK writes it (one index per orFilter, URL-encoded)", () => {
+    const params = new URLSearchParams()
+    params.append("filter[type][=][string]", "standard")
+    params.append("filter_or[0][state][=][string]", "active")
+    params.append("filter_or[1][state][=][string]", "pending")
+    params.append("filter_or[2][lines.itemId][ARRAY_WHERE_=][string]", "acme.items:1")
+    const query = ok(params.toString())
+    expect(query.anyOf).toHaveLength(3)
+    expect(query.anyOf[2]).toEqual([{ field: { kind: "data", name: "lines.itemId", path: ["lines", "itemId"] }, op: "eq", type: "string", values: ["acme.items:1"], arrayWhere: true }])
+  })
+
+  it("refuses malformed filter_or keys and caps entries at 64", () => {
+    for (const key of ["filter_or", "filter_or[0]", "filter_or[0][a][eq]", "filter_or[a][eq][string]", "filter_or[][a][eq][string]", "filter_or[0][a][eq][string][x]"]) {
+      expect(error(`${enc(key)}=1`), key).toMatch(/malformed filter, expected filter_or\[<i>\]\[<field>\]\[<op>\]\[<type>\]$|is not a whole number/)
+    }
+    expect(error(`${enc("filter_or[x][a][eq][string]")}=1`)).toBe("filter_or[x][a][eq][string]: the group index \"x\" is not a whole number")
+    expect(error(`${enc("filter_or[-1][a][eq][string]")}=1`)).toMatch(/the group index "-1" is not a whole number/)
+    expect(error(`${enc("filter_or[0][a][like][string]")}=1`)).toMatch(/^filter_or\[0\]\[a\]\[like\]\[string\]: unknown operator "like"/)
+    expect(error("filter_or[0][a][eq][number]=x")).toBe("filter_or[0][a][eq][number]: \"x\" is not a finite decimal number")
+    const entries = (n: number) => Array.from({ length: n }, (_, i) => `filter_or[${i}][f][eq][number]=${i}`).join("&")
+    expect(ok(entries(64)).anyOf).toHaveLength(64)
+    expect(error(entries(65))).toBe("filter_or[64][f][eq][number]: at most 64 filter_or entries")
+    // unencoded >= inside filter_or is rejoined as for filter
+    expect(ok("filter_or[3][a][>=][number]=5").anyOf[0]?.[0]).toMatchObject({ op: "gte", values: [5] })
+  })
+
+  it("reads ARRAY_WHERE_<op> with any operator, on <array>.<field> paths of data only", () => {
+    expect(ok(`${enc("filter[lines.qty][ARRAY_WHERE_>=][number]")}=5`).filters[0]).toMatchObject({ op: "gte", arrayWhere: true, values: [5] })
+    expect(ok(`${enc("filter[a.b.c][array_where_CONTAINSANY][object]")}=x,y`).filters[0]).toMatchObject({ op: "containsAny", arrayWhere: true })
+    expect(ok("filter[lines.qty][ARRAY_WHERE_=][number]=5").filters[0]).toMatchObject({ op: "eq", arrayWhere: true }) // unencoded =
+    expect(error("filter[lines][ARRAY_WHERE_eq][string]=x")).toMatch(/ARRAY_WHERE_ needs <array>\.<field>, got "lines"/)
+    expect(error("filter[id][ARRAY_WHERE_eq][string]=x")).toMatch(/is a record column/)
+    expect(error("filter[_meta.version][ARRAY_WHERE_eq][number]=1")).toMatch(/is a record column/)
+    expect(error("filter[a.b][ARRAY_WHERE_like][string]=x")).toMatch(/unknown operator "ARRAY_WHERE_like"/)
+    expect(error("filter[a.b][ARRAY_WHERE_ARRAY_WHERE_eq][string]=x")).toMatch(/unknown operator/)
+    expect(error(`${enc("filter[a.b][ARRAY_WHERE_?=][string]")}=x`)).toMatch(/operator "\?=" is not supported/)
+    expect(ok("filter[a][eq][string]=x").filters[0]).not.toHaveProperty("arrayWhere")
   })
 })
 
@@ -169,7 +291,7 @@ describe("parseListQuery: sort, paging, fields, expand", () => {
   })
 
   it("defaults limit to 100 and offset to 0, and bounds both", () => {
-    expect(ok("")).toEqual({ filters: [], sort: [], limit: DEFAULT_LIMIT, offset: 0, fields: undefined, expand: [] })
+    expect(ok("")).toEqual({ filters: [], anyOf: [], sort: [], limit: DEFAULT_LIMIT, offset: 0, fields: undefined, expand: [] })
     expect(ok("limit=0").limit).toBe(0)
     expect(ok("limit=1000&offset=1000000")).toMatchObject({ limit: 1000, offset: 1_000_000 })
     for (const bad of ["-1", "1001", "1.5", "", "1e3", "abc", "99999999999999999999", " 1"]) {
@@ -195,7 +317,7 @@ describe("parseListQuery: sort, paging, fields, expand", () => {
     for (const key of ["lmit", "Limit", "fliter[a][eq][string]", "q", "page", "sort[a]", "x"]) {
       expect(error(`${enc(key)}=1`)).toMatch(/unknown query parameter|malformed/)
     }
-    expect(error("lmit=1")).toBe("lmit: unknown query parameter (known: filter[<field>][<op>][<type>], sort, limit, offset, fields, expand)")
+    expect(error("lmit=1")).toBe("lmit: unknown query parameter (known: filter[<field>][<op>][<type>], filter_or[<i>][<field>][<op>][<type>], sort, limit, offset, fields, expand)")
     expect(error("bad%0Aname=1")).toMatch(/^"bad\\nname": unknown query parameter/)
   })
 })

@@ -4,6 +4,7 @@ import { json, text, type HttpRequest } from "@machhub/adapters"
 import { DEFAULT_ACCESS } from "@machhub/core"
 import {
   indexableFields,
+  mapFilters,
   parseListQuery,
   parsePublicRecordId,
   project,
@@ -52,11 +53,11 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
     if (parsed instanceof QueryError) return { ok: false as const, response: text(400, parsed.message) }
     const prefix = `${domain.domain}.${table}:`
     // Record ids travel as `<domain>.<table>:<id>`; the table stores the short id.
-    const filters = parsed.filters.map((filter) =>
+    const shortIds = mapFilters(parsed, (filter) =>
       filter.field.kind === "column" && filter.field.column === "id"
         ? { ...filter, values: filter.values.map((v) => (typeof v === "string" && v.startsWith(prefix) ? v.slice(prefix.length) : v)) }
         : filter)
-    const query: ListQuery = { ...parsed, filters: access.onlyCreator === undefined ? filters : [...filters, ownRecords(access.onlyCreator)] }
+    const query: ListQuery = access.onlyCreator === undefined ? shortIds : { ...shortIds, filters: [...shortIds.filters, ownRecords(access.onlyCreator)] }
     const name = context.records.tables.find(domain.domain, table)
     if (name !== undefined) for (const path of indexableFields(query)) context.records.tables.ensureIndex(name, path)
     return { ok: true as const, domain: domain.domain, table, name, query, principal }
@@ -88,7 +89,10 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
   const tableParam = { table: "The collection (table) name" } as const
   const ListQuery = Schema.Struct({
     "filter[<field>][<op>][<type>]": Schema.optional(Schema.String.annotate({
-      description: "A filter, repeatable: op is = != > < >= <= contains in (or eq ne gt lt gte lte), type string, number, boolean or date"
+      description: "A filter, repeatable (all must hold): op is = == != > < >= <= ~ !~ @@ CONTAINS CONTAINSNOT CONTAINSALL CONTAINSANY CONTAINSNONE IN INSIDE NOT IN NOTINSIDE ALLINSIDE ANYINSIDE NONEINSIDE (or eq ne gt lt gte lte), or ARRAY_WHERE_<op> on <array>.<field>; type string, number, boolean, date or object (a comma-separated list)"
+    })),
+    "filter_or[<i>][<field>][<op>][<type>]": Schema.optional(Schema.String.annotate({
+      description: "An OR filter, repeatable: entries sharing the index i must all hold, and at least one index group must hold"
     })),
     sort: Schema.optional(Schema.String.annotate({ description: "Fields to sort by, comma separated, - for descending" })),
     limit: Schema.optional(Schema.String.annotate({ description: "At most this many records" })),

@@ -1,5 +1,6 @@
 export { QueryError } from "./QueryError.js"
 export type { FieldRef, FieldType, Filter, FilterOp, ListQuery, RecordColumn, ParsedRecordRow, SortKey } from "./ListQuery.js"
+export { mapFilters } from "./ListQuery.js"
 export { DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, parseListQuery } from "./parseListQuery.js"
 export { indexableFields, toSql, type ListSql, type SqlStatement } from "./toSql.js"
 export { evaluate, type EvaluatedPage } from "./evaluate.js"

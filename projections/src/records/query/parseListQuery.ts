@@ -1,42 +1,32 @@
 import { fieldSegments, resolveField } from "./fields.js"
-import type { FieldType, Filter, FilterOp, ListQuery, SortKey } from "./ListQuery.js"
+import type { FieldType, Filter, ListQuery, SortKey } from "./ListQuery.js"
+import { KNOWN_OPERATORS, LIST_OPERATORS, OPERATOR_SPELLINGS, typeProblem, UNSUPPORTED_OPERATORS } from "./operators.js"
 import { QueryError } from "./QueryError.js"
-import { parseTypedValue, show } from "./values.js"
+import { words } from "./text.js"
+import { MAX_VALUE_LENGTH, parseTypedValue, show } from "./values.js"
 
 export const DEFAULT_LIMIT = 100
 export const MAX_LIMIT = 1000
 export const MAX_OFFSET = 1_000_000
 const MAX_FILTERS = 32
 const MAX_SORTS = 8
-const MAX_IN_VALUES = 100
+const MAX_LIST_VALUES = 100
 const MAX_LIST_ENTRIES = 64
-
-const OPS: Readonly<Record<string, FilterOp>> = {
-  "=": "eq",
-  eq: "eq",
-  "!=": "ne",
-  ne: "ne",
-  ">": "gt",
-  gt: "gt",
-  "<": "lt",
-  lt: "lt",
-  ">=": "gte",
-  gte: "gte",
-  "<=": "lte",
-  lte: "lte",
-  contains: "contains",
-  in: "in"
-}
-const TYPES: ReadonlyArray<FieldType> = ["string", "number", "boolean", "date"]
+const MAX_OR_FILTERS = 64
+const MAX_TEXT_WORDS = 16
+const TYPES: ReadonlyArray<FieldType> = ["string", "number", "boolean", "date", "object"]
 
 const FILTER_KEY = /^filter\[([^[\]]*)\]\[([^[\]]*)\]\[([^[\]]*)\]$/
+const OR_FILTER_KEY = /^filter_or\[([^[\]]*)\](\[[^[\]]*\]\[[^[\]]*\]\[[^[\]]*\])$/
 /**
  * `filter[a][>=][number]=5` sent without percent-encoding the `=` splits at that `=`, into the key
- * `filter[a][>` and the value `][number]=5`; this rejoins it (the split was at the first `=`, so
- * key + "=" + value is the original text).
+ * `filter[a][>` and the value `][number]=5` (`==` leaves `filter[a][` and `=][number]=5`); a key that
+ * stops inside its operator bracket is rejoined (the split was at the first `=`, so key + "=" + value
+ * is the original text).
  */
-const SPLIT_FILTER_KEY = /^filter\[[^[\]]*\]\[[!<>]?$/
-const REJOINED_FILTER = /^(filter\[[^[\]]*\]\[[^[\]]*\]\[[^[\]]*\])(?:=([\s\S]*))?$/
+const SPLIT_FILTER_KEY = /^filter(?:_or\[[^[\]]*\])?\[[^[\]]*\]\[[^[\]]*$/
+const REJOINED_FILTER = /^(filter(?:_or\[[^[\]]*\])?\[[^[\]]*\]\[[^[\]]*\]\[[^[\]]*\])(?:=([\s\S]*))?$/
+const ARRAY_WHERE = "array_where_"
 
 /** Names a parameter in an error message: as-is when short printable ASCII, else quoted and cut. */
 const label = (name: string): string => (/^[\x21-\x7e]{1,80}$/.test(name) ? name : show(name))
@@ -56,6 +46,9 @@ export const parseListQuery = (params: URLSearchParams): ListQuery | QueryError 
   let offset: number | undefined
   let fields: Array<string> | undefined
   const expand: Array<string> = []
+  // filter_or entries by group index, in the order the groups first appear.
+  const groups = new Map<number, Array<Filter>>()
+  let orCount = 0
 
   for (const [rawKey, rawValue] of params) {
     let key = rawKey
@@ -90,45 +83,80 @@ export const parseListQuery = (params: URLSearchParams): ListQuery | QueryError 
       continue
     }
     if (key.startsWith("filter")) {
-      if (SPLIT_FILTER_KEY.test(key) && value.startsWith("]")) {
+      if (SPLIT_FILTER_KEY.test(key)) {
         const rejoined = REJOINED_FILTER.exec(`${key}=${value}`)
         if (rejoined !== null) {
           key = rejoined[1] as string
           value = rejoined[2] ?? ""
         }
       }
+      if (key.startsWith("filter_or")) {
+        const m = OR_FILTER_KEY.exec(key)
+        if (m === null) return fail(key, "malformed filter, expected filter_or[<i>][<field>][<op>][<type>]")
+        const index = m[1] as string
+        if (!/^\d{1,6}$/.test(index)) return fail(key, `the group index ${show(index)} is not a whole number`)
+        if (orCount === MAX_OR_FILTERS) return fail(key, `at most ${MAX_OR_FILTERS} filter_or entries`)
+        orCount++
+        const parsed = parseFilter(key, `filter${m[2] as string}`, value)
+        if (parsed instanceof QueryError) return parsed
+        const group = groups.get(Number(index))
+        if (group === undefined) groups.set(Number(index), [parsed])
+        else group.push(parsed)
+        continue
+      }
       if (filters.length === MAX_FILTERS) return fail(key, `at most ${MAX_FILTERS} filters`)
-      const parsed = parseFilter(key, value)
+      const parsed = parseFilter(key, key, value)
       if (parsed instanceof QueryError) return parsed
       filters.push(parsed)
       continue
     }
-    return fail(key, "unknown query parameter (known: filter[<field>][<op>][<type>], sort, limit, offset, fields, expand)")
+    return fail(key, "unknown query parameter (known: filter[<field>][<op>][<type>], filter_or[<i>][<field>][<op>][<type>], sort, limit, offset, fields, expand)")
   }
-  return { filters, sort, limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0, fields, expand }
+  return { filters, anyOf: [...groups.values()], sort, limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0, fields, expand }
 }
 
-const parseFilter = (key: string, raw: string): Filter | QueryError => {
+/**
+ * One filter. `parameter` names it in errors (the parameter as sent); `key` is its `filter[..][..][..]`
+ * part.
+ */
+const parseFilter = (parameter: string, key: string, raw: string): Filter | QueryError => {
   const m = FILTER_KEY.exec(key)
-  if (m === null) return fail(key, "malformed filter, expected filter[<field>][<op>][<type>]")
-  const [, name = "", opName = "", typeName = ""] = m
+  if (m === null) return fail(parameter, "malformed filter, expected filter[<field>][<op>][<type>]")
+  const [, name = "", opText = "", typeName = ""] = m
   const field = resolveField(name)
-  if (typeof field === "string") return fail(key, `${show(name)} ${field}`)
+  if (typeof field === "string") return fail(parameter, `${show(name)} ${field}`)
+  const arrayWhere = opText.toLowerCase().startsWith(ARRAY_WHERE)
+  const opName = arrayWhere ? opText.slice(ARRAY_WHERE.length) : opText
   const lowerOp = opName.toLowerCase()
-  const op = Object.hasOwn(OPS, lowerOp) ? OPS[lowerOp] : undefined
-  if (op === undefined) return fail(key, `unknown operator ${show(opName)} (= != > < >= <= contains in, or eq ne gt lt gte lte)`)
-  const type = TYPES.find((t) => t === typeName.toLowerCase())
-  if (type === undefined) return fail(key, `unknown type ${show(typeName)} (string, number, boolean or date)`)
-  if (op === "contains" && type !== "string") return fail(key, "contains only applies to type string")
-  const texts = op === "in" ? raw.split(",") : [raw]
-  if (texts.length > MAX_IN_VALUES) return fail(key, `at most ${MAX_IN_VALUES} values in an in list`)
-  const values: Array<string | number | boolean> = []
-  for (const text of texts) {
-    const parsed = parseTypedValue(type, text)
-    if ("problem" in parsed) return fail(key, parsed.problem)
-    values.push(parsed.value)
+  if (UNSUPPORTED_OPERATORS.has(lowerOp)) return fail(parameter, `operator ${show(opName)} is not supported`)
+  const op = Object.hasOwn(OPERATOR_SPELLINGS, lowerOp) ? OPERATOR_SPELLINGS[lowerOp] : undefined
+  if (op === undefined) return fail(parameter, `unknown operator ${show(opText)} (${KNOWN_OPERATORS})`)
+  if (arrayWhere) {
+    if (field.kind === "column") return fail(parameter, `${show(name)} is a record column, not an array field (ARRAY_WHERE_ needs <array>.<field>)`)
+    if (field.path.length < 2) return fail(parameter, `ARRAY_WHERE_ needs <array>.<field>, got ${show(name)}`)
   }
-  return { field, op, type, values }
+  const type = TYPES.find((t) => t === typeName.toLowerCase())
+  if (type === undefined) return fail(parameter, `unknown type ${show(typeName)} (string, number, boolean, date or object)`)
+  const problem = typeProblem(op, opName, type)
+  if (problem !== undefined) return fail(parameter, problem)
+  const values: Array<string | number | boolean> = []
+  if (op === "text") {
+    if (raw.length > MAX_VALUE_LENGTH) return fail(parameter, `value is longer than ${MAX_VALUE_LENGTH} characters`)
+    const queryWords = [...new Set(words(raw))]
+    if (queryWords.length === 0) return fail(parameter, "@@ needs at least one word")
+    if (queryWords.length > MAX_TEXT_WORDS) return fail(parameter, `@@ takes at most ${MAX_TEXT_WORDS} words`)
+    values.push(...queryWords)
+  } else {
+    // String([]) is "": an empty object-typed list is no values at all.
+    const texts = !LIST_OPERATORS.has(op) ? [raw] : type === "object" && raw === "" ? [] : raw.split(",")
+    if (texts.length > MAX_LIST_VALUES) return fail(parameter, `at most ${MAX_LIST_VALUES} values in a list`)
+    for (const text of texts) {
+      const parsed = parseTypedValue(type, text)
+      if ("problem" in parsed) return fail(parameter, parsed.problem)
+      values.push(parsed.value)
+    }
+  }
+  return arrayWhere ? { field, op, type, values, arrayWhere } : { field, op, type, values }
 }
 
 /** `[field][asc|desc]`, `[field]`, `field` (ascending) or `-field` (descending). */

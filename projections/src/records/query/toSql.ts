@@ -1,6 +1,10 @@
 import { sqlInstant, sqlIsDate } from "./dates.js"
 import { jsonPath } from "./fields.js"
 import type { FieldRef, FieldType, Filter, ListQuery, RecordColumn } from "./ListQuery.js"
+import { NEGATION_OF } from "./operators.js"
+import { and, bound, type Cond, inList, not, or, raw, render, sql, type Sql } from "./sqlParts.js"
+import { asciiLower, sqlWordText } from "./text.js"
+import { looseReadings } from "./values.js"
 
 /** One parameterized statement: user values are always in `params`, never in `sql`. */
 export interface SqlStatement {
@@ -32,75 +36,190 @@ export const quoteIdentifier = (name: string): string => {
 }
 
 /**
- * The SQL value of a field. For data fields this is `json_extract(data, '$.a.b')` with the path as a
+ * What a condition is built over: a field's value, an array element (a json_each row), or the value
+ * at a path inside an element (ARRAY_WHERE). `value` is SQL for the value as json_extract gives it;
+ * `jsonType` SQL for its json_type name, or the fixed type of a column; `path` SQL for its JSON path
+ * into `data`, to iterate it with json_each (undefined where it cannot be an array). `indexed` marks a
+ * field's own json_extract expression, which an expression index can serve.
+ */
+interface Operand {
+  readonly value: string
+  readonly jsonType: string | { readonly fixed: "text" | "integer" }
+  readonly path: string | undefined
+  readonly indexed: boolean
+}
+
+/**
+ * The operand of a field. For data fields this is `json_extract(data, '$.a.b')` with the path as a
  * literal, the expression an index must be declared on (see indexableFields), which is what lets SQLite's
  * planner match the two. The path is safe to embed: fieldSegments admits only [A-Za-z0-9_.].
+ * `hidden` writes `+json_extract(...)`: the same value, but no index can serve it (see toSql).
  */
-const valueSql = (field: FieldRef): string => field.kind === "column" ? field.column : `json_extract(data, '${jsonPath(field.path)}')`
-
-/** SQL that holds exactly when the field has the filter's type; `true`/`false` when known statically. */
-const typeGuard = (field: FieldRef, type: FieldType, x: string): string | boolean => {
+const fieldOperand = (field: FieldRef, hidden = false): Operand => {
   if (field.kind === "column") {
-    const columnType = COLUMN_TYPE[field.column]
-    if (type === "date") return columnType === "string" ? sqlIsDate(x) : false
-    return columnType === type
+    return { value: field.column, jsonType: { fixed: COLUMN_TYPE[field.column] === "number" ? "integer" : "text" }, path: undefined, indexed: false }
   }
-  const jsonType = `json_type(data, '${jsonPath(field.path)}')`
+  const path = `'${jsonPath(field.path)}'`
+  return { value: `${hidden ? "+" : ""}json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: !hidden }
+}
+
+/** Names json_each aliases uniquely within one statement (they nest inside ARRAY_WHERE). */
+interface Aliases {
+  next: number
+}
+
+/** Holds when some element of the array at `path` satisfies `body` (built over the element's operand). */
+const someElement = (path: string, aliases: Aliases, body: (element: Operand, alias: string) => Cond): Cond => {
+  const alias = `j${aliases.next++}`
+  const condition = body({ value: `${alias}.atom`, jsonType: `${alias}.type`, path: undefined, indexed: false }, alias)
+  return condition === false ? false : sql`EXISTS (SELECT 1 FROM json_each(data, ${path}) AS ${alias} WHERE ${render(condition)})`
+}
+
+/** The operand has one of these json_type names; static for columns. */
+const typeIs = (operand: Operand, names: ReadonlyArray<string>): Cond => {
+  if (typeof operand.jsonType !== "string") return names.includes(operand.jsonType.fixed)
+  return names.length === 1 ? raw(`${operand.jsonType} = '${names[0]}'`) : raw(`${operand.jsonType} IN (${names.map((n) => `'${n}'`).join(", ")})`)
+}
+
+type Scalar = Exclude<FieldType, "object">
+
+/** Holds exactly when the operand has the (scalar) type. */
+const hasType = (operand: Operand, type: Scalar): Cond => {
   switch (type) {
     case "string":
-      return `${jsonType} = 'text'`
+      return typeIs(operand, ["text"])
     case "number":
-      return `${jsonType} IN ('integer', 'real')`
+      return typeIs(operand, ["integer", "real"])
     case "boolean":
-      return `${jsonType} IN ('true', 'false')`
+      return typeIs(operand, ["true", "false"])
     case "date":
-      return `${jsonType} = 'text' AND ${sqlIsDate(x)}`
+      return and(typeIs(operand, ["text"]), raw(sqlIsDate(operand.value)))
   }
 }
 
-const COMPARISON = { eq: "=", ne: "=", gt: ">", lt: "<", gte: ">=", lte: "<=" } as const
+/** The operand as its type compares it (a date by its instant), and a typed value as SQL binds it. */
+const comparable = (operand: Operand, type: Scalar): string => type === "date" ? sqlInstant(operand.value) : operand.value
+const bindable = (type: FieldType, value: string | number | boolean): unknown =>
+  type === "date" ? (value as number) / 1000 : typeof value === "boolean" ? (value ? 1 : 0) : value
 
-/** The WHERE term of one filter; pushes its bound values onto `params` in textual order. */
-const filterSql = (filter: Filter, params: Array<unknown>, sortIndexFirst = false): string => {
-  const range = filter.op === "gt" || filter.op === "gte" || filter.op === "lt" || filter.op === "lte"
-  // `+x` is the same value but no index can serve it: see toSql on why a page sorted by another field
-  // should walk that field's index rather than range-scan this one.
-  const hideFromIndex = sortIndexFirst && range && filter.field.kind === "data"
-  const x = hideFromIndex ? `+${valueSql(filter.field)}` : valueSql(filter.field)
-  const guard = typeGuard(filter.field, filter.type, x)
-  // A type the field can never have: eq-like filters match nothing, so ne matches everything.
-  if (guard === false) return filter.op === "ne" ? "1" : "0"
-  const lhs = filter.type === "date" ? sqlInstant(x) : x
-  const bind = (value: string | number | boolean): string => {
-    params.push(filter.type === "date" ? (value as number) / 1000 : typeof value === "boolean" ? (value ? 1 : 0) : value)
-    return "?"
-  }
-  const terms = guard === true ? [] : [guard]
-  switch (filter.op) {
-    case "contains":
-      // instr compares bytes over the full length (LIKE/GLOB would stop at a NUL and treat % _ * ?).
-      terms.push(`instr(${x}, ${bind(filter.values[0] ?? "")}) > 0`)
-      break
+/** The operand equals one of the values (typed, or by the readings of untyped texts). */
+const equalsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<string | number | boolean>): Cond => {
+  if (type !== "object") return and(hasType(operand, type), inList(comparable(operand, type), values.map((v) => bindable(type, v))))
+  const readings = values.map((v) => looseReadings(String(v)))
+  const texts = readings.map((r) => r.text)
+  const numbers = readings.flatMap((r) => (r.number === undefined ? [] : [r.number]))
+  const booleans = readings.flatMap((r) => (r.boolean === undefined ? [] : [r.boolean ? 1 : 0]))
+  const exact = or(
+    and(typeIs(operand, ["text"]), inList(operand.value, texts)),
+    and(typeIs(operand, ["integer", "real"]), inList(operand.value, numbers)),
+    and(typeIs(operand, ["true", "false"]), inList(operand.value, booleans))
+  )
+  // Implied by `exact`; stated on the bare expression so an index can serve the lookup.
+  return operand.indexed && exact !== false ? and(inList(operand.value, [...texts, ...numbers, ...booleans]), exact) : exact
+}
+
+/** The operand holds one of the values: as a substring of a string (string-like values) or as an element. */
+const holdsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<string | number | boolean>, aliases: Aliases): Cond => {
+  // instr compares bytes over the full length (LIKE/GLOB would stop at a NUL and treat % _ * ?).
+  const inString = type === "string" || type === "object"
+    ? and(typeIs(operand, ["text"]), or(...values.map((v) => sql`instr(${operand.value}, ${bound(String(v))}) > 0`)))
+    : false
+  const inArray = operand.path === undefined
+    ? false
+    : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsAny(element, type, values)))
+  return or(inString, inArray)
+}
+
+const COMPARISON = { gt: ">", lt: "<", gte: ">=", lte: "<=" } as const
+
+/** The positive condition of an operator (negations are built as NOT of their twin). */
+const opCond = (operand: Operand, filter: Pick<Filter, "op" | "type" | "values">, aliases: Aliases): Cond => {
+  const { op, type, values } = filter
+  const negated = NEGATION_OF[op]
+  if (negated !== undefined) return not(opCond(operand, { op: negated, type, values }, aliases))
+  const first = values[0] ?? ""
+  switch (op) {
+    case "eq":
     case "in":
-      terms.push(`${lhs} IN (${filter.values.map(bind).join(", ")})`)
-      break
+      return equalsAny(operand, type, values)
+    case "gt":
+    case "lt":
+    case "gte":
+    case "lte": {
+      const scalar = type as Scalar
+      const x = operand.value
+      // Redundant bounds that close an index range around the right type: in SQLite's order every
+      // number lies in [-9e999 (= -Infinity), ''), every text at or after ''. Implied by the type
+      // check, so they change no result; they keep a range scan off other types and make the planner
+      // rate it as selective (a one-sided range loses to scanning in id order without statistics).
+      const lower = op === "gt" || op === "gte"
+      const numeric = scalar === "number" || scalar === "boolean"
+      const bounds = !operand.indexed
+        ? []
+        : [...(scalar === "string" && !lower ? [raw(`${x} >= ''`)] : []), ...(numeric && lower ? [raw(`${x} < ''`)] : []), ...(numeric && !lower ? [raw(`${x} >= -9e999`)] : [])]
+      return and(hasType(operand, scalar), sql`${comparable(operand, scalar)} ${COMPARISON[op]} ${bound(bindable(type, first))}`, ...bounds)
+    }
+    case "fuzzy":
+      return and(typeIs(operand, ["text"]), sql`instr(lower(${operand.value}), ${bound(asciiLower(String(first)))}) > 0`)
+    case "text": {
+      const text = sqlWordText(operand.value)
+      return and(typeIs(operand, ["text"]), ...values.map((word) => sql`instr(${text}, ${bound(` ${String(word)} `)}) > 0`))
+    }
+    case "contains":
+    case "containsAny":
+      return holdsAny(operand, type, values, aliases)
+    case "containsAll":
+      return and(typeIs(operand, ["text", "array"]), ...values.map((value) => holdsAny(operand, type, [value], aliases)))
+    case "allIn":
+      return operand.path === undefined
+        ? false
+        : and(typeIs(operand, ["array"]), not(someElement(operand.path, aliases, (element) => not(equalsAny(element, type, values)))))
+    case "anyIn":
+      return operand.path === undefined
+        ? false
+        : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsAny(element, type, values)))
     default:
-      terms.push(`${lhs} ${COMPARISON[filter.op]} ${bind(filter.values[0] ?? "")}`)
+      throw new Error(`no SQL for operator ${op}`)
   }
-  // Redundant bounds that close an index range around the right type: in SQLite's order every number
-  // lies in [-9e999 (= -Infinity), ''), every text at or after ''. Implied by the guard, so they change
-  // no result; they keep a range scan off other types and make the planner rate it as selective
-  // (a one-sided range loses to scanning in id order without statistics).
-  if (filter.field.kind === "data" && !hideFromIndex) {
-    const lower = filter.op === "gt" || filter.op === "gte"
-    const upper = filter.op === "lt" || filter.op === "lte"
-    if (filter.type === "string" && upper) terms.push(`${x} >= ''`)
-    if ((filter.type === "number" || filter.type === "boolean") && lower) terms.push(`${x} < ''`)
-    if ((filter.type === "number" || filter.type === "boolean") && upper) terms.push(`${x} >= -9e999`)
+}
+
+const isRange = (filter: Filter): boolean => filter.op === "gt" || filter.op === "gte" || filter.op === "lt" || filter.op === "lte"
+
+/**
+ * The condition of one filter. ARRAY_WHERE: the first array on the path is at one of its proper
+ * prefixes, and at most one prefix can be an array (a JSON path does not descend into arrays, so
+ * longer prefixes are then missing), so an OR over the prefixes tests exactly that array's elements.
+ */
+const filterCond = (filter: Filter, aliases: Aliases, sortIndexFirst: boolean): Cond => {
+  const field = filter.field
+  if (filter.arrayWhere !== true || field.kind !== "data") {
+    // See toSql on why a page sorted by another field should not range-scan this one's index.
+    return opCond(fieldOperand(field, sortIndexFirst && isRange(filter) && field.kind === "data"), filter, aliases)
   }
-  const all = terms.join(" AND ")
-  // ne is NOT eq, including where eq is NULL (json_type of a missing field is NULL): coalesce to false.
-  return filter.op === "ne" ? `NOT coalesce((${all}), 0)` : `(${all})`
+  const splits: Array<Cond> = []
+  for (let split = 1; split < field.path.length; split++) {
+    const arrayPath = `'${jsonPath(field.path.slice(0, split))}'`
+    const rest = `.${field.path.slice(split).join(".")}`
+    splits.push(and(
+      raw(`json_type(data, ${arrayPath}) = 'array'`),
+      someElement(arrayPath, aliases, (_, alias) => {
+        const path = `${alias}.fullkey || '${rest}'`
+        return opCond({ value: `json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: false }, filter, aliases)
+      })
+    ))
+  }
+  return or(...splits)
+}
+
+/** The WHERE clause (with its leading space), or "" when every record matches. */
+const whereClause = (query: ListQuery, sortIndexFirst: boolean): Sql => {
+  const aliases: Aliases = { next: 0 }
+  const each = (filter: Filter) => filterCond(filter, aliases, sortIndexFirst)
+  const condition = and(
+    ...query.filters.map(each),
+    query.anyOf.length === 0 ? true : or(...query.anyOf.map((group) => and(...group.map(each))))
+  )
+  return condition === true ? raw("") : sql` WHERE ${render(condition)}`
 }
 
 /**
@@ -109,7 +228,6 @@ const filterSql = (filter: Filter, params: Array<unknown>, sortIndexFirst = fals
  */
 export const toSql = (query: ListQuery, table: string): ListSql => {
   const from = `FROM ${quoteIdentifier(table)}`
-  const params: Array<unknown> = []
   // A small page sorted by a data field: walking the sort field's index (in order) and testing the
   // filters row by row stops after `limit` matches, while range-scanning a filter's index first would
   // fetch and sort every match (tens of thousands for a broad range). Equality and IN filters stay
@@ -117,38 +235,42 @@ export const toSql = (query: ListQuery, table: string): ListSql => {
   // keeps every index usable.
   const first = query.sort[0]
   const sortIndexFirst = first !== undefined && first.field.kind === "data" &&
-    !query.filters.some((f) => f.field.kind === "data" && f.field.name === first.field.name)
-  const whereOf = (forPage: boolean, into: Array<unknown>) =>
-    query.filters.length === 0 ? "" : ` WHERE ${query.filters.map((filter) => filterSql(filter, into, forPage && sortIndexFirst)).join(" AND ")}`
-  const where = whereOf(true, params)
-  const order = query.sort.map((key) => `${valueSql(key.field)} ${key.direction === "asc" ? "ASC" : "DESC"}`)
+    ![...query.filters, ...query.anyOf.flat()].some((f) => f.field.kind === "data" && f.field.name === first.field.name)
+  const where = whereClause(query, sortIndexFirst)
+  const order = query.sort.map((key) => `${fieldOperand(key.field).value} ${key.direction === "asc" ? "ASC" : "DESC"}`)
   // The final tie-breaker, unless id is already a key (then the order is total and it adds nothing).
   // It runs in the direction of the last sort key, so an index on (field, id) serves a descending
   // page by scanning backwards instead of sorting every match.
   if (!query.sort.some((key) => key.field.kind === "column" && key.field.column === "id")) {
     order.push(query.sort[query.sort.length - 1]?.direction === "desc" ? "id DESC" : "id ASC")
   }
+  const countWhere = whereClause(query, false)
   return {
-    sql: `SELECT id, data, creator, created, updated, version ${from}${where} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`,
-    params: [...params, query.limit, query.offset],
-    count: (() => {
-      const countParams: Array<unknown> = []
-      return { sql: `SELECT count(*) AS count ${from}${whereOf(false, countParams)}`, params: countParams }
-    })()
+    sql: `SELECT id, data, creator, created, updated, version ${from}${where.sql} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`,
+    params: [...where.params, query.limit, query.offset],
+    count: { sql: `SELECT count(*) AS count ${from}${countWhere.sql}`, params: countWhere.params }
   }
 }
 
+/** A filter that an index on its field's json_extract expression can answer. */
+const indexable = (filter: Filter): boolean =>
+  filter.field.kind === "data" && filter.arrayWhere !== true && filter.type !== "date" &&
+  (filter.op === "eq" || filter.op === "in" || ((filter.type === "string" || filter.type === "number" || filter.type === "boolean") && isRange(filter)))
+
 /**
  * The data fields (dotted, `address.city`) this query sorts on, or filters on in a way an index on
- * `json_extract(data, '$.address.city')` can serve: eq, in and ranges on string, number and boolean
- * (not ne, contains or date filters, which such an index cannot answer). The index must be on exactly
- * that expression; adding `id` after it (`(json_extract(...), id)`) also spares the sort step of
- * `ORDER BY <field> ASC, id ASC`.
+ * `json_extract(data, '$.address.city')` can serve: eq, in and ranges on string, number and boolean,
+ * eq and in on untyped lists (not negations, contains-like or date filters, nor ARRAY_WHERE, which
+ * such an index cannot answer). Fields of OR groups count only when every group has such a filter:
+ * SQLite answers an OR from indexes only when each branch has one, else it scans anyway. The index
+ * must be on exactly that expression; adding `id` after it (`(json_extract(...), id)`) also spares
+ * the sort step of `ORDER BY <field> ASC, id ASC`.
  */
 export const indexableFields = (query: ListQuery): Array<string> => {
   const paths = new Set<string>()
-  for (const filter of query.filters) {
-    if (filter.field.kind === "data" && filter.type !== "date" && filter.op !== "ne" && filter.op !== "contains") paths.add(filter.field.name)
+  for (const filter of query.filters) if (indexable(filter)) paths.add(filter.field.name)
+  if (query.anyOf.every((group) => group.some(indexable))) {
+    for (const group of query.anyOf) for (const filter of group) if (indexable(filter)) paths.add(filter.field.name)
   }
   for (const key of query.sort) if (key.field.kind === "data") paths.add(key.field.name)
   return [...paths]

@@ -27,13 +27,15 @@ const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
 export const MAX_VALUE_LENGTH = 4096
 
 /**
- * Parses one filter value as its type: a string, a number, a boolean or a date's epoch ms. Returns a
+ * Parses one filter value as its type: a string, a number, a boolean, a date's epoch ms, or (type
+ * `object`) the untyped text itself. Returns a
  * problem description (string wrapped in an object) when it does not parse.
  */
 export const parseTypedValue = (type: FieldType, raw: string): { readonly value: string | number | boolean } | { readonly problem: string } => {
   if (raw.length > MAX_VALUE_LENGTH) return { problem: `value is longer than ${MAX_VALUE_LENGTH} characters` }
   switch (type) {
     case "string":
+    case "object":
       // Never an unpaired surrogate: URLSearchParams holds USVStrings (it turns one into U+FFFD). That
       // matters for contains, where JS matches UTF-16 units and SQLite bytes; for well-formed needles
       // both find the same substrings.
@@ -54,6 +56,23 @@ export const parseTypedValue = (type: FieldType, raw: string): { readonly value:
         ? { problem: `${show(raw)} is not an ISO-8601 date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.sss]] with Z or ±HH:MM)` }
         : { value: ms }
     }
+  }
+}
+
+/** What an untyped text (type `object`) can equal: itself as a string, and its number and boolean readings. */
+export interface LooseReadings {
+  readonly text: string
+  readonly number: number | undefined
+  readonly boolean: boolean | undefined
+}
+
+export const looseReadings = (text: string): LooseReadings => {
+  const number = parseTypedValue("number", text)
+  const boolean = parseTypedValue("boolean", text)
+  return {
+    text,
+    number: "value" in number ? (number.value as number) : undefined,
+    boolean: "value" in boolean ? (boolean.value as boolean) : undefined
   }
 }
 
