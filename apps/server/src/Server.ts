@@ -109,6 +109,8 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   let adminExists = false
   const hasAdmin = () => adminExists
   mount(router, healthRoutes(
+  // The configured port until the edge listens, then the one it got.
+  let httpPort = config.port
     readModels === undefined
       ? commandIntakeReadiness(nats!)
       : servesApi
@@ -116,7 +118,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       : readModelsReadiness(readModels.projections)
   ))
   const edge = servesApi
-    ? mountEdge(router, { ...services, readModels: readModels!, authenticator: authenticator!, config, passwords, tokens, sockets, origins, hasAdmin, run })
+    ? mountEdge(router, { ...services, readModels: readModels!, authenticator: authenticator!, config, passwords, tokens, sockets, origins, hasAdmin, run, httpPort: () => httpPort })
     : undefined
 
   let http: HttpServer
@@ -141,6 +143,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   }
 
   const stopped = new AbortController()
+  httpPort = http.port
   const bootstrapped = edge === undefined
     ? Promise.resolve()
     : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal, () => (adminExists = true), run)
@@ -174,6 +177,7 @@ interface EdgeParts {
   readonly run: EffectRunner
 }
 
+  readonly httpPort: () => number
 /** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */
 const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
   const { config, readModels, origins, hasAdmin, run } = parts

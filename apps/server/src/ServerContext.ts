@@ -26,6 +26,8 @@ export interface ServerContext {
   readonly loginThrottle: LoginThrottle
   /** WebSocket routes (the SSH terminal); attached to the HTTP edge and ended first on stop. */
   readonly sockets: WebSocketRoutes
+  /** The port the HTTP edge listens on (known once it listens; PORT=0 picks a free one). */
+  readonly httpPort: () => number
   /**
    * Runs Effects with this server's runtime (its services and logger; forks join its scope). A
    * handler may also call `runPromise` from runtime.ts (as `respond` does): while a handler runs it

@@ -6,6 +6,7 @@ import { auditRoutes } from "./audit.js"
 import { dataRoutes } from "./dataRoutes.js"
 import { eventCatalogRoutes } from "./eventCatalog.js"
 import { identityRoutes } from "./identityRoutes.js"
+import { machhubInfoRoutes } from "./machhubInfo.js"
 import { machineRoutes } from "./machines.js"
 import { sessionRoutes } from "./sessions.js"
 import { documentationRoutes, DOCUMENTATION_PATHS } from "./documentation.js"
@@ -23,6 +24,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...sessionRoutes(context),
     ...apiKeyRoutes(context),
     ...dataRoutes(context),
+    ...machhubInfoRoutes(context),
     ...machineRoutes(context),
     ...auditRoutes(context),
     ...eventCatalogRoutes(context),
