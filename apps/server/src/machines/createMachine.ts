@@ -47,7 +47,7 @@ export const createMachine = async (deps: CreateDependencies, principal: Princip
       idempotencyKey: request.headers["idempotency-key"]
     })
     if (!allocated.ok) return allocated.response
-    const machineId = (allocated.reply.result as { readonly machineId: number }).machineId
+    const machineId = allocated.reply.result.machineId
     const binding = { domain: principal.domain, machineId, ownerId: principal.userId }
     const secrets = sealMachineSecrets(vault.key, binding, input.secrets)
     const registered = await dispatch(deps, {

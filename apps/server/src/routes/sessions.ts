@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { Schema } from "effect"
 import { json, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import { isAllowed, isUuid, SESSION_CATEGORY, type CommandError, type SessionReply, type TokenClaims } from "@machhub/core"
+import { isAllowed, isUuid, SESSION_CATEGORY, type CommandError, type TokenClaims } from "@machhub/core"
 import { makeSessionsReadModel, type SessionsReadModel } from "@machhub/projections"
 import { acceptRefreshToken } from "../auth/acceptRefreshToken.js"
 import { readBasicCredentials } from "../auth/basicCredentials.js"
@@ -66,7 +66,7 @@ const openSession = (context: ServerContext) => (request: HttpRequest): HttpResp
           Effect.flatMap((reply) =>
             Effect.all([
               // The session's own expiry: a retried opening answers the first try's session.
-              issueAccessToken(context, identity, sessionId, (reply.result as SessionReply).refreshExpiresAt),
+              issueAccessToken(context, identity, sessionId, reply.result.refreshExpiresAt),
               context.tokens.issue(identity, { use: "refresh", sessionId, lifetimeSeconds: context.config.refreshTokenSeconds })
             ]).pipe(
               Effect.map(([access_token, refresh_token]) =>
