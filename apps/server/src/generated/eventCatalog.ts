@@ -1582,6 +1582,12 @@ export const eventCatalog = {
           "type": "ReadonlyArray<Membership>",
           "optional": false,
           "description": ""
+        },
+        {
+          "name": "profile",
+          "type": "UserProfile",
+          "optional": true,
+          "description": ""
         }
       ]
     },
@@ -1929,6 +1935,43 @@ export const eventCatalog = {
       "source": "core/src/terminal/TerminalEvents.ts",
       "description": "Who ended the session: the user's socket, the machine's shell, the idle timeout, or the server.",
       "definition": "\"client\" | \"machine\" | \"idle\" | \"server\""
+    },
+    {
+      "name": "UserProfile",
+      "source": "core/src/identity/user/UserEvents.ts",
+      "description": "What a user says about themselves (the MACHHUB SDK's createUser fields). Every field is optional: accounts registered before profiles existed, and those made without one, have none.",
+      "fields": [
+        {
+          "name": "firstName",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "lastName",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "email",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "number",
+          "type": "string",
+          "optional": true,
+          "description": "A phone number as the user wrote it."
+        },
+        {
+          "name": "userImage",
+          "type": "string",
+          "optional": true,
+          "description": "The user's picture as a (base64 or data: URL) string, size-limited by the edge."
+        }
+      ]
     }
   ]
 } as const

@@ -29,11 +29,14 @@ const GROUP_NAME_RULE = "name must be 1 to 64 lower-case letters, digits, _ or -
 
 const unprocessable = (message: string) => new CommandRejected({ reason: "unprocessable", message })
 
-/** Checks one permission, naming what is wrong (`at` says where it was in the request); custom features are allowed (SPEC §3). */
-export const toPermission = (raw: RawPermission, at: string): Permission | string => {
-  if (!isFeatureName(raw.feature)) return `${at}.feature must be lower-case letters, digits, _ or - (e.g. collections)`
-  if (!isAction(raw.action)) return `${at}.action must be read or read-write`
-  if (!isScope(raw.scope)) return `${at}.scope must be one of nil, self, domain, all`
+/** Where a permission's field was in the request, for messages: e.g. `permissions[2].scope`, or `features[0].name` (the SDK's name for the feature). */
+export type FieldLabel = (index: number, field: keyof RawPermission) => string
+
+/** Checks one permission, naming the field at fault; custom features are allowed (SPEC §3). */
+export const toPermission = (raw: RawPermission, index: number, label: FieldLabel): Permission | string => {
+  if (!isFeatureName(raw.feature)) return `${label(index, "feature")} must be lower-case letters, digits, _ or - (e.g. collections)`
+  if (!isAction(raw.action)) return `${label(index, "action")} must be read or read-write`
+  if (!isScope(raw.scope)) return `${label(index, "scope")} must be one of nil, self, domain, all`
   return { feature: raw.feature, action: raw.action, scope: raw.scope }
 }
 
@@ -44,10 +47,10 @@ export const toPermission = (raw: RawPermission, at: string): Permission | strin
  * `CommandRejected` answered by their reason's status.
  */
 export const makeGroupManagement = (context: ServerContext) => {
-  const permissionsOf = (raws: ReadonlyArray<RawPermission>, at: (index: number) => string): Array<Permission> | CommandRejected => {
+  const permissionsOf = (raws: ReadonlyArray<RawPermission>, label: FieldLabel): Array<Permission> | CommandRejected => {
     const permissions: Array<Permission> = []
     for (const [i, raw] of raws.entries()) {
-      const permission = toPermission(raw, at(i))
+      const permission = toPermission(raw, i, label)
       if (typeof permission === "string") return unprocessable(permission)
       permissions.push(permission)
     }
@@ -69,16 +72,16 @@ export const makeGroupManagement = (context: ServerContext) => {
     /** The group of the active domain, if it exists. */
     find: (principal: Principal, name: string): GroupRow | undefined => context.groups.find(principal.domain, name),
 
-    /** Creates a group of the active domain; `at` says where each permission was in the request (e.g. permissions[2]). */
+    /** Creates a group of the active domain; `label` names each permission's fields as the request wrote them. */
     create: (
       principal: Principal,
       request: HttpRequest,
       name: string,
       raws: ReadonlyArray<RawPermission>,
-      at: (index: number) => string
+      label: FieldLabel
     ): Effect.Effect<{ readonly reply: CommandReply; readonly group: GroupRow | undefined }, CommandError> => {
       if (!GROUP_NAME.test(name)) return Effect.fail(unprocessable(GROUP_NAME_RULE))
-      const permissions = permissionsOf(raws, at)
+      const permissions = permissionsOf(raws, label)
       if (permissions instanceof CommandRejected) return Effect.fail(permissions)
       if (exceeds(principal, permissions)) {
         return Effect.fail(new CommandRejected({ reason: "forbidden", message: "You cannot grant permissions you do not hold yourself" }))
@@ -102,9 +105,9 @@ export const makeGroupManagement = (context: ServerContext) => {
       name: string,
       type: "grantPermission" | "revokePermission",
       raws: ReadonlyArray<RawPermission>,
-      at: (index: number) => string
+      label: FieldLabel
     ): Effect.Effect<{ readonly replies: ReadonlyArray<CommandReply>; readonly group: GroupRow | undefined }, CommandError> => {
-      const permissions = permissionsOf(raws, at)
+      const permissions = permissionsOf(raws, label)
       if (permissions instanceof CommandRejected) return Effect.fail(permissions)
       if (exceeds(principal, permissions)) {
         return Effect.fail(new CommandRejected({ reason: "forbidden", message: "You cannot grant or revoke permissions you do not hold yourself" }))

@@ -39,7 +39,7 @@ export const groupRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => 
         422: error("The name or a permission is malformed")
       },
       handler: ({ request, principal, body }) =>
-        respond(groups.create(principal, request, body.name, body.permissions, (i) => `permissions[${i}]`).pipe(
+        respond(groups.create(principal, request, body.name, body.permissions, (i, field) => `permissions[${i}].${field}`).pipe(
           Effect.map(({ reply, group }) => changed(201, group, reply))
         ))
     }),
@@ -72,7 +72,7 @@ export const groupRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => 
           422: error("The permission is malformed")
         },
         handler: ({ request, params: { name }, principal, body }) =>
-          respond(groups.change(principal, request, name, type, [body], () => "body").pipe(
+          respond(groups.change(principal, request, name, type, [body], (_, field) => `body.${field}`).pipe(
             Effect.map(({ replies, group }) => changed(200, group, replies[0]))
           ))
       }))

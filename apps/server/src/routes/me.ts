@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { allowedActions, isFeatureName, isScope, normalizePermissions } from "@machhub/core"
-import { json, text, type HttpResponse } from "@machhub/adapters"
-import { anyCaller, error, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
+import { normalizePermissions } from "@machhub/core"
+import { json, type HttpResponse } from "@machhub/adapters"
+import { anyCaller, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import type { Principal } from "../auth/Principal.js"
 import type { ServerContext } from "../ServerContext.js"
 import { PermissionView } from "./schemas.js"
@@ -11,6 +11,11 @@ const Me = Schema.Struct({
   id: Schema.String,
   userId: Schema.String,
   username: Schema.String,
+  firstName: Schema.optional(Schema.String),
+  lastName: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String),
+  number: Schema.optional(Schema.String),
+  userImage: Schema.optional(Schema.String),
   domain: Schema.String,
   groups: Schema.Array(Schema.String),
   superuser: Schema.Boolean,
@@ -18,11 +23,11 @@ const Me = Schema.Struct({
 })
 
 /**
- * `GET /api/me`: the caller as the server sees it. `GET /auth/permission/action/feature/<f>/scope/<s>`:
- * what the caller may do on a feature at a scope (SPEC §5). Both answer from the caller's current
- * permissions in the active domain.
+ * `GET /api/me`: the caller as the server sees it (SPEC §5), from its current permissions in the
+ * active domain, with the profile of the user acting (a key's issuer). The SDK's `/auth/me` and
+ * permission checks are in machhubAuth.ts.
  */
-export const meRoutes = (_context: ServerContext): ReadonlyArray<AnyRoute> => {
+export const meRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   // Principals are cached until access changes, so their answer can be cached alongside them.
   const answers = new WeakMap<Principal, HttpResponse>()
   return [
@@ -30,7 +35,7 @@ export const meRoutes = (_context: ServerContext): ReadonlyArray<AnyRoute> => {
       method: "GET",
       path: "/api/me",
       tag: "identity",
-      summary: "The caller: user or key, active domain, groups and permissions there",
+      summary: "The caller: user or key, its profile, active domain, groups and permissions there",
       access: anyCaller,
       responses: { 200: ok("The caller", Me) },
       handler: ({ principal }) => {
@@ -41,6 +46,8 @@ export const meRoutes = (_context: ServerContext): ReadonlyArray<AnyRoute> => {
             id: principal.id,
             userId: principal.userId,
             username: principal.username,
+            // A profile is set at creation only, so caching it with the principal never shows a stale one.
+            ...context.users.findById(principal.userId)?.profile,
             domain: principal.domain,
             groups: principal.groups,
             superuser: principal.superuser,
@@ -49,23 +56,6 @@ export const meRoutes = (_context: ServerContext): ReadonlyArray<AnyRoute> => {
           answers.set(principal, answer)
         }
         return answer
-      }
-    }),
-    route({
-      method: "GET",
-      path: "/auth/permission/action/feature/:feature/scope/:scope",
-      tag: "identity",
-      summary: "The actions the caller may take on a feature at a scope",
-      access: anyCaller,
-      params: { feature: "A feature name, e.g. collections", scope: "nil, self, domain or all" },
-      responses: {
-        200: ok("The allowed actions", Schema.Struct({ actions: Schema.Array(Schema.String) })),
-        400: error("The feature or scope is not well formed")
-      },
-      handler: ({ params: { feature, scope }, principal }) => {
-        if (!isFeatureName(feature)) return text(400, "feature must be lower-case letters, digits, _ or - (e.g. collections)")
-        if (!isScope(scope)) return text(400, "scope must be one of nil, self, domain, all")
-        return json(200, { actions: allowedActions(principal.permissions, feature, scope, principal.superuser) })
       }
     })
   ]
