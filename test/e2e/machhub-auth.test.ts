@@ -403,5 +403,11 @@ describe("the MACHHUB SDK's auth routes (/machhub/auth/* and /auth/*)", () => {
     expect(brought.status).toBe(200)
     expect(brought.body.user).toMatchObject({ id: outsiderId, groups: ["editors"], domains: ["other", "shop"] })
     expect((await manager.call("GET", `/auth/user/${outsiderId}`)).status).toBe(200)
+    // Their groups here are this domain's business (a membership action): the shop's manager may change
+    // them without any permission in the outsider's home domain.
+    const regrouped = await manager.call("POST", `/auth/group/nofeatures/user/${outsiderId}`)
+    expect(regrouped.status).toBe(200)
+    expect(regrouped.body.user.groups).toEqual(["editors", "nofeatures"])
+    expect((await admin.inDomain("other").json("GET", `/api/users/${outsiderId}`)).body.groups).toEqual([])
   })
 })
