@@ -1,0 +1,403 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { adminApi, seedDomainUser, type Api } from "../support/api.js"
+import { startTestServer, type TestServer } from "../support/server.js"
+
+/**
+ * The server driven as the MACHHUB TypeScript SDK (`@machhub-dev/sdk-ts` 1.1.x) drives it from a
+ * browser page: the SDK's own URL building (`new URL("machhub", httpUrl)`, path parts joined, query
+ * keys appended with URLSearchParams), its headers on every call, its multipart bodies, and the
+ * browser's CORS protocol around each call (a preflight whenever the request is not "simple", then the
+ * request, whose answer the page may read only if the CORS headers allow it).
+ */
+
+const APP_ORIGIN = "https://hmi.example.com"
+const APP = "acme"
+
+/** Request headers a page may send without a preflight (Fetch standard, CORS-safelisted). */
+const SAFELISTED_REQUEST = new Set(["accept", "accept-language", "content-language"])
+const SIMPLE_CONTENT_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"])
+/** Response headers a page may always read. */
+const SAFELISTED_RESPONSE = new Set(["cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma"])
+
+interface PageResponse {
+  readonly status: number
+  /** Only what the page may read: safelisted headers and those the server exposes. */
+  readonly headers: ReadonlyMap<string, string>
+  readonly text: string
+  json<T = any>(): T
+}
+
+/** What a browser does around one fetch from the page's origin; throws like `fetch` does on a CORS failure. */
+const browserFetch = async (origin: string, url: URL, init: { method: string; headers: Record<string, string>; body?: FormData | string }): Promise<PageResponse> => {
+  const method = init.method.toUpperCase()
+  // The SDK's RequestInit keeps the default credentials mode (same-origin): cross-origin calls carry no cookies.
+  const names = Object.keys(init.headers).map((name) => name.toLowerCase())
+  const unsafe = names.filter((name) => {
+    if (SAFELISTED_REQUEST.has(name)) return false
+    if (name === "content-type") return !SIMPLE_CONTENT_TYPES.has(init.headers[Object.keys(init.headers).find((n) => n.toLowerCase() === name)!]!.split(";")[0]!.trim().toLowerCase())
+    return true
+  })
+  if (!["GET", "HEAD", "POST"].includes(method) || unsafe.length > 0) {
+    // Preflight: no credentials, no body; the requested headers sorted, lower-case, comma-joined.
+    const preflight = await fetch(url, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": method,
+        ...(unsafe.length === 0 ? {} : { "access-control-request-headers": [...new Set(unsafe)].sort().join(",") })
+      }
+    })
+    await preflight.arrayBuffer()
+    if (preflight.status < 200 || preflight.status > 299) throw new TypeError(`CORS preflight for ${method} ${url.pathname} failed: ${preflight.status}`)
+    if (preflight.headers.get("access-control-allow-origin") !== origin) throw new TypeError(`CORS preflight for ${url.pathname}: origin not allowed`)
+    const methods = (preflight.headers.get("access-control-allow-methods") ?? "").split(",").map((m) => m.trim())
+    if (!["GET", "HEAD", "POST"].includes(method) && !methods.includes(method)) throw new TypeError(`CORS preflight: ${method} not allowed on ${url.pathname}`)
+    const allowed = new Set((preflight.headers.get("access-control-allow-headers") ?? "").split(",").map((h) => h.trim().toLowerCase()))
+    for (const name of unsafe) if (!allowed.has(name)) throw new TypeError(`CORS preflight: header ${name} not allowed on ${url.pathname}`)
+  }
+  const response = await fetch(url, { method, headers: { ...init.headers, origin }, ...(init.body === undefined ? {} : { body: init.body }) })
+  const text = await response.text()
+  if (response.headers.get("access-control-allow-origin") !== origin) throw new TypeError(`CORS: ${method} ${url.pathname} answered ${response.status} without allowing ${origin}`)
+  const exposed = new Set((response.headers.get("access-control-expose-headers") ?? "").split(",").map((h) => h.trim().toLowerCase()))
+  const readable = new Map<string, string>()
+  response.headers.forEach((value, name) => {
+    if (SAFELISTED_RESPONSE.has(name) || exposed.has(name)) readable.set(name, value)
+  })
+  return { status: response.status, headers: readable, text, json: () => JSON.parse(text) }
+}
+
+/** The SDK's HTTP layer (HTTPService/RequestParameters), as its source builds requests. */
+class Sdk {
+  private readonly base: URL
+  token: string | undefined
+  constructor(
+    httpUrl: string,
+    private readonly applicationId: string,
+    private readonly origin: string,
+    private readonly developerKey?: string,
+    private readonly runtimeId = ""
+  ) {
+    this.base = new URL("machhub", httpUrl)
+  }
+
+  /** RequestParameters: withDomain, withAccessToken, withDeveloperKey, withRuntimeID, in that order. */
+  private headers(): Record<string, string> {
+    // setHeader's first call builds `{ key: value }`, so every SDK request also carries a header named `key`.
+    const headers: Record<string, string> = { key: `domains:${this.applicationId}` }
+    headers["Domain"] = `domains:${this.applicationId}`
+    if (this.token !== undefined) headers["Authorization"] = `Bearer ${this.token}`
+    if (this.developerKey !== undefined) headers["X-Machhub-Api-Key"] = this.developerKey
+    headers["X-Machhub-Runtime-Id"] = this.runtimeId
+    return headers
+  }
+
+  /** withQuery: the base path and the path joined with their edge slashes trimmed, the query appended. */
+  url(path: string, query: Record<string, unknown> = {}): URL {
+    const joined = [this.base.pathname, path].map((part) => part.replace(/(^\/|\/$)/g, "")).join("/")
+    const url = new URL(joined, this.base)
+    for (const key in query) url.searchParams.append(key, String(query[key]))
+    return url
+  }
+
+  send(method: string, path: string, options: { query?: Record<string, unknown>; json?: unknown; form?: FormData } = {}): Promise<PageResponse> {
+    const headers = this.headers()
+    let body: FormData | string | undefined
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json)
+      headers["Content-Type"] = "application/json"
+    } else if (options.form !== undefined) {
+      body = options.form
+    }
+    return browserFetch(this.origin, this.url(path, options.query), { method, headers, ...(body === undefined ? {} : { body }) })
+  }
+
+  /** `sdk.auth.login`: POST /auth/login with JSON; the token is kept for every later call. */
+  async login(username: string, password: string): Promise<PageResponse> {
+    const answer = await this.send("POST", "/auth/login", { json: { username, password } })
+    if (answer.status === 200) this.token = answer.json<{ tkn: string }>().tkn
+    return answer
+  }
+
+  collection(name: string): SdkCollection {
+    return new SdkCollection(this, name)
+  }
+}
+
+/** `sdk.collection(name)`: the query builder and the record calls, as the SDK builds them. */
+class SdkCollection {
+  private readonly queryParams: Record<string, unknown> = {}
+  private orCount = 0
+  constructor(private readonly sdk: Sdk, private readonly name: string) {}
+
+  filter(field: string, operator: string, value: unknown): this {
+    this.queryParams[`filter[${field}][${operator}][${typeof value}]`] = value
+    return this
+  }
+  /** OR groups, numbered in call order. */
+  orFilter(field: string, operator: string, value: unknown): this {
+    this.queryParams[`filter_or[${this.orCount++}][${field}][${operator}][${typeof value}]`] = value
+    return this
+  }
+  filterInArray(arrayField: string, subField: string, operator: string, value: unknown): this {
+    this.queryParams[`filter[${arrayField}.${subField}][ARRAY_WHERE_${operator}][${typeof value}]`] = value
+    return this
+  }
+  sort(field: string, direction: "asc" | "desc" = "asc"): this {
+    this.queryParams["sort"] = `[${field}][${direction}]`
+    return this
+  }
+  limit(n: number): this {
+    this.queryParams["limit"] = n
+    return this
+  }
+  offset(n: number): this {
+    this.queryParams["offset"] = n
+    return this
+  }
+  getAll(options: { fields?: Array<string> } = {}): Promise<PageResponse> {
+    if (options.fields !== undefined) this.queryParams["fields"] = options.fields.join(",")
+    return this.sdk.send("GET", `${this.name}/all`, { query: this.queryParams })
+  }
+  count(): Promise<PageResponse> {
+    return this.sdk.send("GET", `${this.name}/count`, { query: this.queryParams })
+  }
+  getOne(id: string): Promise<PageResponse> {
+    return this.sdk.send("GET", id)
+  }
+  /** Files become parts named by their field; the record JSON holds their names. */
+  create(data: Record<string, unknown>): Promise<PageResponse> {
+    return this.sdk.send("POST", this.name, { form: recordForm(data) })
+  }
+  update(id: string, data: Record<string, unknown>): Promise<PageResponse> {
+    return this.sdk.send("PUT", id, { form: recordForm(data) })
+  }
+  delete(id: string): Promise<PageResponse> {
+    return this.sdk.send("DELETE", id)
+  }
+  getFile(fileName: string, fieldName: string, recordID: string): Promise<PageResponse> {
+    return this.sdk.send("PATCH", "file", { json: { fileName, collectionName: this.name, fieldName, recordID } })
+  }
+}
+
+const recordForm = (data: Record<string, unknown>): FormData => {
+  const form = new FormData()
+  const record: Record<string, unknown> = { ...data }
+  for (const [key, value] of Object.entries(data)) {
+    if (value instanceof File) {
+      form.append(key, value, value.name)
+      record[key] = value.name
+    }
+  }
+  form.append("record", JSON.stringify(record))
+  return form
+}
+
+const PRODUCTS = [
+  { name: "Wireless Mouse", sku: "MOUSE-001", price: 29.99, quantity: 100, status: "active", tags: ["input", "wireless"] },
+  { name: "Keyboard", sku: "KEY-001", price: 49.5, quantity: 5, status: "active", tags: ["input"] },
+  { name: "Monitor Stand", sku: "STAND-001", price: 19, quantity: 0, status: "archived", tags: ["desk"] },
+  { name: "USB Hub", sku: "HUB-001", price: 15.25, quantity: 40, status: "pending", tags: ["usb", "desk"] },
+  { name: "Webcam", sku: "CAM-001", price: 89, quantity: 8, status: "active", tags: ["video"] }
+]
+
+describe("the MACHHUB SDK's wire protocol, from a browser origin", () => {
+  let server: TestServer
+  let admin: Api
+  let developerKey: string
+  const password = "operator-password-123"
+
+  beforeAll(async () => {
+    server = await startTestServer({ env: { MACHHUB_CORS_ORIGINS: APP_ORIGIN } })
+    admin = await adminApi(server.url)
+    await seedDomainUser(admin, {
+      domain: APP,
+      username: "operator",
+      password,
+      group: "operators",
+      permissions: [{ feature: "collections", action: "read-write", scope: "domain" }]
+    })
+    const key = await admin.inDomain(APP).json("POST", "/api/api-key/generate", {
+      name: "hmi-developer-key",
+      features: [{ name: "collections", action: "read-write", scope: "domain" }]
+    })
+    expect(key.status).toBe(200)
+    developerKey = key.body.token
+  })
+  afterAll(() => server.dispose())
+
+  const browserSdk = (key?: string) => new Sdk(server.url, APP, APP_ORIGIN, key)
+
+  it("builds the paths the server answers: /machhub/<path>", () => {
+    const sdk = browserSdk()
+    expect(sdk.url("/auth/login").pathname).toBe("/machhub/auth/login")
+    expect(sdk.url("products/all", { "filter[price][>][number]": 10 }).search).toBe("?filter%5Bprice%5D%5B%3E%5D%5Bnumber%5D=10")
+    expect(sdk.url("acme.products:abc").pathname).toBe("/machhub/acme.products:abc")
+  })
+
+  it("reads the device and MQTT bind info with its developer key: GET /machhub/", async () => {
+    const info = await browserSdk(developerKey).send("GET", "/")
+    expect(info.status).toBe(200)
+    const body = info.json()
+    expect(typeof body.device_name).toBe("string")
+    expect(body.uns.bind.ws).toEqual({ host: "127.0.0.1", port: server.port, enabled: false })
+    for (const listener of ["mqtt", "mqtts", "ws", "wss"]) expect(body.uns.bind[listener].enabled).toBe(false)
+    expect(info.headers.get("app-correlationid")).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it("logs in at /machhub/auth/login and is refused, readably, with a wrong password", async () => {
+    const sdk = browserSdk()
+    const wrong = await sdk.login("operator", "not the password")
+    expect(wrong.status).toBe(401)
+    expect(wrong.text).toBe("Invalid Username or Password")
+    const right = await sdk.login("operator", password)
+    expect(right.status).toBe(200)
+    expect(right.json()).toMatchObject({ success: true, tkn: expect.any(String) })
+    expect(sdk.token).toBeDefined()
+  })
+
+  it("creates, reads, updates and deletes records with multipart bodies and full record ids", async () => {
+    const sdk = browserSdk()
+    await sdk.login("operator", password)
+    const products = sdk.collection("crud_products")
+
+    const created = await products.create({ name: "Wireless Mouse", price: 29.99, categoryId: { Table: `${APP}.categories`, ID: "CAT-002" } })
+    expect(created.status).toBe(201)
+    const { id, record } = created.json()
+    expect(id).toMatch(new RegExp(`^${APP}\\.crud_products:`))
+    expect(record).toMatchObject({ id, name: "Wireless Mouse", price: 29.99, categoryId: { Table: `${APP}.categories`, ID: "CAT-002" } })
+    expect(created.headers.get("etag")).toBe('"1"')
+    expect(created.headers.get("app-event-position")).toMatch(/^\d+$/)
+
+    // The SDK puts the id in the path as is; other clients percent-encode it. Both reach the record.
+    const raw = await products.getOne(id)
+    expect(raw.status).toBe(200)
+    expect(raw.json()).toMatchObject({ id, name: "Wireless Mouse" })
+    const encoded = await products.getOne(encodeURIComponent(id))
+    expect(encoded.status).toBe(200)
+    expect(encoded.json()).toEqual(raw.json())
+
+    // update() is a PATCH: the fields sent change, the others stay.
+    const updated = await products.update(id, { price: 34.99 })
+    expect(updated.status).toBe(200)
+    expect(updated.json().record).toMatchObject({ name: "Wireless Mouse", price: 34.99 })
+    expect(updated.headers.get("etag")).toBe('"2"')
+    const viaEncoded = await products.update(encodeURIComponent(id), { quantity: 7 })
+    expect(viaEncoded.status).toBe(200)
+    expect(viaEncoded.json().record).toMatchObject({ price: 34.99, quantity: 7 })
+
+    const deleted = await products.delete(encodeURIComponent(id))
+    expect(deleted.status).toBe(200)
+    const gone = await products.getOne(id)
+    expect(gone.status).toBe(404)
+  })
+
+  it("lists with plain filters (typeof types), sort, paging, fields and count", async () => {
+    const sdk = browserSdk()
+    await sdk.login("operator", password)
+    for (const product of PRODUCTS) expect((await sdk.collection("products").create(product)).status).toBe(201)
+    const names = (answer: PageResponse) => answer.json<Array<{ name: string }>>().map((r) => r.name)
+
+    const all = await sdk.collection("products").getAll()
+    expect(all.status).toBe(200)
+    expect(all.json()).toHaveLength(PRODUCTS.length)
+
+    const active = await sdk.collection("products").filter("status", "=", "active").sort("price", "desc").getAll()
+    expect(names(active)).toEqual(["Webcam", "Keyboard", "Wireless Mouse"])
+
+    const cheapInStock = await sdk.collection("products").filter("price", "<", 30).filter("quantity", ">", 0).sort("price", "asc").getAll()
+    expect(names(cheapInStock)).toEqual(["USB Hub", "Wireless Mouse"])
+
+    const page = await sdk.collection("products").sort("name", "asc").offset(1).limit(2).getAll()
+    expect(names(page)).toEqual(["Monitor Stand", "USB Hub"])
+
+    const first = await sdk.collection("products").filter("status", "!=", "active").sort("price", "asc").limit(1).getAll()
+    expect(names(first)).toEqual(["USB Hub"])
+
+    const trimmed = await sdk.collection("products").filter("sku", "=", "KEY-001").getAll({ fields: ["id", "name", "price"] })
+    expect(trimmed.json()).toHaveLength(1)
+    expect(Object.keys(trimmed.json()[0]).sort()).toEqual(expect.arrayContaining(["id", "name", "price"]))
+    expect(trimmed.json()[0].quantity).toBeUndefined()
+
+    const count = await sdk.collection("products").filter("status", "=", "active").count()
+    expect(count.status).toBe(200)
+    expect(count.json()).toEqual({ count: 3 })
+
+    const containsText = await sdk.collection("products").filter("name", "CONTAINS", "Mouse").getAll()
+    expect(names(containsText)).toEqual(["Wireless Mouse"])
+
+    const bad = await sdk.collection("products").filter("price", ">", "cheap").filter("price", "<", Number.NaN).getAll()
+    expect(bad.status).toBe(400)
+    expect(bad.text).toMatch(/filter\[price\]/)
+  })
+
+  it("sends filter_or groups, typeof object lists, the SurrealDB operators and ARRAY_WHERE as the SDK writes them", async () => {
+    const sdk = browserSdk()
+    await sdk.login("operator", password)
+    const orders = sdk.collection("orders")
+    const lines = (...items: Array<[string, number]>) => items.map(([itemId, unitPrice]) => ({ itemId: `${APP}.items:${itemId}`, unitPrice }))
+    for (const order of [
+      { number: "SO-1", status: "open", customer: "Acme Mills", tags: ["rush", "export"], orderLines: lines(["ITEM-001", 40], ["ITEM-002", 70]) },
+      { number: "SO-2", status: "pending", customer: "Bolt & Nut", tags: ["export"], orderLines: lines(["ITEM-002", 55]) },
+      { number: "SO-3", status: "closed", customer: "acme tools", tags: [], orderLines: lines(["ITEM-001", 60]) },
+      { number: "SO-4", status: "open", customer: "Cogs Ltd", tags: ["rush"], orderLines: [] }
+    ]) {
+      expect((await orders.create(order)).status).toBe(201)
+    }
+    const numbers = (answer: PageResponse) => {
+      expect(answer.status, answer.text).toBe(200)
+      return answer.json<Array<{ number: string }>>().map((r) => r.number).sort()
+    }
+
+    expect(numbers(await sdk.collection("orders").orFilter("status", "=", "open").orFilter("status", "=", "pending").getAll())).toEqual(["SO-1", "SO-2", "SO-4"])
+    // OR groups AND-ed with the plain filters.
+    expect(numbers(await sdk.collection("orders").filter("tags", "CONTAINS", "rush").orFilter("status", "=", "pending").orFilter("status", "=", "open").getAll()))
+      .toEqual(["SO-1", "SO-4"])
+    // An array given to IN is `typeof` object: the SDK sends it as a comma-separated list.
+    expect(numbers(await sdk.collection("orders").filter("status", "IN", ["closed", "pending"]).getAll())).toEqual(["SO-2", "SO-3"])
+    expect(numbers(await sdk.collection("orders").filter("status", "INSIDE", ["closed"]).getAll())).toEqual(["SO-3"])
+    expect(numbers(await sdk.collection("orders").filter("status", "NOT IN", ["closed", "open"]).getAll())).toEqual(["SO-2"])
+    // CONTAINS on an array field: the array holds the element.
+    expect(numbers(await sdk.collection("orders").filter("tags", "CONTAINS", "export").getAll())).toEqual(["SO-1", "SO-2"])
+    expect(numbers(await sdk.collection("orders").filter("tags", "CONTAINSANY", ["rush", "none"]).getAll())).toEqual(["SO-1", "SO-4"])
+    expect(numbers(await sdk.collection("orders").filter("tags", "CONTAINSALL", ["rush", "export"]).getAll())).toEqual(["SO-1"])
+    expect(numbers(await sdk.collection("orders").filter("tags", "CONTAINSNOT", "rush").getAll())).toEqual(["SO-2", "SO-3"])
+    // ~ is a case-insensitive substring.
+    expect(numbers(await sdk.collection("orders").filter("customer", "~", "ACME").getAll())).toEqual(["SO-1", "SO-3"])
+    expect(numbers(await sdk.collection("orders").filter("customer", "!~", "acme").getAll())).toEqual(["SO-2", "SO-4"])
+    // filterInArray: some line of orderLines has itemId = ... (and, chained, unitPrice < 50).
+    expect(numbers(await sdk.collection("orders").filterInArray("orderLines", "itemId", "=", `${APP}.items:ITEM-001`).getAll())).toEqual(["SO-1", "SO-3"])
+    expect(numbers(await sdk.collection("orders").filterInArray("orderLines", "unitPrice", "<", 50).filter("status", "=", "open").getAll())).toEqual(["SO-1"])
+    expect((await sdk.collection("orders").orFilter("status", "=", "open").orFilter("status", "=", "pending").count()).json()).toEqual({ count: 3 })
+
+    const unsupported = await sdk.collection("orders").filter("tags", "?=", "rush").getAll()
+    expect(unsupported.status).toBe(400)
+    expect(unsupported.text).toMatch(/operator "\?=" is not supported/)
+    const unknown = await sdk.collection("orders").filter("tags", "LIKE", "rush").getAll()
+    expect(unknown.status).toBe(400)
+    expect(unknown.text).toMatch(/unknown operator/)
+  })
+
+  it("works with the developer key alone, without a login", async () => {
+    const sdk = browserSdk(developerKey)
+    const created = await sdk.collection("keyed").create({ value: 1 })
+    expect(created.status).toBe(201)
+    const listed = await sdk.collection("keyed").getAll()
+    expect(listed.json()).toEqual([expect.objectContaining({ value: 1, id: created.json().id })])
+  })
+
+  it("lets the page read refusals: no credential 401, another domain's record 404", async () => {
+    const anonymous = await browserSdk().collection("products").getAll()
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get("content-type")).toMatch(/^text\/plain/)
+
+    const sdk = browserSdk()
+    await sdk.login("operator", password)
+    const foreign = await sdk.collection("products").getOne(encodeURIComponent("machhub_admin.products:abc"))
+    expect(foreign.status).toBe(404)
+  })
+
+  it("is refused by the browser when the page's origin is not listed", async () => {
+    const stranger = new Sdk(server.url, APP, "https://elsewhere.example.com", developerKey)
+    await expect(stranger.collection("products").getAll()).rejects.toThrow(/CORS preflight/)
+  })
+})
