@@ -121,6 +121,60 @@ class Sdk {
   collection(name: string): SdkCollection {
     return new SdkCollection(this, name)
   }
+
+  get auth(): SdkAuth {
+    return new SdkAuth(this)
+  }
+}
+
+/** `sdk.auth` (classes/auth.ts): its paths, path encoding and bodies. */
+class SdkAuth {
+  constructor(private readonly sdk: Sdk) {}
+  getCurrentUser() {
+    return this.sdk.send("GET", "/auth/me")
+  }
+  validateJWT(token: string) {
+    return this.sdk.send("POST", "/auth/jwt/validate", { json: { token } })
+  }
+  validateCurrentUser() {
+    return this.validateJWT(this.sdk.token!)
+  }
+  checkAction(feature: string, scope?: string) {
+    const path = `/auth/permission/action/feature/${encodeURIComponent(feature)}`
+    return this.sdk.send("GET", scope === undefined ? path : `${path}/scope/${encodeURIComponent(scope)}`)
+  }
+  checkPermission(feature: string, action: string, scope?: string) {
+    const f = encodeURIComponent(feature)
+    const a = encodeURIComponent(action)
+    return this.sdk.send("GET", scope === undefined
+      ? `/auth/permission/check/feature/${f}/action/${a}`
+      : `/auth/permission/check/feature/${f}/scope/${encodeURIComponent(scope)}/action/${a}`)
+  }
+  getUsers() {
+    return this.sdk.send("GET", "/auth/user")
+  }
+  getUserById(userId: string) {
+    return this.sdk.send("GET", `/auth/user/${userId}`)
+  }
+  createUser(firstName: string, lastName: string, username: string, email: string, password: string, number: string, userImage: string) {
+    return this.sdk.send("POST", "/auth/user", { json: { firstName, lastName, username, email, password, number, userImage } })
+  }
+  getGroups() {
+    return this.sdk.send("GET", "/auth/group")
+  }
+  createGroup(name: string, features: Array<{ name: string; action: string; scope: string }>) {
+    return this.sdk.send("POST", "/auth/group", { json: { name, features } })
+  }
+  /** A POST without a body: the SDK sends neither a body nor a Content-Type. */
+  addUserToGroup(userId: string, groupId: string) {
+    return this.sdk.send("POST", `/auth/group/${groupId}/user/${userId}`)
+  }
+  addPermissionsToGroup(group_id: string, permissions: Array<{ name: string; action: string; scope: string }>) {
+    return this.sdk.send("POST", "/auth/permission", { json: { group_id, permissions } })
+  }
+  getPermissions() {
+    return this.sdk.send("GET", "/auth/permission")
+  }
 }
 
 /** `sdk.collection(name)`: the query builder and the record calls, as the SDK builds them. */
@@ -394,6 +448,88 @@ describe("the MACHHUB SDK's wire protocol, from a browser origin", () => {
     await sdk.login("operator", password)
     const foreign = await sdk.collection("products").getOne(encodeURIComponent("machhub_admin.products:abc"))
     expect(foreign.status).toBe(404)
+  })
+
+  it("reads the session and the caller's permissions as sdk.auth does", async () => {
+    const sdk = browserSdk()
+    await sdk.login("operator", password)
+    const me = await sdk.auth.getCurrentUser()
+    expect(me.status).toBe(200)
+    expect(me.json()).toMatchObject({ username: "operator", kind: "user", group_ids: ["operators"] })
+
+    expect((await sdk.auth.validateCurrentUser()).json()).toMatchObject({ valid: true })
+    expect((await sdk.auth.validateJWT("not.a.token")).json()).toMatchObject({ valid: false })
+    expect((await sdk.auth.validateJWT(developerKey)).json()).toMatchObject({ valid: false })
+
+    const actions = await sdk.auth.checkAction("collections", "domain")
+    expect(actions.status).toBe(200)
+    expect(actions.json().actions).toEqual(expect.arrayContaining(["read", "read-write"]))
+    expect((await sdk.auth.checkAction("collections")).json().actions).toEqual(expect.arrayContaining(["read"]))
+    expect((await sdk.auth.checkAction("users", "domain")).json().actions).toEqual([])
+    expect((await sdk.auth.checkAction("no such feature", "domain")).json().actions).toEqual([])
+
+    expect((await sdk.auth.checkPermission("collections", "read-write", "domain")).json()).toMatchObject({ permission: true })
+    expect((await sdk.auth.checkPermission("collections", "read")).json()).toMatchObject({ permission: true })
+    expect((await sdk.auth.checkPermission("users", "read", "domain")).json()).toMatchObject({ permission: false })
+
+    // Management is refused readably to a caller without the permission.
+    const users = await sdk.auth.getUsers()
+    expect(users.status).toBe(403)
+    expect(users.text).toMatch(/users:read/)
+  })
+
+  it("manages users and groups as sdk.auth does: profile fields, groups, members and grants", async () => {
+    await seedDomainUser(admin, {
+      domain: APP,
+      username: "manager",
+      password: "manager-password-123",
+      group: "managers",
+      permissions: [
+        { feature: "users", action: "read-write", scope: "domain" },
+        { feature: "groups", action: "read-write", scope: "domain" },
+        { feature: "collections", action: "read-write", scope: "domain" },
+        { feature: "tags", action: "read", scope: "domain" }
+      ]
+    })
+    const sdk = browserSdk()
+    expect((await sdk.login("manager", "manager-password-123")).status).toBe(200)
+
+    const created = await sdk.auth.createUser("Ada", "Lovelace", "ada", "ada@example.com", "ada-password-123", "+44 20 7946 0000", "data:image/png;base64,iVBORw0KGgo=")
+    expect(created.status).toBe(201)
+    const ada = created.json()
+    expect(ada).toMatchObject({ username: "ada", firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", number: "+44 20 7946 0000", userImage: "data:image/png;base64,iVBORw0KGgo=", group_ids: [] })
+
+    const listed = await sdk.auth.getUsers()
+    expect(listed.status).toBe(200)
+    expect(listed.json()).toEqual(expect.arrayContaining([expect.objectContaining({ id: ada.id, username: "ada", firstName: "Ada" })]))
+    const one = await sdk.auth.getUserById(ada.id)
+    expect(one.status).toBe(200)
+    expect(one.json()).toMatchObject({ id: ada.id, email: "ada@example.com" })
+
+    const group = await sdk.auth.createGroup("line-leads", [{ name: "collections", action: "read", scope: "domain" }])
+    expect(group.status).toBe(201)
+    const groupId = group.json().id
+    expect(group.json()).toMatchObject({ name: "line-leads", features: [{ name: "collections", action: "read", scope: "domain", domain: APP }] })
+
+    const added = await sdk.auth.addUserToGroup(ada.id, groupId)
+    expect(added.status).toBe(200)
+    const groups = await sdk.auth.getGroups()
+    expect(groups.json()).toEqual(expect.arrayContaining([expect.objectContaining({ id: groupId, user_ids: [ada.id] })]))
+
+    const granted = await sdk.auth.addPermissionsToGroup(groupId, [{ name: "tags", action: "read", scope: "domain" }])
+    expect(granted.status).toBe(200)
+    const permissions = await sdk.auth.getPermissions()
+    expect(permissions.status).toBe(200)
+    expect(permissions.json().permissions).toEqual(expect.arrayContaining([{ name: "tags", action: "read", scope: "domain" }, { name: "collections", action: "read", scope: "domain" }]))
+
+    // The new user signs in through the SDK and holds what the group grants.
+    const adaSdk = browserSdk()
+    expect((await adaSdk.login("ada", "ada-password-123")).status).toBe(200)
+    expect((await adaSdk.auth.getCurrentUser()).json()).toMatchObject({ id: ada.id, firstName: "Ada", group_ids: ["line-leads"] })
+    expect((await adaSdk.auth.checkPermission("collections", "read", "domain")).json()).toMatchObject({ permission: true })
+    expect((await adaSdk.auth.checkPermission("collections", "read-write", "domain")).json()).toMatchObject({ permission: false })
+    expect((await adaSdk.collection("products").getAll()).status).toBe(200)
+    expect((await adaSdk.collection("products").create({ name: "nope" })).status).toBe(403)
   })
 
   it("is refused by the browser when the page's origin is not listed", async () => {
