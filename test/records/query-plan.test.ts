@@ -15,7 +15,7 @@ beforeAll(() => {
     createRecordsTable(db, table)
     const insert = db.prepare(`INSERT INTO ${table} VALUES (?, ?, 'u', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z', 1)`)
     db.transaction(() => {
-      for (let i = 0; i < 5_000; i++) insert.run(`r${i}`, JSON.stringify({ price: i % 97, category: `c${i % 13}`, site: { area: `a${i % 7}` } }))
+      for (let i = 0; i < 5_000; i++) insert.run(`r${i}`, JSON.stringify({ price: i % 97, category: `c${i % 13}`, tags: [`t${i % 5}`, `t${i % 7}`], site: { area: `a${i % 7}` } }))
     })()
     for (const field of ["price", "category", "site.area"]) createFieldIndex(db, table, field, table === "tied" ? ", id" : "")
   }
@@ -27,10 +27,10 @@ const parse = (text: string): ListQuery => {
   if (query instanceof QueryError) throw new Error(query.message)
   return query
 }
-const plan = (table: string, text: string): string => {
-  const sql = toSql(parse(text), table)
-  return db.prepare(`EXPLAIN QUERY PLAN ${sql.sql}`).all(...sql.params).map((row) => (row as { detail: string }).detail).join(" | ")
-}
+const explain = (statement: { readonly sql: string; readonly params: ReadonlyArray<unknown> }): string =>
+  db.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...statement.params).map((row) => (row as { detail: string }).detail).join(" | ")
+const plan = (table: string, text: string): string => explain(toSql(parse(text), table))
+const countPlan = (table: string, text: string): string => explain(toSql(parse(text), table).count)
 
 describe("query plans", () => {
   it("a range filter plus a sort on an indexed field searches the index instead of scanning", () => {
@@ -57,8 +57,33 @@ describe("query plans", () => {
     expect(plan("lead", "sort=price&limit=10")).toMatch(/^SCAN lead USING INDEX lead_price/)
   })
 
+  it("OR groups search each branch's index and merge (MULTI-INDEX OR), in the count too", () => {
+    const orPlan = "MULTI-INDEX OR | INDEX 1 | SEARCH tied USING INDEX tied_category_id (<expr>=?) | INDEX 2 | SEARCH tied USING INDEX tied_price_id (<expr>>? AND <expr><?)"
+    const query = "filter_or[0][category][%3D][string]=c1&filter_or[1][price][%3E][number]=90"
+    expect(plan("tied", query)).toBe(`${orPlan} | USE TEMP B-TREE FOR ORDER BY`)
+    expect(countPlan("tied", query)).toBe(orPlan)
+    // A plain filter AND-ed with the groups: its index leads.
+    expect(plan("tied", `filter[site.area][eq][string]=a1&${query}`)).toMatch(/^SEARCH tied USING INDEX tied_site.area_id \(<expr>=\?\)/)
+    // A small page sorted by another indexed field walks that index and stops after the page.
+    expect(plan("tied", `${query}&sort=-site.area&limit=20`)).toBe("SCAN tied USING INDEX tied_site.area_id")
+  })
+
+  it("IN over an untyped list (type object) uses the index, whatever types its texts read as", () => {
+    expect(plan("tied", "filter[category][IN][object]=c1,c2")).toMatch(/^SEARCH tied USING INDEX tied_category_id \(<expr>=\?\)/)
+    expect(plan("tied", "filter[price][INSIDE][object]=1,2,true")).toMatch(/^SEARCH tied USING INDEX tied_price_id \(<expr>=\?\)/)
+  })
+
+  it("array and text operators cannot use an expression index: a sorted page still walks the sort index", () => {
+    expect(plan("tied", "filter[tags][CONTAINSANY][string]=t1,t2&sort=price&limit=20")).toMatch(/^SCAN tied USING INDEX tied_price_id/)
+    expect(plan("tied", `filter[category][${encodeURIComponent("~")}][string]=C1&sort=price&limit=20`)).toBe("SCAN tied USING INDEX tied_price_id")
+  })
+
   it("indexableFields names the fields those plans need, and only those an index can serve", () => {
     expect(indexableFields(parse("filter[price][gt][number]=5&sort=site.area&sort=-price&filter[category][in][string]=a"))).toEqual(["price", "category", "site.area"])
     expect(indexableFields(parse("filter[a][ne][number]=5&filter[b][contains][string]=x&filter[c][gt][date]=2024-01-01&filter[id][eq][string]=x&sort=_meta.created"))).toEqual([])
+    expect(indexableFields(parse("filter[a][IN][object]=1,x&filter[b][~][string]=x&filter[c][CONTAINSANY][string]=x&filter[d][ANYINSIDE][number]=1&filter[e.f][ARRAY_WHERE_eq][number]=1&filter[g][NOT IN][string]=x"))).toEqual(["a"])
+    // OR groups count when every group has an indexable filter (else SQLite scans anyway)
+    expect(indexableFields(parse("filter_or[0][a][eq][string]=x&filter_or[0][b][~][string]=y&filter_or[1][c][gt][number]=1"))).toEqual(["a", "c"])
+    expect(indexableFields(parse("filter_or[0][a][eq][string]=x&filter_or[1][b][~][string]=y&sort=s"))).toEqual(["s"])
   })
 })

@@ -114,8 +114,10 @@ const equalsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<stri
     and(typeIs(operand, ["integer", "real"]), inList(operand.value, numbers)),
     and(typeIs(operand, ["true", "false"]), inList(operand.value, booleans))
   )
-  // Implied by `exact`; stated on the bare expression so an index can serve the lookup.
-  return operand.indexed && exact !== false ? and(inList(operand.value, [...texts, ...numbers, ...booleans]), exact) : exact
+  // Implied by `exact`; stated on the bare expression so an index can serve the lookup (needless when
+  // only texts can match: `exact` is then a plain IN already).
+  const mixed = numbers.length + booleans.length > 0
+  return operand.indexed && mixed && exact !== false ? and(inList(operand.value, [...texts, ...numbers, ...booleans]), exact) : exact
 }
 
 /** The operand holds one of the values: as a substring of a string (string-like values) or as an element. */
