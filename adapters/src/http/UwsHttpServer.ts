@@ -16,6 +16,11 @@ export interface HttpServerOptions {
   readonly router: Router
   /** Largest accepted request body; larger ones get 413 (default 1 MiB). */
   readonly maxBodyBytes?: number
+  /**
+   * The body limit of one request, where kinds of bodies differ (uploads may be larger than JSON), with
+   * the setting that raises it, named in the 413 answer. Default: maxBodyBytes for every request.
+   */
+  readonly bodyLimit?: (method: string, path: string, headers: Readonly<Record<string, string>>) => BodyLimit
   /** Called for a handler that threw or rejected; the caller gets a plain 500 naming the correlation id. */
   readonly onHandlerError?: (error: unknown, request: HttpRequest) => void
   /**
@@ -25,6 +30,11 @@ export interface HttpServerOptions {
   readonly corsOrigins?: ReadonlyArray<string>
   /** Lets other adapters (the SSH terminal socket) attach routes such as WebSocket upgrades. */
   readonly configure?: (app: uWS.TemplatedApp) => void
+}
+
+export interface BodyLimit {
+  readonly bytes: number
+  readonly setting?: string
 }
 
 export interface HttpServer {
@@ -41,7 +51,8 @@ const UPPER_METHODS: Readonly<Record<string, string>> = {
 }
 const CORRELATION_HEADER = "App-CorrelationID"
 const EMPTY_BODY = Buffer.alloc(0)
-const tooLarge = (limit: number): HttpResponse => text(413, `Request body exceeds the limit of ${limit} bytes`)
+const tooLarge = (limit: BodyLimit): HttpResponse =>
+  text(413, `Request body exceeds the limit of ${limit.bytes} bytes${limit.setting === undefined ? "" : `; raise ${limit.setting} to allow more`}`)
 
 interface Exchange {
   aborted: boolean
@@ -114,7 +125,7 @@ class UwsRequest implements HttpRequest {
  * and nothing is written to a response after it was aborted.
  */
 export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer> => {
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  const defaultLimit: BodyLimit = { bytes: options.maxBodyBytes ?? 1024 * 1024 }
   const cors = makeCors(options.corsOrigins ?? [])
   const app = uWS.App()
   let closing = false
@@ -234,22 +245,23 @@ export const startHttpServer = (options: HttpServerOptions): Promise<HttpServer>
 
     if (METHODS_WITHOUT_BODY.has(method)) return run(res, exchange, match.handler, request(EMPTY_BODY))
 
+    const limit = options.bodyLimit?.(method, path, headers) ?? defaultLimit
     const declared = headers["content-length"]
     if (declared !== undefined && !/^\d{1,15}$/.test(declared)) {
       return refuseFraming(res, exchange, "Content-Length is not a number")
     }
     // Answered before the body arrives; uWS then reads the declared body and discards it, so the
     // client can read the 413 on an open connection (closing now would reset it mid-upload).
-    if (declared !== undefined && Number(declared) > maxBodyBytes) return write(res, exchange, tooLarge(maxBodyBytes))
+    if (declared !== undefined && Number(declared) > limit.bytes) return write(res, exchange, tooLarge(limit))
     track(res, exchange)
     const chunks: Array<Buffer> = []
     let size = 0
     res.onData((chunk, isLast) => {
       if (exchange.aborted) return
       size += chunk.byteLength
-      if (size > maxBodyBytes) {
+      if (size > limit.bytes) {
         // The rest of the chunked body is still read and discarded (exchange.aborted is now set).
-        write(res, exchange, tooLarge(maxBodyBytes))
+        write(res, exchange, tooLarge(limit))
         return
       }
       // uWS reuses the chunk's memory after this callback returns: copy it.

@@ -28,6 +28,7 @@ import { mount } from "./api/mount.js"
 import { mountEdgeRoutes, UNGATED_PATHS } from "./routes/index.js"
 import { RequestOrigins } from "./audit/RequestOrigins.js"
 import type { ServerContext } from "./ServerContext.js"
+import { bodyLimitOf } from "./data/files/bodyLimit.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
 import { log } from "./log.js"
@@ -108,9 +109,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   // Set once the bootstrap admin exists: an edge is not ready (and its routes answer 503) before.
   let adminExists = false
   const hasAdmin = () => adminExists
-  mount(router, healthRoutes(
   // The configured port until the edge listens, then the one it got.
   let httpPort = config.port
+  mount(router, healthRoutes(
     readModels === undefined
       ? commandIntakeReadiness(nats!)
       : servesApi
@@ -128,6 +129,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       port: config.port,
       router,
       maxBodyBytes: config.maxBodyBytes,
+      bodyLimit: bodyLimitOf(config),
       corsOrigins: config.corsOrigins,
       configure: sockets.attach,
       onHandlerError: (error, request) =>
@@ -141,9 +143,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
     await release()
     throw error
   }
+  httpPort = http.port
 
   const stopped = new AbortController()
-  httpPort = http.port
   const bootstrapped = edge === undefined
     ? Promise.resolve()
     : createBootstrapAdmin(edge, config.adminPassword, hooks, stopped.signal, () => (adminExists = true), run)
@@ -175,9 +177,9 @@ interface EdgeParts {
   readonly origins: RequestOrigins
   readonly hasAdmin: () => boolean
   readonly run: EffectRunner
+  readonly httpPort: () => number
 }
 
-  readonly httpPort: () => number
 /** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */
 const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
   const { config, readModels, origins, hasAdmin, run } = parts

@@ -21,6 +21,9 @@ export interface ServerConfig {
   readonly jetstreamReplicas: number
   readonly sqliteSynchronous: "normal" | "full"
   readonly maxBodyBytes: number
+  /** Files sent with records (multipart/form-data): the largest file, and the largest whole request. */
+  readonly maxFileBytes: number
+  readonly maxUploadBytes: number
   /** Largest request head; read by the edge when uWS loads (adapters/src/http/headerLimit.ts), checked here. */
   readonly maxHeaderBytes: number
   readonly jwtIssuer: string
@@ -131,6 +134,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     jetstreamReplicas: integer(env, "MACHHUB_JETSTREAM_REPLICAS", 1, 1, 5),
     sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),
     maxBodyBytes: integer(env, "MACHHUB_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxFileBytes: integer(env, "MACHHUB_MAX_FILE_BYTES", 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    maxUploadBytes: integer(env, "MACHHUB_MAX_UPLOAD_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxHeaderBytes: integer(env, "MACHHUB_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
     jwtIssuer: env["MACHHUB_JWT_ISSUER"] || "machhub",
     jwtAudience: env["MACHHUB_JWT_AUDIENCE"] || "machhub",
