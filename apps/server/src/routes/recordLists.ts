@@ -72,8 +72,8 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
         holder = typeof next === "object" && next !== null && !Array.isArray(next) ? (next as Record<string, unknown>) : undefined
       }
       const last = path[path.length - 1]!
-      const reference = holder?.[last]
-      if (holder === undefined || typeof reference !== "string") continue
+      const reference = referenceText(holder?.[last])
+      if (holder === undefined || reference === undefined) continue
       const target = parsePublicRecordId(reference)
       // Only references within the caller's domain, to records the caller may read, are followed.
       if (target === undefined || target.domain !== domain) continue
@@ -162,6 +162,17 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
       }
     })
   ]
+}
+
+/**
+ * A reference as `<domain>.<table>:<id>`: written as that string, or as the SDK's relation object
+ * `{ "Table": "<domain>.<table>", "ID": "<id>" }` (SPEC §6a); undefined for anything else.
+ */
+const referenceText = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
+  const { Table: table, ID: id } = value as { Table?: unknown; ID?: unknown }
+  return typeof table === "string" && typeof id === "string" ? `${table}:${id}` : undefined
 }
 
 /** The filter that limits a `self`-scope caller to the records it created. */
