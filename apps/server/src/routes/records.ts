@@ -6,7 +6,9 @@ import { parsePublicRecordId, publicRecordId, recordJson, type RecordsReadModel 
 import type { Principal } from "../auth/Principal.js"
 import { anonymousAllowed, bodyReadByHandler, error, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { collectionAccess } from "../data/collectionAccess.js"
-import { readRecordBody } from "../data/recordBody.js"
+import type { RecordFiles } from "../data/files/RecordFiles.js"
+import type { MultipartLimits } from "../data/multipart.js"
+import { readRecordBody, type RecordBody } from "../data/recordBody.js"
 import type { SchemaValidator } from "../data/SchemaValidator.js"
 import type { ServerContext } from "../ServerContext.js"
 import { parseDomainHeader } from "./domainHeader.js"
@@ -14,17 +16,24 @@ import { idempotencyKeyOf } from "./idempotency.js"
 import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { parseAsOf } from "../audit/asOf.js"
 import { recordAsOf } from "../audit/recordAsOf.js"
+import { writeRecord } from "./recordWrites.js"
 import { AsOfQuery, Json } from "./schemas.js"
 
 /** Table names: they also appear in record ids and routes, so letters, digits and `_` only. */
 export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 /** Names taken by other data-plane routes (SPEC §7). */
-const RESERVED_TABLES = new Set(["auth", "tag", "historian", "processes", "function", "flow"])
+const RESERVED_TABLES = new Set(["auth", "tag", "historian", "processes", "function", "flow", "file"])
 
 export interface RecordRouteContext extends ServerContext {
   readonly records: RecordsReadModel
   readonly schemas: SchemaValidator
+  /** Files sent with records (multipart parts beside `record`). */
+  readonly files: RecordFiles
 }
+
+/** Goes on with a body read at once (JSON) or once a form is parsed (multipart). */
+const withBody = (body: RecordBody | Promise<RecordBody>, then: (body: RecordBody) => HttpResponse | Promise<HttpResponse>) =>
+  body instanceof Promise ? body.then(then) : then(body)
 
 /** The active domain: the caller's, or for anonymous callers the `Domain` header's. */
 export const activeDomain = (request: HttpRequest, principal: Principal | undefined): { ok: true; domain: string } | { ok: false; response: HttpResponse } => {
@@ -67,15 +76,25 @@ export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRout
     return { ok: true as const, ...parsed, access: context.records.collection(parsed.domain, parsed.table)?.access ?? DEFAULT_ACCESS }
   }
 
+  const limits: MultipartLimits = {
+    maxFileBytes: context.config.maxFileBytes,
+    maxFileSetting: "MACHHUB_MAX_FILE_BYTES",
+    maxRecordBytes: context.config.maxBodyBytes,
+    maxRecordSetting: "MACHHUB_MAX_BODY_BYTES"
+  }
+
   const idParam = { id: "The record id, <domain>.<table>:<id>" } as const
   const RecordBody = Schema.Record(Schema.String, Schema.Unknown).annotate({
-    description: "The record's fields, a JSON object (or the `record` field of a multipart/form-data body); checked against the collection's schema"
+    description: "The record's fields, a JSON object; or a multipart/form-data body whose `record` part holds them and whose other " +
+      "parts with a file name are files for the field each is named after (the field holds the file's name; read the bytes back " +
+      "with PATCH /machhub/file). Checked against the collection's schema"
   })
   const RecordAnswer = Schema.Struct({ success: Schema.Literal(true), id: Schema.String, record: Json })
   const accessAnswers = {
     400: error("A malformed Domain header (anonymous callers), body, If-Match or Idempotency-Key"),
     401: error("Anonymous, and the collection is not public for this"),
-    403: error("Missing permission collections:<action>:<scope>")
+    403: error("Missing permission collections:<action>:<scope>"),
+    413: error("A file, the record or the whole multipart body over its limit (MACHHUB_MAX_FILE_BYTES, MACHHUB_MAX_BODY_BYTES, MACHHUB_MAX_UPLOAD_BYTES)")
   } as const
 
   return [
@@ -98,30 +117,38 @@ export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRout
         if (!domain.ok) return domain.response
         const access = collectionAccess(principal, context.records.collection(domain.domain, table)?.access ?? DEFAULT_ACCESS, "write")
         if (!access.allowed) return text(access.status, access.message)
-        const body = readRecordBody(request)
-        if (!body.ok) return body.response
-        const problem = schemaProblem(domain.domain, table, body.data)
-        if (problem !== undefined) return text(422, problem)
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
-        // With an Idempotency-Key the id derives from it, so a retry lands on the same record and the
-        // record's own history says it was already done.
-        const id = idempotency.key === undefined
-          ? uuidv7()
-          : createHash("sha256").update(`${domain.domain}\u0000${access.actor.kind}:${access.actor.id}\u0000${table}\u0000${idempotency.key}`).digest("hex").slice(0, 32)
-        return respond(
-          runCommand(context, {
-            type: "createRecord",
-            category: RECORD_CATEGORY,
-            domain: domain.domain,
-            aggregateId: recordAggregateId(table, id),
-            payload: { table, id, data: body.data, creator: access.actor, ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key }) },
-            actor: access.actor,
-            correlationId: request.correlationId,
-            idempotencyKey: idempotency.key,
-            newAggregate: idempotency.key === undefined
-          }).pipe(Effect.map((reply) => answerRecord(201, domain.domain, table, id, reply)))
-        )
+        return withBody(readRecordBody(request, limits), (body) => {
+          if (!body.ok) return body.response
+          const idempotency = idempotencyKeyOf(request)
+          if (!idempotency.ok) return idempotency.response
+          // With an Idempotency-Key the id derives from it, so a retry lands on the same record and the
+          // record's own history says it was already done.
+          const id = idempotency.key === undefined
+            ? uuidv7()
+            : createHash("sha256").update(`${domain.domain}\u0000${access.actor.kind}:${access.actor.id}\u0000${table}\u0000${idempotency.key}`).digest("hex").slice(0, 32)
+          return writeRecord(context.files, context.run, {
+            request,
+            record: { domain: domain.domain, table, id },
+            body,
+            check: (data) => {
+              const problem = schemaProblem(domain.domain, table, data)
+              return problem === undefined ? undefined : text(422, problem)
+            },
+            write: (data) =>
+              runCommand(context, {
+                type: "createRecord",
+                category: RECORD_CATEGORY,
+                domain: domain.domain,
+                aggregateId: recordAggregateId(table, id),
+                payload: { table, id, data, creator: access.actor, ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key }) },
+                actor: access.actor,
+                correlationId: request.correlationId,
+                idempotencyKey: idempotency.key,
+                newAggregate: idempotency.key === undefined
+              }),
+            answer: (reply) => answerRecord(201, domain.domain, table, id, reply)
+          })
+        })
       }
     }),
 
@@ -173,34 +200,41 @@ export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRout
         if (!target.ok) return target.response
         const access = collectionAccess(principal, target.access, "write")
         if (!access.allowed) return text(access.status, access.message)
-        const body = readRecordBody(request)
-        if (!body.ok) return body.response
         const expected = ifMatch(request)
         if (!expected.ok) return expected.response
         const idempotency = idempotencyKeyOf(request)
         if (!idempotency.ok) return idempotency.response
-        const current = context.records.get(target.domain, target.table, target.id)
-        if (current !== undefined) {
-          const problem = schemaProblem(target.domain, target.table, { ...(JSON.parse(current.data) as object), ...body.data })
-          if (problem !== undefined) return text(422, problem)
-        }
-        return respond(
-          runCommand(context, {
-            type: "updateRecord",
-            category: RECORD_CATEGORY,
-            domain: target.domain,
-            aggregateId: recordAggregateId(target.table, target.id),
-            payload: {
-              changes: body.data,
-              ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
-              ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
+        return withBody(readRecordBody(request, limits), (body) => {
+          if (!body.ok) return body.response
+          return writeRecord(context.files, context.run, {
+            request,
+            record: target,
+            body,
+            check: (changes) => {
+              const current = context.records.get(target.domain, target.table, target.id)
+              if (current === undefined) return undefined
+              const problem = schemaProblem(target.domain, target.table, { ...(JSON.parse(current.data) as object), ...changes })
+              return problem === undefined ? undefined : text(422, problem)
             },
-            actor: access.actor,
-            correlationId: request.correlationId,
-            idempotencyKey: idempotency.key,
-            ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
-          }).pipe(Effect.map((reply) => answerRecord(200, target.domain, target.table, target.id, reply)))
-        )
+            write: (changes) =>
+              runCommand(context, {
+                type: "updateRecord",
+                category: RECORD_CATEGORY,
+                domain: target.domain,
+                aggregateId: recordAggregateId(target.table, target.id),
+                payload: {
+                  changes,
+                  ...(access.onlyCreator === undefined ? {} : { requireCreator: access.onlyCreator }),
+                  ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key })
+                },
+                actor: access.actor,
+                correlationId: request.correlationId,
+                idempotencyKey: idempotency.key,
+                ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+              }),
+            answer: (reply) => answerRecord(200, target.domain, target.table, target.id, reply)
+          })
+        })
       }
     }),
 
