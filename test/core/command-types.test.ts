@@ -36,4 +36,16 @@ describe("commands as the edge builds them", () => {
     const wrong: ReplyOf<"createGroup"> = { userId: "u-1" }
     expect(wrong).toBeDefined()
   })
+
+  it("types the reply per command where an aggregate's commands answer differently", () => {
+    const login: ReplyOf<"login"> = { ok: false }
+    const disabled: ReplyOf<"disableUser"> = { userId: "u-1" }
+    const verdict: ReplyOf<"connectMachine"> = { accepted: true, pinned: null }
+    const deleted: ReplyOf<"deleteMachine"> = { machineId: 7 }
+    // @ts-expect-error a login answers a login result, not the user id every other user command answers
+    const loginAsId: ReplyOf<"login"> = { userId: "u-1" }
+    // @ts-expect-error deleting a machine answers its id, not a host-key verdict
+    const deletedAsVerdict: ReplyOf<"deleteMachine"> = { accepted: true, pinned: null }
+    expect([login, disabled, verdict, deleted, loginAsId, deletedAsVerdict]).toHaveLength(6)
+  })
 })

@@ -1,5 +1,8 @@
 import type { Aggregate } from "../decider/Aggregate.js"
-import type { Command } from "./Command.js"
+import type { Effect } from "effect"
+import type { Command, CommandReply } from "./Command.js"
+import type { CommandBusService } from "./CommandBus.js"
+import type { CommandError } from "./errors.js"
 import type { CommandInputOf } from "../decider/Schemas.js"
 import type { coreAggregates } from "../aggregates.js"
 
@@ -44,3 +47,14 @@ export const commandOf = <T extends KnownCommandType>(type: T, payload: PayloadO
 export const knownCommand = <T extends KnownCommandType>(
   command: Omit<Command, "type" | "payload"> & { readonly type: T; readonly payload: PayloadOf<T> }
 ): Command => command
+
+/**
+ * Dispatches a known command on a bus directly (see `knownCommand`). The aggregate that declares the
+ * command answers it, so the reply's `result` has that command's reply type: this is where the bus's
+ * untyped reply is given it.
+ */
+export const dispatchKnown = <T extends KnownCommandType>(
+  bus: CommandBusService,
+  command: Omit<Command, "type" | "payload"> & { readonly type: T; readonly payload: PayloadOf<T> }
+): Effect.Effect<CommandReply<ReplyOf<T>>, CommandError> =>
+  bus.dispatch(command) as Effect.Effect<CommandReply<ReplyOf<T>>, CommandError>

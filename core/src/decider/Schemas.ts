@@ -94,10 +94,22 @@ export interface UndeclaredCommand<T extends string> {
   readonly "~undeclared": true
 }
 
+/**
+ * An aggregate's answers when some of its commands answer differently from the rest (type-level
+ * only): `Default` for every command, except the types `ByType` names.
+ */
+export interface RepliesByType<Default, ByType> {
+  readonly "~default": Default
+  readonly "~byType": ByType
+}
+
+/** What command type `T` answers, given an aggregate's declared replies. */
+export type ReplyFor<Reply, T> = Reply extends RepliesByType<infer D, infer M> ? (T extends keyof M ? M[T] : D) : Reply
+
 /** What a command declares, as the edge sends it: `{ type, payload }` (and, type-level only, its answer). */
 export type CommandInputOf<C extends { readonly type: string }, Reply = unknown> = C extends UndeclaredCommand<infer T>
-  ? T extends unknown ? { readonly type: T; readonly payload: unknown; readonly "~reply"?: Reply } : never
-  : C extends unknown ? { readonly type: C["type"]; readonly payload: Omit<C, "type">; readonly "~reply"?: Reply }
+  ? T extends unknown ? { readonly type: T; readonly payload: unknown; readonly "~reply"?: ReplyFor<Reply, T> } : never
+  : C extends unknown ? { readonly type: C["type"]; readonly payload: Omit<C, "type">; readonly "~reply"?: ReplyFor<Reply, C["type"]> }
   : never
 
 const formatIssue = SchemaIssue.makeFormatterDefault()

@@ -3,10 +3,13 @@ import type { Command } from "../commands/Command.js"
 import { CommandRejected } from "../commands/errors.js"
 import type { Aggregate, Decision } from "./Aggregate.js"
 import type { Decider, DomainEvent } from "./Decider.js"
-import { makeCommandDecoder, makeEventDecoder, type AnyCommandSchema, type AnyEventSchema, type UndeclaredCommand, type Upcast } from "./Schemas.js"
+import { makeCommandDecoder, makeEventDecoder, type AnyCommandSchema, type AnyEventSchema, type RepliesByType, type UndeclaredCommand, type Upcast } from "./Schemas.js"
 
 /** An aggregate whose commands and events are Schemas (see Schemas.ts). */
-export interface SchemaDeciderOptions<S, C, E extends DomainEvent, K extends ReadonlyArray<AnyCommandSchema>, X extends object, Reply> {
+/** A reply function of one command type. */
+export type ReplyFunction<S, E, C> = (state: S, events: ReadonlyArray<E>, command: C) => unknown
+
+export interface SchemaDeciderOptions<S, C, E extends DomainEvent, K extends ReadonlyArray<AnyCommandSchema>, X extends object, Reply, M extends object = {}> {
   readonly category: string
   readonly decider: Decider<S, C, E>
   /** Every command the aggregate accepts; a payload is decoded by the Schema its type names. */
@@ -24,6 +27,11 @@ export interface SchemaDeciderOptions<S, C, E extends DomainEvent, K extends Rea
    */
   readonly toCommand?: (decoded: K[number]["Type"], command: Command) => C
   readonly reply?: (state: S, events: ReadonlyArray<E>, command: C) => Reply
+  /**
+   * Replies of the commands that answer something else than `reply`, by command type: callers of
+   * those commands get their own reply type (see RepliesByType).
+   */
+  readonly replies?: M & { readonly [T in keyof M]: ReplyFunction<S, E, C> }
   /** Turns an old version of a stored event into the current one before it is decoded. */
   readonly upcast?: Upcast
 }
@@ -45,16 +53,19 @@ export interface LegacyDeciderOptions<S, C, E extends DomainEvent, Reply> {
  * narrows the transport command into the decider's own command type (rejecting unknown types).
  * `reply` shapes the caller's answer from the state after the events.
  */
-export function fromDecider<S, C, E extends DomainEvent, const K extends ReadonlyArray<AnyCommandSchema>, X extends object = {}, Reply = unknown>(
-  options: SchemaDeciderOptions<S, C, E, K, X, Reply>
-): Aggregate<S, E, never, SentCommand<K[number]["Type"], X>, Reply>
+export function fromDecider<S, C, E extends DomainEvent, const K extends ReadonlyArray<AnyCommandSchema>, X extends object = {}, Reply = unknown, M extends object = {}>(
+  options: SchemaDeciderOptions<S, C, E, K, X, Reply, M>
+): Aggregate<S, E, never, SentCommand<K[number]["Type"], X>, RepliesByType<Reply, { readonly [T in keyof M]: M[T] extends (...args: any) => infer R ? R : never }>>
 export function fromDecider<S, C, E extends DomainEvent, Reply = unknown>(
   options: LegacyDeciderOptions<S, C, E, Reply>
 ): Aggregate<S, E, never, UndeclaredCommand<C extends { readonly type: infer T extends string } ? T : string>, Reply>
 export function fromDecider<S, C, E extends DomainEvent>(
-  options: SchemaDeciderOptions<S, C, E, ReadonlyArray<AnyCommandSchema>, object, unknown> | LegacyDeciderOptions<S, C, E, unknown>
+  options: SchemaDeciderOptions<S, C, E, ReadonlyArray<AnyCommandSchema>, object, unknown, Record<string, ReplyFunction<S, E, C>>> | LegacyDeciderOptions<S, C, E, unknown>
 ): Aggregate<S, E> {
-  const { category, decider, reply } = options
+  const { category, decider } = options
+  const byType = "replies" in options ? options.replies : undefined
+  const replyOf = (command: C): ReplyFunction<S, E, C> | undefined =>
+    byType?.[(command as { readonly type: string }).type] ?? options.reply
   let toCommand: (command: Command) => Result.Result<C, CommandRejected>
   let schemas: Pick<Aggregate<S, E>, "commands" | "events" | "decodeEvent"> = {}
   if ("commands" in options) {
@@ -84,15 +95,16 @@ export function fromDecider<S, C, E extends DomainEvent>(
         const outcome = decider.decide(decided.success, state)
         if (Result.isFailure(outcome)) return Effect.fail(outcome.failure)
         const events = outcome.success
+        const reply = replyOf(decided.success)
         if (reply === undefined) return Effect.succeed<Decision<E>>({ events })
         let after = state
         for (const event of events) after = decider.evolve(after, event)
         return Effect.succeed<Decision<E>>({ events, result: reply(after, events, decided.success) })
       }),
     replyFor: (command, state, events) => {
-      if (reply === undefined) return undefined
       const decided = toCommand(command)
-      return Result.isFailure(decided) ? undefined : reply(state, events, decided.success)
+      if (Result.isFailure(decided)) return undefined
+      return replyOf(decided.success)?.(state, events, decided.success)
     },
     ...schemas
   }

@@ -19,8 +19,11 @@ export const machineAggregate = fromDecider({
   events: MACHINE_EVENTS,
   // The stream names the machine: an id in the payload cannot point elsewhere.
   fromEnvelope: (command) => ({ machineId: Number(command.aggregateId) }),
-  reply: (state: MachineState, events, command): HostKeyVerdict | { readonly machineId: number } =>
-    command.type === "connectMachine"
-      ? { accepted: !events.some((event) => event.type === "HostKeyMismatch"), pinned: state._tag === "Absent" ? null : state.hostKey }
-      : { machineId: state._tag === "Absent" ? 0 : state.machineId }
+  reply: (state: MachineState): { readonly machineId: number } => ({ machineId: state._tag === "Absent" ? 0 : state.machineId }),
+  replies: {
+    connectMachine: (state: MachineState, events): HostKeyVerdict => ({
+      accepted: !events.some((event) => event.type === "HostKeyMismatch"),
+      pinned: state._tag === "Absent" ? null : state.hostKey
+    })
+  }
 })

@@ -1,14 +1,13 @@
 import { Effect, Exit } from "effect"
 import {
   ADMIN_DOMAIN,
-  knownCommand,
+  dispatchKnown,
   LOGIN_CATEGORY,
   USER_CATEGORY,
   uuidv7,
   type ActorRef,
   type CommandBusService,
   type CommandError,
-  type LoginResult,
   type PasswordHasherService,
   type TokenClaims
 } from "@machhub/core"
@@ -68,7 +67,7 @@ const judge = (deps: CredentialCheckDependencies, attempt: CredentialAttempt): E
   const base = { id: uuidv7(), correlationId: attempt.correlationId, expectedVersion: undefined }
   return user === undefined
     ? deps.passwords.dummyVerify(attempt.password).pipe(
-      Effect.andThen(deps.commands.dispatch(knownCommand({
+      Effect.andThen(dispatchKnown(deps.commands, {
         ...base,
         type: "recordUnknownLogin",
         category: LOGIN_CATEGORY,
@@ -76,12 +75,12 @@ const judge = (deps: CredentialCheckDependencies, attempt: CredentialAttempt): E
         aggregateId: attempt.username.normalize("NFC").toLowerCase(),
         actor: anonymous,
         payload: { username: attempt.username, address: attempt.address }
-      }))),
+      })),
       Effect.as<CredentialCheck>({ _tag: "Invalid" })
     )
     : deps.passwords.verify(user.passwordHash, attempt.password).pipe(
       Effect.flatMap((passwordMatches) =>
-        deps.commands.dispatch(knownCommand({
+        dispatchKnown(deps.commands, {
           ...base,
           type: "login",
           category: USER_CATEGORY,
@@ -89,10 +88,10 @@ const judge = (deps: CredentialCheckDependencies, attempt: CredentialAttempt): E
           aggregateId: user.userId,
           actor: { kind: "user", id: user.userId },
           payload: { username: user.username, passwordMatches, verifiedHash: user.passwordHash, address: attempt.address }
-        }))
+        })
       ),
       Effect.map((reply): CredentialCheck => {
-        const result = reply.result as LoginResult
+        const result = reply.result
         return result.ok
           ? {
             _tag: "Valid",

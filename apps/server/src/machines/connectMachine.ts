@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { openMachineSecrets, openSshConnection, SshConnectError, type HttpRequest, type HttpResponse, type SshConnection } from "@machhub/adapters"
-import { MACHINE_CATEGORY, type CommandOfType, type HostKey, type HostKeyVerdict } from "@machhub/core"
+import { MACHINE_CATEGORY, type HostKey, type PayloadOf } from "@machhub/core"
 import type { MachineRow } from "@machhub/projections"
 import { actorOf, type Principal } from "../auth/Principal.js"
 import { mutationHeaders } from "../routes/runCommand.js"
@@ -95,7 +95,7 @@ export const connectMachine = async (
 
   const ticket = randomUUID()
   const ownerId = principal.userId
-  const command = (input: CommandOfType<"connectMachine"> | CommandOfType<"recordConnectOutcome">) =>
+  const command = <T extends "connectMachine" | "recordConnectOutcome">(input: { readonly type: T; readonly payload: PayloadOf<T> }) =>
     dispatch(deps, {
       ...input,
       category: MACHINE_CATEGORY,
@@ -121,7 +121,7 @@ export const connectMachine = async (
           refusal = decided.response
           return false
         }
-        const verdict = decided.reply.result as HostKeyVerdict
+        const verdict = decided.reply.result
         if (!verdict.accepted) {
           refusal = mismatch(machine, hostKey, verdict.pinned!)
           return false

@@ -23,20 +23,12 @@ export const userAggregate = fromDecider({
   events: USER_EVENTS,
   // The stream lives in the home domain, so the envelope's domain is the home domain.
   fromEnvelope: (command) => ({ homeDomain: command.domain }),
-  reply: (state, events): LoginResult | { readonly userId: string } => {
-    // Every command but a registration is refused before the user exists, so a reply sees one.
-    const userId = state._tag === "Registered" ? state.userId : ""
-    const last = events[events.length - 1]
-    if (last?.type === "LoginSucceeded" && state._tag === "Registered") {
-      return {
-        ok: true,
-        userId,
-        username: state.username,
-        memberships: state.memberships,
-        credentialsVersion: state.credentialsVersion
-      }
-    }
-    if (last?.type === "LoginFailed") return { ok: false }
-    return { userId }
+  // Every command but a registration is refused before the user exists, so a reply sees one.
+  reply: (state): { readonly userId: string } => ({ userId: state._tag === "Registered" ? state.userId : "" }),
+  replies: {
+    login: (state, events): LoginResult =>
+      events[events.length - 1]?.type === "LoginSucceeded" && state._tag === "Registered"
+        ? { ok: true, userId: state.userId, username: state.username, memberships: state.memberships, credentialsVersion: state.credentialsVersion }
+        : { ok: false }
   }
 })
