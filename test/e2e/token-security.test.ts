@@ -81,7 +81,8 @@ describe("token security", () => {
       { authorization: "Bearer a b" },
       { authorization: "Basic YWRtaW46YWRtaW4=" },
       { authorization: "Digest x" },
-      { authorization: `Bearer ${"x".repeat(20_000)}` },
+      // Long, but under the 16 KiB head limit (a larger head is answered 431 by the edge: see http-framing).
+      { authorization: `Bearer ${"x".repeat(12_000)}` },
       { authorization: "Bearer ...." },
       { authorization: "Bearer e30.e30.e30" },
       { authorization: "Bearer %%%.***.!!!" },
