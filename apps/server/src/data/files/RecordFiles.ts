@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto"
+import { randomUUID, webcrypto } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
@@ -42,7 +42,10 @@ export interface RecordFiles {
   readonly close: () => void
 }
 
-const sha256Of = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+/** Hashed on libuv's thread pool (WebCrypto), not on the event loop: an upload may be tens of megabytes. */
+const RECONCILE_TIMEOUT = "30 seconds"
+
+const sha256Of = async (bytes: Uint8Array): Promise<string> => Buffer.from(await webcrypto.subtle.digest("SHA-256", bytes)).toString("hex")
 
 /** The record fields an event of a record stream sets: a creation's data, an update's changes. */
 const fieldsSetBy = (event: RecordedEvent): Readonly<Record<string, unknown>> | undefined => {
@@ -101,7 +104,7 @@ export const openRecordFiles = (dataDir: string, store: ContentStore | undefined
     const uploads = await Promise.all(files.map(async (file) => ({
       field: file.field,
       name: file.fileName,
-      sha256: sha256Of(file.bytes),
+      sha256: await sha256Of(file.bytes),
       size: file.bytes.byteLength,
       type: await sniffType(file.bytes, file.declaredType),
       bytes: file.bytes
@@ -146,7 +149,7 @@ export const openRecordFiles = (dataDir: string, store: ContentStore | undefined
       const key = streamName(RECORD_CATEGORY, entry.domain, recordAggregateId(entry.table, entry.id))
       byRecord.set(key, [...(byRecord.get(key) ?? []), entry])
     }
-    return Effect.forEach([...byRecord], ([stream, entries]) =>
+    const check = Effect.forEach([...byRecord], ([stream, entries]) =>
       eventStore.readStream(stream).pipe(
         Effect.flatMap((events) =>
           Effect.tryPromise(async () => {
@@ -165,7 +168,13 @@ export const openRecordFiles = (dataDir: string, store: ContentStore | undefined
           })
         ),
         Effect.catch((error) => Effect.logWarning("files uploaded with a write of unknown outcome stay until the next start", { stream, error: error.message }))
-      ), { discard: true }).pipe(Effect.ensuring(Effect.sync(markReconciled)))
+      ), { discard: true })
+    // A log that does not answer must not hold uploads back for long: what is left waits for the next start.
+    return check.pipe(
+      Effect.timeout(RECONCILE_TIMEOUT),
+      Effect.catch(() => Effect.logWarning("files of writes of unknown outcome are checked again at the next start: the log did not answer in time")),
+      Effect.ensuring(Effect.sync(markReconciled))
+    )
   }
 
   return {
