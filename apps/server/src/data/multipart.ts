@@ -19,12 +19,13 @@ export interface MultipartLimits {
 }
 
 export type MultipartForm =
-  | { readonly ok: true; readonly record: Buffer; readonly files: ReadonlyArray<UploadedFile> }
+  | { readonly ok: true; readonly record: string; readonly files: ReadonlyArray<UploadedFile> }
   | { readonly ok: false; readonly status: 400 | 413; readonly message: string }
 
 /** More file parts than this in one request is refused: each becomes a stored file and an index row. */
 export const MAX_FILES_PER_REQUEST = 100
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 const refuse = (status: 400 | 413, message: string): MultipartForm => ({ ok: false, status, message })
 const malformed = (problem: string): MultipartForm => refuse(400, `The multipart/form-data body is malformed: ${problem}`)
 const quoted = (name: string): string => JSON.stringify(name.slice(0, 200))
@@ -35,8 +36,9 @@ const quoted = (name: string): string => JSON.stringify(name.slice(0, 200))
  * parts are ignored (HTML forms send their other inputs too). The body is already in memory (the edge
  * read it within its limit), so it is handed over whole.
  *
- * Parts without a declared charset are decoded as latin1, which keeps every byte: the record's JSON
- * is then checked to be exact UTF-8 the same way a JSON body is, never silently repaired.
+ * The record part is text in its declared charset, UTF-8 when it declares none (JSON's only encoding;
+ * browsers send none): bytes that are not UTF-8 read as U+FFFD there, as browsers read them. Sent as
+ * a file, its bytes must be exact UTF-8.
  */
 export const readMultipartForm = (body: Buffer, contentType: string, limits: MultipartLimits): Promise<MultipartForm> =>
   new Promise((resolve) => {
@@ -44,7 +46,7 @@ export const readMultipartForm = (body: Buffer, contentType: string, limits: Mul
     try {
       parser = busboy({
         headers: { "content-type": contentType },
-        defCharset: "latin1",
+        defCharset: "utf8",
         // Browsers send file names as raw UTF-8 between the quotes.
         defParamCharset: "utf8",
         // busboy reports a part as over its limit once it reaches the limit: one more byte is allowed.
@@ -64,7 +66,7 @@ export const readMultipartForm = (body: Buffer, contentType: string, limits: Mul
       // Stop parsing once the answer is known (a refused part makes the rest irrelevant).
       if (!outcome.ok) parser.destroy()
     }
-    let record: Buffer | undefined
+    let record: string | undefined
     let recordParts = 0
     const files: Array<UploadedFile> = []
     let pendingFiles = 0
@@ -74,10 +76,10 @@ export const readMultipartForm = (body: Buffer, contentType: string, limits: Mul
       if (recordParts === 0 || record === undefined) return finish(refuse(400, 'The multipart/form-data body has no "record" part; send the record\'s JSON in a part named record'))
       finish({ ok: true, record, files })
     }
-    const takeRecord = (bytes: Buffer): void => {
+    const takeRecord = (json: string): void => {
       recordParts++
       if (recordParts > 1) return finish(refuse(400, 'The multipart/form-data body has more than one "record" part; send one'))
-      record = bytes
+      record = json
     }
     const tooLargeRecord = (): MultipartForm =>
       refuse(413, `The record part exceeds the limit of ${limits.maxRecordBytes} bytes; raise ${limits.maxRecordSetting} to allow larger records`)
@@ -85,7 +87,7 @@ export const readMultipartForm = (body: Buffer, contentType: string, limits: Mul
     parser.on("field", (name, value, info) => {
       if (name !== "record") return
       if (info.valueTruncated) return finish(tooLargeRecord())
-      takeRecord(Buffer.from(value, "latin1"))
+      takeRecord(value)
     })
 
     parser.on("file", (name, stream, info) => {
@@ -106,7 +108,13 @@ export const readMultipartForm = (body: Buffer, contentType: string, limits: Mul
         if (name === "record") {
           // The record sent as a file, e.g. `curl -F record=@record.json`.
           if (size > limits.maxRecordBytes) return finish(tooLargeRecord())
-          takeRecord(bytes)
+          let json: string
+          try {
+            json = strictUtf8.decode(bytes)
+          } catch {
+            return finish(refuse(400, "The record part is not valid UTF-8"))
+          }
+          takeRecord(json)
         } else if (name === undefined || name === "") {
           return finish(malformed(`a file part (${quoted(info.filename ?? "")}) has no name; name it after the record field it is for`))
         } else if (info.filename !== undefined && !(info.filename === "" && size === 0)) {

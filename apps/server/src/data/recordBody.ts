@@ -4,7 +4,6 @@ import { attachFiles } from "./files/fileFields.js"
 import { readMultipartForm, type MultipartLimits, type UploadedFile } from "./multipart.js"
 
 const MAX_DEPTH = 32
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
 const depthOf = (value: unknown, depth = 0): number => {
   if (depth > MAX_DEPTH || typeof value !== "object" || value === null) return depth
@@ -35,14 +34,8 @@ const asRecord = (value: unknown): { ok: true; data: Record<string, unknown> } |
 const readForm = async (request: HttpRequest, contentType: string, limits: MultipartLimits): Promise<RecordBody> => {
   const form = await readMultipartForm(request.body, contentType, limits)
   if (!form.ok) return { ok: false, response: text(form.status, form.message) }
-  let source: string
-  try {
-    source = strictUtf8.decode(form.record)
-  } catch {
-    return { ok: false, response: text(400, "The record field is not valid UTF-8") }
-  }
   // The same rules as a JSON body: what the log cannot hold exactly is refused (loggableJson.ts).
-  const parsed = parseLoggableJson(source, "The record field")
+  const parsed = parseLoggableJson(form.record, "The record field")
   if (!parsed.ok) return { ok: false, response: text(400, parsed.message) }
   const record = asRecord(parsed.value)
   if (!record.ok || form.files.length === 0) return record.ok ? { ok: true, data: record.data, files: NO_FILES } : record
