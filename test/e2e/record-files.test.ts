@@ -76,7 +76,7 @@ describe("files on records, as the MACHHUB SDK sends and fetches them (SPEC §6a
   const head = () => Effect.runPromise(server.store.headPosition)
 
   it("creates a record with files, reads each back byte-identical with its sniffed type, and logs only names", async () => {
-    const form = sdkForm({ name: "bolt", image: "photo.png", manual: "spec.pdf" }, [
+    const form = sdkForm({ name: "Bolzen Ø8 ✓", image: "photo.png", manual: "spec.pdf" }, [
       ["image", "photo.png", PNG, "image/png"],
       // Declared as nothing in particular: the bytes say PDF.
       ["manual", "spec.pdf", PDF, "application/octet-stream"],
@@ -86,10 +86,13 @@ describe("files on records, as the MACHHUB SDK sends and fetches them (SPEC §6a
       ["blob", "fake.png", NOISE, "image/png"],
       // Several files for one field: the field lists their names.
       ["attachments", "a.txt", Buffer.from("first"), "text/plain"],
-      ["attachments", "b.txt", Buffer.from("second"), "text/plain"]
+      ["attachments", "b.txt", Buffer.from("second"), "text/plain"],
+      // Browsers send file names as UTF-8.
+      ["report", "Prüfbericht ✓.pdf", PDF]
     ])
     const record = await created(await send(acme, "POST", "/machhub/products", form))
-    expect(record.record).toMatchObject({ name: "bolt", image: "photo.png", manual: "spec.pdf", notes: "notes.txt", blob: "fake.png", attachments: ["a.txt", "b.txt"] })
+    const names = { name: "Bolzen Ø8 ✓", image: "photo.png", manual: "spec.pdf", notes: "notes.txt", blob: "fake.png", attachments: ["a.txt", "b.txt"], report: "Prüfbericht ✓.pdf" }
+    expect(record.record).toMatchObject(names)
     // A read of the record holds the names, as the SDK's getOne expects.
     const read = await acme.json("GET", `/machhub/${encodeURIComponent(record.id)}`)
     expect(read.body.image).toBe("photo.png")
@@ -99,14 +102,15 @@ describe("files on records, as the MACHHUB SDK sends and fetches them (SPEC §6a
       ["manual", "spec.pdf", PDF, "application/pdf"],
       ["notes", "notes.txt", Buffer.from("torque 12 Nm\n"), "text/plain"],
       ["blob", "fake.png", NOISE, "application/octet-stream"],
-      ["attachments", "b.txt", Buffer.from("second"), "text/plain"]
+      ["attachments", "b.txt", Buffer.from("second"), "text/plain"],
+      ["report", "Prüfbericht ✓.pdf", PDF, "application/pdf"]
     ]
     for (const [fieldName, fileName, bytes, type] of expectations) {
       const file = await getFile(acme, { fileName, collectionName: "products", fieldName, recordID: record.id })
       expect(file.status, fileName).toBe(200)
       expect(file.headers.get("content-type"), fileName).toBe(type)
       expect(file.headers.get("x-content-type-options")).toBe("nosniff")
-      expect(file.headers.get("content-disposition")).toContain(`filename*=UTF-8''${fileName}`)
+      expect(file.headers.get("content-disposition")).toContain(`filename*=UTF-8''${encodeURIComponent(fileName)}`)
       expect((await bytesOf(file)).equals(Buffer.from(bytes)), fileName).toBe(true)
     }
     // A reader of the collection may fetch them too, as it may GET the record.
@@ -115,7 +119,7 @@ describe("files on records, as the MACHHUB SDK sends and fetches them (SPEC §6a
     // The event holds the names, never the bytes.
     const event = (await Effect.runPromise(server.store.readAll(record.position, 1)))[0]!
     expect(event.type).toBe("RecordCreated")
-    expect((event.data as { data: unknown }).data).toEqual({ name: "bolt", image: "photo.png", manual: "spec.pdf", notes: "notes.txt", blob: "fake.png", attachments: ["a.txt", "b.txt"] })
+    expect((event.data as { data: unknown }).data).toEqual(names)
     expect(JSON.stringify(event).length).toBeLessThan(2048)
 
     // Content-addressed in the data dir, owner-only like the rest of it.
@@ -123,6 +127,15 @@ describe("files on records, as the MACHHUB SDK sends and fetches them (SPEC §6a
     expect(statSync(path).mode & 0o777).toBe(0o600)
     expect(statSync(join(blobDir("acme"), sha256(PNG).slice(0, 2))).mode & 0o777).toBe(0o700)
     expect(statSync(join(server.dataDir, "files", "index.db")).mode & 0o077).toBe(0)
+
+    // A record part that declares its charset, as some HTTP clients do, is read in it.
+    const declared = await sendRaw(acme, "POST", "/machhub/products", "multipart/form-data; boundary=b0undary", Buffer.concat([
+      Buffer.from('--b0undary\r\nContent-Disposition: form-data; name="record"\r\nContent-Type: application/json; charset=utf-8\r\n\r\n{"name":"café ✓"}\r\n'),
+      Buffer.from('--b0undary\r\nContent-Disposition: form-data; name="image"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n'),
+      PNG,
+      Buffer.from("\r\n--b0undary--\r\n")
+    ]))
+    expect((await created(declared)).record).toMatchObject({ name: "café ✓", image: "p.png" })
   })
 
   it("replaces a file with PUT; the past stays readable with asOf, also after the record is deleted", async () => {
@@ -206,6 +219,12 @@ describe("files on records, as the MACHHUB SDK sends and fetches them (SPEC §6a
     const same = await send(acme, "PUT", `/machhub/${encodeURIComponent(sheet.id)}`, sdkForm({ scan: "scan.bin" }, [["scan", "scan.bin", PDF]]))
     expect(same.status).toBe(200)
     expect(same.headers.get("etag")).toBe('"1"')
+    // A retry with the same Idempotency-Key gets the first answer; what it sent is not kept.
+    const keyed = await created(await send(acme, "POST", "/machhub/sheets", sdkForm({ title: "k" }, [["scan", "k.bin", PDF]]), { "Idempotency-Key": "sheet-k" }))
+    const retry = await send(acme, "POST", "/machhub/sheets", sdkForm({ title: "k" }, [["scan", "k.bin", unique()]]), { "Idempotency-Key": "sheet-k" })
+    expect(retry.status).toBe(201)
+    expect(retry.headers.get("idempotent-replayed")).toBe("true")
+    expect(((await retry.json()) as { id: string }).id).toBe(keyed.id)
 
     expect(storedBlobs("acme").sort()).toEqual([...new Set([...blobs, sha256(PDF)])].sort())
   })
