@@ -1,0 +1,65 @@
+import { statSync } from "node:fs"
+import { join } from "node:path"
+import mqtt from "mqtt"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { MosquittoUnavailable, startMosquitto, type MosquittoBroker } from "@machhub/adapters"
+import { tempDir } from "../support/temp.js"
+
+const quiet = () => {}
+
+const connect = (url: string, options: mqtt.IClientOptions) =>
+  new Promise<mqtt.MqttClient>((resolve, reject) => {
+    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options })
+    client.once("connect", () => resolve(client))
+    client.once("error", (error) => {
+      client.end(true)
+      reject(error)
+    })
+  })
+
+describe("the private Mosquitto broker", () => {
+  const dir = tempDir()
+  let broker: MosquittoBroker
+  beforeAll(async () => {
+    broker = await startMosquitto({ dataDir: dir.path, log: quiet })
+  })
+  afterAll(async () => {
+    await broker.stop()
+    dir.cleanup()
+  })
+
+  it("listens on loopback, takes its internal credential and nothing else", async () => {
+    const { host, port, username, password } = broker.endpoint()
+    expect(host).toBe("127.0.0.1")
+    const client = await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })
+    await client.endAsync()
+    await expect(connect(`mqtt://${host}:${port}`, { username, password: "wrong", protocolVersion: 5 })).rejects.toThrow(/Bad User Name or Password|Not authorized/i)
+    await expect(connect(`mqtt://${host}:${port}`, { protocolVersion: 4 })).rejects.toThrow(/Not authorized/i)
+  })
+
+  it("keeps its files owner-only in the data dir", () => {
+    for (const name of ["mosquitto.conf", "passwd"]) {
+      expect(statSync(join(dir.path, "mqtt", name)).mode & 0o077, name).toBe(0)
+    }
+    expect(statSync(join(dir.path, "mqtt")).mode & 0o077).toBe(0)
+  })
+
+  it("keeps retained values across a restart", async () => {
+    let { host, port, username, password } = broker.endpoint()
+    const writer = await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })
+    await writer.publishAsync("kept/value", "42", { qos: 1, retain: true })
+    await writer.endAsync()
+    await broker.stop()
+    broker = await startMosquitto({ dataDir: dir.path, log: quiet })
+    ;({ host, port, username, password } = broker.endpoint())
+    const reader = await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })
+    const received = new Promise<string>((resolve) => reader.on("message", (_topic, payload) => resolve(payload.toString())))
+    await reader.subscribeAsync("kept/value", { qos: 1 })
+    expect(await received).toBe("42")
+    await reader.endAsync()
+  })
+
+  it("is reported unavailable when its binary is missing", async () => {
+    await expect(startMosquitto({ dataDir: dir.path, binary: "/nonexistent/mosquitto", log: quiet })).rejects.toBeInstanceOf(MosquittoUnavailable)
+  })
+})
