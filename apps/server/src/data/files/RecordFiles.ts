@@ -62,7 +62,7 @@ const fieldsSetBy = (event: RecordedEvent): Readonly<Record<string, unknown>> | 
  * Storing bytes and dropping them are serialised per content (domain and hash), and a write holds the
  * bytes it uploaded until it is settled: bytes another write is about to name are never removed under it.
  */
-export const openRecordFiles = (dataDir: string, store: ContentStore | undefined = undefined): RecordFiles => {
+export const openRecordFiles = (dataDir: string, store?: ContentStore): RecordFiles => {
   const root = join(dataDir, "files")
   mkdirSync(root, { recursive: true, mode: 0o700 })
   const contents = store ?? makeDataDirContentStore(join(root, "blobs"))
