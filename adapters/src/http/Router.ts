@@ -1,7 +1,7 @@
 import type { HttpHandler } from "./HttpExchange.js"
 
 /**
- * Method + path routing with `:name` segments. Unlike uWebSockets.js's own router it can tell
+ * Method + path routing with `:name` segments (and a last `:name+` taking the rest of the path). Unlike uWebSockets.js's own router it can tell
  * "no such path" (404) from "path exists, wrong method" (405 with Allow).
  */
 export type RouteMatch =
@@ -92,12 +92,24 @@ export class Router {
 }
 
 const matchSegments = (pattern: ReadonlyArray<string>, actual: ReadonlyArray<string>): Record<string, string> | undefined => {
-  if (pattern.length !== actual.length) return undefined
+  const last = pattern[pattern.length - 1]!
+  // A last segment `:name+` takes the rest of the path (one segment or more, `/` kept): MQTT topic names.
+  const rest = last.startsWith(":") && last.endsWith("+")
+  if (rest ? actual.length < pattern.length : pattern.length !== actual.length) return undefined
   let params: Record<string, string> | undefined
   for (let i = 0; i < pattern.length; i++) {
     const expected = pattern[i]!
     const value = actual[i]!
-    if (expected.startsWith(":")) {
+    if (rest && i === pattern.length - 1) {
+      let decoded: string
+      try {
+        decoded = actual.slice(i).map(decodeURIComponent).join("/")
+      } catch {
+        return undefined
+      }
+      if (decoded.length === 0) return undefined
+      ;(params ??= {})[expected.slice(1, -1)] = decoded
+    } else if (expected.startsWith(":")) {
       if (value.length === 0) return undefined
       let decoded: string
       try {

@@ -97,10 +97,11 @@ export const content = (contentType: string, description: string): ResponseDecla
 export const error = (description: string): ResponseDeclaration => ({ description })
 
 type ParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}` ? Name | ParamNames<`/${Rest}`>
+  : P extends `${string}:${infer Name}+` ? Name
   : P extends `${string}:${infer Name}` ? Name
   : never
 
-/** The path's `:name` segments, already URI-decoded by the Router. */
+/** The path's `:name` segments (and a last `:name+`, the rest of the path), already URI-decoded by the Router. */
 export type PathParams<P extends string> = { readonly [K in ParamNames<P>]: string }
 
 export type PrincipalOf<A extends Access> = A extends { readonly kind: "public" } ? undefined

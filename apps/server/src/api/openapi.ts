@@ -87,7 +87,8 @@ const schemaCompiler = () => {
   return { compile, components }
 }
 
-const openApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")
+// A rest parameter (`:topic+`) is one OpenAPI path parameter whose value may hold `/`.
+const openApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)\+?/g, "{$1}")
 
 const operationId = (route: AnyRoute): string => {
   const words = route.path.split(/[^A-Za-z0-9]+/).filter((word) => word !== "")
