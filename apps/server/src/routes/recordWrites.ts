@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
-import type { CommandError, CommandReply } from "@machhub/core"
+import type { CommandError, CommandReply, RecordReply } from "@machhub/core"
 import type { RecordKey } from "../data/files/FileIndex.js"
 import type { RecordFiles, WriteOutcome } from "../data/files/RecordFiles.js"
 import type { RecordBody } from "../data/recordBody.js"
@@ -16,8 +16,8 @@ export interface RecordWrite {
   readonly body: Extract<RecordBody, { ok: true }>
   /** A refusal of the fields as they will be written (the collection's schema), or undefined. */
   readonly check: (data: Record<string, unknown>) => HttpResponse | undefined
-  readonly write: (data: Record<string, unknown>) => Effect.Effect<CommandReply, CommandError>
-  readonly answer: (reply: CommandReply) => HttpResponse
+  readonly write: (data: Record<string, unknown>) => Effect.Effect<CommandReply<RecordReply>, CommandError>
+  readonly answer: (reply: CommandReply<RecordReply>) => HttpResponse
 }
 
 /** Whether the write's events are now in the log, surely not, or perhaps (see CommandError). */

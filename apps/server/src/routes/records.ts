@@ -45,9 +45,9 @@ export const activeDomain = (request: HttpRequest, principal: Principal | undefi
 /** `POST /machhub/<table>`, `GET|PUT|DELETE /machhub/<domain>.<table>:<id>` (SPEC §6). */
 export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute> => {
 
-  const answerRecord = (status: number, domain: string, table: string, id: string, reply: CommandReply): HttpResponse => {
+  const answerRecord = (status: number, domain: string, table: string, id: string, reply: CommandReply<RecordReply>): HttpResponse => {
     // A record created by this very command is known without a read: its data, creator and time.
-    const result = reply.result as RecordReply
+    const result = reply.result
     const row = status === 201 && reply.eventCount > 0 && reply.at !== undefined && result.creator !== undefined
       ? { id, data: JSON.stringify(result.data), creator: `${result.creator.kind}:${result.creator.id}`, created: reply.at, updated: reply.at, version: reply.version }
       : context.records.get(domain, table, id)
