@@ -11,6 +11,7 @@ import { usernameAggregate } from "./identity/username/UsernameAggregate.js"
 import { machineAggregate } from "./machines/MachineAggregate.js"
 import { machineIdsAggregate } from "./machines/MachineIdsAggregate.js"
 import { machineVaultAggregate } from "./machines/MachineVaultAggregate.js"
+import { tagAggregate } from "./tags/TagAggregate.js"
 
 /** Every aggregate core declares: what an actor system hosts, and whose commands the edge may send. */
 export const coreAggregates = [
@@ -26,5 +27,6 @@ export const coreAggregates = [
   machineVaultAggregate,
   machineIdsAggregate,
   recordAggregate,
-  collectionAggregate
+  collectionAggregate,
+  tagAggregate
 ] as const

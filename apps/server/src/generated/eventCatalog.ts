@@ -1384,6 +1384,74 @@ export const eventCatalog = {
       ]
     },
     {
+      "type": "TagDefined",
+      "categories": [
+        "tag"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.tag.TagDefined"
+      ],
+      "streams": [
+        "tag-<domain>-<id>"
+      ],
+      "description": "The tag's whole definition, in full (not a diff), so each event reads on its own: a first definition, a change, or one made when a value reached an undefined topic (`autocreated`).",
+      "source": "core/src/tags/TagEvents.ts",
+      "fields": [
+        {
+          "name": "topic",
+          "type": "string",
+          "optional": false,
+          "description": "The tag's MQTT topic name in its domain, e.g. `Plant1/LineA/Temperature`."
+        },
+        {
+          "name": "description",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "access",
+          "type": "TagAccess",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "historize",
+          "type": "HistorizeSettings",
+          "optional": true,
+          "description": "Absent: the tag's values are not historized."
+        },
+        {
+          "name": "autocreated",
+          "type": "boolean",
+          "optional": true,
+          "description": "True when a value published to a topic with no definition created it (MACHHUB_TAGS_AUTOCREATE)."
+        }
+      ]
+    },
+    {
+      "type": "TagRemoved",
+      "categories": [
+        "tag"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.tag.TagRemoved"
+      ],
+      "streams": [
+        "tag-<domain>-<id>"
+      ],
+      "description": "The definition is gone; a later value or definition may create the tag again.",
+      "source": "core/src/tags/TagEvents.ts",
+      "fields": [
+        {
+          "name": "topic",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
       "type": "LoginSucceeded",
       "categories": [
         "user"
@@ -1733,6 +1801,31 @@ export const eventCatalog = {
       ]
     },
     {
+      "name": "HistorizeSettings",
+      "source": "core/src/tags/TagEvents.ts",
+      "description": "How a tag's values are kept by the historian. `event`: every change; `timeseries`: the last value in each `samplingTime` interval (timeseries only). `retention`: how long points are kept (absent: kept with no time limit). Durations are `<n>s|m|h|d|w` strings, as written.",
+      "fields": [
+        {
+          "name": "type",
+          "type": "\"event\" | \"timeseries\"",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "samplingTime",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "retention",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        }
+      ]
+    },
+    {
       "name": "HostKey",
       "source": "core/src/machines/MachineEvents.ts",
       "description": "A server's host key as presented during the SSH handshake: its type and SHA-256 fingerprint.",
@@ -1929,6 +2022,12 @@ export const eventCatalog = {
       "source": "core/src/machines/SealedSecret.ts",
       "description": "AES-256-GCM ciphertext `gcm1.<iv>.<ciphertext>.<tag>`, each part base64url; never plaintext.",
       "definition": "string"
+    },
+    {
+      "name": "TagAccess",
+      "source": "core/src/tags/TagEvents.ts",
+      "description": "Whether clients may write the tag's value (`RW`) or only subscribe to it (`R`).",
+      "definition": "\"R\" | \"RW\""
     },
     {
       "name": "TerminalCloser",
