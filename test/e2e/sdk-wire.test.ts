@@ -1,3 +1,4 @@
+import { deflateSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
@@ -24,6 +25,7 @@ interface PageResponse {
   /** Only what the page may read: safelisted headers and those the server exposes. */
   readonly headers: ReadonlyMap<string, string>
   readonly text: string
+  readonly bytes: Buffer
   json<T = any>(): T
 }
 
@@ -56,14 +58,15 @@ const browserFetch = async (origin: string, url: URL, init: { method: string; he
     for (const name of unsafe) if (!allowed.has(name)) throw new TypeError(`CORS preflight: header ${name} not allowed on ${url.pathname}`)
   }
   const response = await fetch(url, { method, headers: { ...init.headers, origin }, ...(init.body === undefined ? {} : { body: init.body }) })
-  const text = await response.text()
+  const bytes = Buffer.from(await response.arrayBuffer())
+  const text = bytes.toString("utf8")
   if (response.headers.get("access-control-allow-origin") !== origin) throw new TypeError(`CORS: ${method} ${url.pathname} answered ${response.status} without allowing ${origin}`)
   const exposed = new Set((response.headers.get("access-control-expose-headers") ?? "").split(",").map((h) => h.trim().toLowerCase()))
   const readable = new Map<string, string>()
   response.headers.forEach((value, name) => {
     if (SAFELISTED_RESPONSE.has(name) || exposed.has(name)) readable.set(name, value)
   })
-  return { status: response.status, headers: readable, text, json: () => JSON.parse(text) }
+  return { status: response.status, headers: readable, text, bytes, json: () => JSON.parse(text) }
 }
 
 /** The SDK's HTTP layer (HTTPService/RequestParameters), as its source builds requests. */
@@ -233,6 +236,7 @@ class SdkCollection {
   }
 }
 
+/** create/update: each File is a part named by its field (a list of Files, one part each), the JSON holds the names. */
 const recordForm = (data: Record<string, unknown>): FormData => {
   const form = new FormData()
   const record: Record<string, unknown> = { ...data }
@@ -240,10 +244,48 @@ const recordForm = (data: Record<string, unknown>): FormData => {
     if (value instanceof File) {
       form.append(key, value, value.name)
       record[key] = value.name
+    } else if (Array.isArray(value) && value.some((item) => item instanceof File)) {
+      record[key] = value.map((item: string | File) => {
+        if (!(item instanceof File)) return item
+        form.append(key, item, item.name)
+        return item.name
+      })
     }
   }
   form.append("record", JSON.stringify(record))
   return form
+}
+
+/** PNG's chunk checksum (zlib.crc32 is newer than the Node versions this repository supports). */
+const crc32 = (bytes: Buffer): number => {
+  let crc = 0xffffffff
+  for (const byte of bytes) {
+    crc ^= byte
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1
+  }
+  return (crc ^ 0xffffffff) >>> 0
+}
+
+/** A 1×1 grey PNG whose pixel is `shade`: real image bytes, so the server's sniffing finds image/png. */
+const png = (shade: number): Buffer => {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data])
+    const length = Buffer.alloc(4)
+    length.writeUInt32BE(data.length)
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([length, body, crc])
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(1, 0)
+  header.writeUInt32BE(1, 4)
+  header[8] = 8 // bit depth; colour type 0 (grey), compression, filter, interlace 0
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.from([0, shade]))),
+    chunk("IEND", Buffer.alloc(0))
+  ])
 }
 
 const PRODUCTS = [
@@ -261,7 +303,7 @@ describe("the MACHHUB SDK's wire protocol, from a browser origin", () => {
   const password = "operator-password-123"
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { MACHHUB_CORS_ORIGINS: APP_ORIGIN } })
+    server = await startTestServer({ env: { MACHHUB_CORS_ORIGINS: APP_ORIGIN, MACHHUB_MAX_FILE_BYTES: String(64 * 1024) } })
     admin = await adminApi(server.url)
     await seedDomainUser(admin, {
       domain: APP,
@@ -447,6 +489,54 @@ describe("the MACHHUB SDK's wire protocol, from a browser origin", () => {
     const sdk = browserSdk()
     await sdk.login("operator", password)
     const foreign = await sdk.collection("products").getOne(encodeURIComponent("machhub_admin.products:abc"))
+    expect(foreign.status).toBe(404)
+  })
+
+  it("uploads files with create and update, and reads them back with getFile (PATCH /machhub/file)", async () => {
+    const sdk = browserSdk()
+    await sdk.login("operator", password)
+    const documents = sdk.collection("documents")
+    const created = await documents.create({
+      title: "Report",
+      coverImage: new File([png(1)], "cover.png", { type: "image/png" }),
+      attachments: [new File(["a,b\n1,2\n"], "data.csv", { type: "text/csv" }), new File(["notes"], "notes.txt", { type: "text/plain" })]
+    })
+    expect(created.status, created.text).toBe(201)
+    const { id, record } = created.json()
+    expect(record).toMatchObject({ title: "Report", coverImage: "cover.png", attachments: ["data.csv", "notes.txt"] })
+
+    const cover = await documents.getFile("cover.png", "coverImage", id)
+    expect(cover.status).toBe(200)
+    expect(cover.headers.get("content-type")).toBe("image/png")
+    expect(cover.bytes.equals(png(1))).toBe(true)
+    // The page can read the file's name: Content-Disposition is exposed.
+    expect(cover.headers.get("content-disposition")).toMatch(/cover\.png/)
+    const csv = await documents.getFile("data.csv", "attachments", id)
+    expect(csv.status).toBe(200)
+    expect(csv.text).toBe("a,b\n1,2\n")
+
+    // update() with only the file field: other fields stay; the same name with other bytes gets a new name.
+    const replaced = await documents.update(id, { coverImage: new File([png(2)], "cover.png", { type: "image/png" }) })
+    expect(replaced.status, replaced.text).toBe(200)
+    const newName = replaced.json().record.coverImage
+    expect(newName).toMatch(/^cover-[0-9a-f]{12}\.png$/)
+    expect(replaced.json().record.title).toBe("Report")
+    expect((await documents.getFile(newName, "coverImage", id)).bytes.equals(png(2))).toBe(true)
+    expect((await documents.getFile("cover.png", "coverImage", id)).status).toBe(404)
+
+    // Deleting a file is updating its field to null.
+    const cleared = await documents.update(encodeURIComponent(id), { coverImage: null })
+    expect(cleared.status).toBe(200)
+    expect(cleared.json().record.coverImage).toBeNull()
+    expect((await documents.getFile(newName, "coverImage", id)).status).toBe(404)
+
+    // Over the file limit: 413, readable by the page.
+    const tooLarge = await documents.create({ title: "big", blob: new File([Buffer.alloc(70 * 1024, 7)], "big.bin") })
+    expect(tooLarge.status).toBe(413)
+    expect(tooLarge.text).toMatch(/MACHHUB_MAX_FILE_BYTES/)
+
+    // Another domain's record is not found, whatever its file name.
+    const foreign = await documents.getFile("cover.png", "coverImage", "machhub_admin.documents:abc")
     expect(foreign.status).toBe(404)
   })
 
