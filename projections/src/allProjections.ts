@@ -7,6 +7,7 @@ import { machineVaultsProjection } from "./machines/MachineVaultsProjection.js"
 import { recordsProjection } from "./records/RecordsProjection.js"
 import { sessionsProjection } from "./sessions/SessionsProjection.js"
 import { usersProjection } from "./users/UsersProjection.js"
+import { tagsProjection } from "./tags/TagsProjection.js"
 import { auditProjection } from "./audit/AuditProjection.js"
 
 /**
@@ -23,5 +24,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   machinesProjection,
   machineVaultsProjection,
   recordsProjection,
+  tagsProjection,
   auditProjection
 ]
