@@ -1,0 +1,203 @@
+import mqtt from "mqtt"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeMqttFront, startMosquitto, type ClientAccess, type MosquittoBroker, type MqttFront } from "@machhub/adapters"
+import { tempDir } from "../support/temp.js"
+
+/**
+ * The MQTT edge in front of a real Mosquitto, with a fixed table of credentials: each password is a
+ * namespace, a reader can only subscribe, "ro/..." topics refuse writes. The server's own decisions
+ * (keys, tokens, permissions) are tested in mqtt.test.ts; this file is about what the edge does to
+ * packets whatever decides access.
+ */
+const accessFor = (password: string): ClientAccess | undefined => {
+  const [namespace, role] = password.split(":")
+  if (namespace === undefined || !/^[a-z]+$/.test(namespace)) return undefined
+  return {
+    namespace,
+    identity: role ?? "writer",
+    mayPublish: (topic) =>
+      /[+#]/.test(topic) || topic === ""
+        ? { ok: false, reason: "topic-invalid", message: "not a topic name" }
+        : role === "reader" || topic.startsWith("ro/")
+        ? { ok: false, reason: "not-authorized", message: "read only" }
+        : { ok: true },
+    maySubscribe: (filter) => {
+      if (filter === "") return { ok: false, reason: "topic-invalid", message: "empty" }
+      if (filter.startsWith("$share/")) {
+        const [, shareName, ...rest] = filter.split("/")
+        return { ok: true, shareName: shareName!, filter: rest.join("/") }
+      }
+      return filter.startsWith("secret/") ? { ok: false, reason: "not-authorized", message: "no" } : { ok: true, filter }
+    }
+  }
+}
+
+const quiet = () => {}
+
+describe("the MQTT edge in front of Mosquitto", () => {
+  const dir = tempDir()
+  let broker: MosquittoBroker
+  let front: MqttFront
+  let url: string
+  const clients: Array<mqtt.MqttClient> = []
+
+  const connect = (password: string | undefined, options: mqtt.IClientOptions = {}) =>
+    new Promise<mqtt.MqttClient>((resolve, reject) => {
+      const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 5, username: "u", password, ...options })
+      clients.push(client)
+      client.once("connect", () => resolve(client))
+      client.once("error", (error) => {
+        client.end(true)
+        reject(error)
+      })
+    })
+
+  const collect = (client: mqtt.MqttClient) => {
+    const messages: Array<{ topic: string; payload: string; retain: boolean; packet: mqtt.IPublishPacket }> = []
+    client.on("message", (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain, packet }))
+    return messages
+  }
+
+  /** The SUBACK's codes as sent (the client library reports only the first refusal). */
+  const subscribeCodes = (client: mqtt.MqttClient, filters: Array<string>) =>
+    new Promise<Array<number>>((resolve) => {
+      const listener = (packet: mqtt.Packet) => {
+        if (packet.cmd !== "suback") return
+        client.off("packetreceive", listener)
+        resolve(packet.granted as Array<number>)
+      }
+      client.on("packetreceive", listener)
+      client.subscribe(filters, { qos: 1 }, () => {})
+    })
+
+  const until = async (check: () => boolean, what: string) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    if (!check()) throw new Error(`timed out waiting for ${what}`)
+  }
+
+  beforeAll(async () => {
+    broker = await startMosquitto({ dataDir: dir.path, log: quiet })
+    front = makeMqttFront({
+      broker: broker.endpoint,
+      log: quiet,
+      authenticate: ({ password }) => {
+        if (password === undefined) return { ok: false, reason: "not-authorized", message: "no credential" }
+        const access = accessFor(password.toString())
+        return access === undefined ? { ok: false, reason: "bad-credentials", message: "unknown" } : { ok: true, access }
+      }
+    })
+    const port = await front.listenTcp("127.0.0.1", 0)
+    url = `mqtt://127.0.0.1:${port}`
+  })
+  afterAll(async () => {
+    for (const client of clients) client.end(true)
+    await front.close()
+    await broker.stop()
+    dir.cleanup()
+  })
+
+  it("refuses CONNECT without or with bad credentials, with the reason code of each version", async () => {
+    await expect(connect(undefined)).rejects.toMatchObject({ code: 0x87 })
+    await expect(connect("NOPE")).rejects.toMatchObject({ code: 0x86 })
+    await expect(connect(undefined, { protocolVersion: 4 })).rejects.toMatchObject({ code: 5 })
+    await expect(connect("NOPE", { protocolVersion: 4 })).rejects.toMatchObject({ code: 4 })
+  })
+
+  it("relays QoS 0, 1 and 2 with the topics the clients use", async () => {
+    const reader = await connect("alpha")
+    const messages = collect(reader)
+    await reader.subscribeAsync("line/+/temp", { qos: 2 })
+    const writer = await connect("alpha", { protocolVersion: 4 })
+    await writer.publishAsync("line/1/temp", "0", { qos: 0 })
+    await writer.publishAsync("line/2/temp", "1", { qos: 1 })
+    await writer.publishAsync("line/3/temp", "2", { qos: 2 })
+    await until(() => messages.length === 3, "three messages")
+    expect(messages.map((m) => [m.topic, m.payload, m.packet.qos]).sort()).toEqual([["line/1/temp", "0", 0], ["line/2/temp", "1", 1], ["line/3/temp", "2", 2]])
+  })
+
+  it("keeps namespaces apart whatever the spelling: wildcards, $share, response topics", async () => {
+    const beta = await connect("beta")
+    const betaMessages = collect(beta)
+    await beta.subscribeAsync(["#", "$share/g/#", "uns/#", "+/+/#"], { qos: 1 })
+    const alpha = await connect("alpha")
+    const alphaMessages = collect(alpha)
+    await alpha.subscribeAsync("#", { qos: 1 })
+    for (const topic of ["x", "uns/beta/x", "../beta/x", "/uns/beta/x"]) await alpha.publishAsync(topic, "from alpha", { qos: 1 })
+    await beta.publishAsync("beta-only", "from beta", { qos: 1 })
+    await until(() => alphaMessages.length >= 4 && betaMessages.some((m) => m.topic === "beta-only"), "the published values")
+    // beta's own value only, once per matching subscription, never anything of alpha.
+    expect(betaMessages.every((m) => m.payload === "from beta" && m.topic === "beta-only")).toBe(true)
+    expect(alphaMessages.map((m) => m.topic).sort()).toEqual(["../beta/x", "/uns/beta/x", "uns/beta/x", "x"])
+    expect(alphaMessages.every((m) => m.payload === "from alpha")).toBe(true)
+  })
+
+  it("resolves MQTT 5 topic aliases at the edge, within the client's namespace", async () => {
+    const beta = await connect("beta")
+    const betaMessages = collect(beta)
+    await beta.subscribeAsync("#", { qos: 1 })
+    const alpha = await connect("alpha")
+    const alphaMessages = collect(alpha)
+    await alpha.subscribeAsync("aliased/#", { qos: 1 })
+    const sender = await connect("alpha")
+    await sender.publishAsync("aliased/one", "first", { qos: 1, properties: { topicAlias: 3 } })
+    await sender.publishAsync("", "second", { qos: 1, properties: { topicAlias: 3 } })
+    await until(() => alphaMessages.length === 2, "two aliased messages")
+    expect(alphaMessages.map((m) => [m.topic, m.payload])).toEqual([["aliased/one", "first"], ["aliased/one", "second"]])
+    expect(betaMessages).toEqual([])
+  })
+
+  it("answers refused subscriptions and publishes with reason codes", async () => {
+    const client = await connect("alpha")
+    expect(await subscribeCodes(client, ["ok/#", "secret/x", "$share/g/secret/y"])).toEqual([1, 0x87, 1])
+    const reader = await connect("alpha:reader")
+    await expect(reader.publishAsync("a", "x", { qos: 1 })).rejects.toMatchObject({ code: 0x87 })
+    await expect(reader.publishAsync("a", "x", { qos: 2 })).rejects.toMatchObject({ code: 0x87 })
+    await expect(client.publishAsync("ro/a", "x", { qos: 1 })).rejects.toMatchObject({ code: 0x87 })
+    const v3 = await connect("alpha", { protocolVersion: 4 })
+    expect(await subscribeCodes(v3, ["ok/#", "secret/x"])).toEqual([1, 0x80])
+    // 3.1.1 has no reason code for a refused publish: it is acknowledged and not passed on.
+    const messages = collect(client)
+    await client.subscribeAsync("ro/#", { qos: 1 })
+    await v3.publishAsync("ro/b", "dropped", { qos: 2 })
+    await client.publishAsync("ok/marker", "after", { qos: 1 })
+    await until(() => messages.length >= 1, "the marker")
+    expect(messages.map((m) => m.payload)).toEqual(["after"])
+  })
+
+  it("keeps retained values per namespace", async () => {
+    const writer = await connect("alpha")
+    await writer.publishAsync("kept", "alpha value", { qos: 1, retain: true })
+    const other = await connect("beta")
+    const otherMessages = collect(other)
+    await other.subscribeAsync("kept", { qos: 1 })
+    const same = await connect("alpha", { protocolVersion: 4 })
+    const sameMessages = collect(same)
+    await same.subscribeAsync("kept", { qos: 1 })
+    await until(() => sameMessages.length === 1, "the retained value")
+    expect(sameMessages[0]).toMatchObject({ topic: "kept", payload: "alpha value", retain: true })
+    expect(otherMessages).toEqual([])
+  })
+
+  it("delivers a will message in the client's namespace only", async () => {
+    const watcher = await connect("alpha")
+    const messages = collect(watcher)
+    await watcher.subscribeAsync("status/#", { qos: 1 })
+    const betaWatcher = await connect("beta")
+    const betaMessages = collect(betaWatcher)
+    await betaWatcher.subscribeAsync("#", { qos: 1 })
+    const dying = await connect("alpha", { will: { topic: "status/dying", payload: Buffer.from("gone"), qos: 1, retain: false } })
+    // Ends the connection without DISCONNECT, as a crash would.
+    dying.stream.destroy()
+    await until(() => messages.length === 1, "the will")
+    expect(messages[0]).toMatchObject({ topic: "status/dying", payload: "gone" })
+    expect(betaMessages).toEqual([])
+    await expect(connect("alpha:reader", { will: { topic: "status/x", payload: Buffer.from("x"), qos: 0, retain: false } })).rejects.toMatchObject({ code: 0x87 })
+  })
+
+  it("ends the sessions a caller names", async () => {
+    const doomed = await connect("gamma")
+    const closed = new Promise<number | undefined>((resolve) => doomed.on("disconnect", (packet) => resolve(packet.reasonCode)))
+    expect(front.disconnectWhere((access) => access.namespace === "gamma")).toBe(1)
+    expect(await closed).toBe(0x87)
+  })
+})
