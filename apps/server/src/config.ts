@@ -41,6 +41,8 @@ export interface ServerConfig {
   readonly shutdownGraceMillis: number
   /** Requests per second each API key may make (its bucket holds twice that, for bursts). */
   readonly keyRateLimit: number
+  /** Whether a value published to a topic with no definition defines it (access RW, not historized): MACHHUB_TAGS_AUTOCREATE, true by default. */
+  readonly tagsAutocreate: boolean
   /** How long a ticket from POST /api/v1/machine/<id>/connect may wait for its socket; then its SSH connection closes. */
   readonly sshTicketSeconds: number
   /** A terminal with no input, resize or heartbeat from its client for this long is closed. */
@@ -148,6 +150,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     passwordCost: integer(env, "MACHHUB_PASSWORD_COST", 17, 10, 20),
     shutdownGraceMillis: integer(env, "MACHHUB_SHUTDOWN_GRACE_MS", 8_000, 0, 60_000),
     keyRateLimit: integer(env, "MACHHUB_KEY_RATE_LIMIT", 50, 1, 1_000_000),
+    tagsAutocreate: oneOf(env, "MACHHUB_TAGS_AUTOCREATE", ["true", "false"], "true") === "true",
     sshTicketSeconds: integer(env, "MACHHUB_SSH_TICKET_SECONDS", 60, 1, 3600),
     sshIdleSeconds: integer(env, "MACHHUB_SSH_IDLE_SECONDS", 900, 1, 7 * 24 * 3600),
     sshConnectTimeoutSeconds: integer(env, "MACHHUB_SSH_CONNECT_TIMEOUT_SECONDS", 15, 1, 300),
