@@ -28,6 +28,7 @@ import { mount } from "./api/mount.js"
 import { mountEdgeRoutes, UNGATED_PATHS } from "./routes/index.js"
 import { RequestOrigins } from "./audit/RequestOrigins.js"
 import type { ServerContext } from "./ServerContext.js"
+import { openEdgeTagValues } from "./tags/values/edgeTagValues.js"
 import { bodyLimitOf } from "./data/files/bodyLimit.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
@@ -157,6 +158,8 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       // Terminal sessions end first, with a close frame and their recordings stored.
       await sockets.close()
       await http.close(config.shutdownGraceMillis)
+      // Values still queued are written before the historian's file closes.
+      edge?.tagValues.close()
       await release()
     })())
 
@@ -198,7 +201,8 @@ const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
     users,
     groups,
     domains: makeDomainsReadModel(db),
-    loginThrottle
+    loginThrottle,
+    ...openEdgeTagValues(config, db, projections)
   }
   mountEdgeRoutes(router, context)
   // Innermost, so that Effects a handler starts run on this server's runtime (see runtime.ts).

@@ -6,6 +6,8 @@ import type { Authenticator } from "./auth/Authenticator.js"
 import type { LoginThrottle } from "./auth/LoginThrottle.js"
 import type { ServerConfig } from "./config.js"
 import type { EffectRunner } from "./runtime.js"
+import type { TagValues } from "./tags/values/TagValues.js"
+import type { WriteGate } from "./tags/values/writeGate.js"
 
 /** Everything route modules may use; built once by the composition root. */
 export interface ServerContext {
@@ -34,6 +36,10 @@ export interface ServerContext {
    * picks this runner and annotates logs with the request's correlation id.
    */
   readonly run: EffectRunner
+  /** The tag value pipeline: last values, the historian (historian.db) and fan-out to MQTT/NATS. */
+  readonly tagValues: TagValues
+  /** The tag rules a client's value write must pass (access R, autocreate). */
+  readonly tagWrites: WriteGate
 }
 
 /** A route module adds its routes to the router. */

@@ -5,10 +5,12 @@ import { apiKeyRoutes } from "./apiKeys.js"
 import { auditRoutes } from "./audit.js"
 import { dataRoutes } from "./dataRoutes.js"
 import { eventCatalogRoutes } from "./eventCatalog.js"
+import { historianRoutes } from "./historian.js"
 import { identityRoutes } from "./identityRoutes.js"
 import { machhubInfoRoutes } from "./machhubInfo.js"
 import { machineRoutes } from "./machines.js"
 import { sessionRoutes } from "./sessions.js"
+import { tagValueRoutes } from "./tagValues.js"
 import { documentationRoutes, DOCUMENTATION_PATHS } from "./documentation.js"
 
 /** Paths outside the read-model gate: documentation, which does not depend on this node's data. */
@@ -25,6 +27,8 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...apiKeyRoutes(context),
     ...dataRoutes(context),
     ...machhubInfoRoutes(context),
+    ...tagValueRoutes(context),
+    ...historianRoutes(context),
     ...machineRoutes(context),
     ...auditRoutes(context),
     ...eventCatalogRoutes(context),
