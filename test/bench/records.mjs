@@ -1,17 +1,42 @@
 // Data-plane figures for `npm run bench`: createRecord over HTTP, a filtered and sorted page from a
-// 100,000-record collection, and the server's memory holding 1,000,000 records.
+// 100,000-record collection (plain filters, and the SDK's filter_or groups, CONTAINSANY and ~), and
+// the server's memory holding 1,000,000 records.
 import { readFileSync } from "node:fs"
 import { runWrk } from "./wrk.mjs"
 
-// Every request creates a different record: a counter in the body, a price and a category to filter on.
+// Every request creates a different record: a counter in the body, a price and a category to filter
+// on, and an array of two tags for the array operators.
 export const createScript = `
 counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"name":"item-%06d","price":%d,"category":"c%d","inStock":%s}', counter, (counter * 7919) % 1000, counter % 10, (counter % 3 == 0) and "true" or "false")
+  local body = string.format('{"name":"item-%06d","price":%d,"category":"c%d","inStock":%s,"tags":["t%d","u%d"]}', counter, (counter * 7919) % 1000, counter % 10, (counter % 3 == 0) and "true" or "false", counter % 7, counter % 11)
   return wrk.format(nil, nil, nil, body)
 end
 `
+
+/**
+ * List pages with the SDK's query forms (SPEC §6a), each request a different page (1,000 or more
+ * distinct queries, more than the page cache keeps per collection): `path(counter)` is a Lua
+ * expression for the request path, `example` one such path to check before measuring.
+ */
+const SDK_PAGES = [
+  {
+    label: "GET page of 20 of 100,000 (filter_or: 2 groups, 1 sort), distinct pages",
+    example: "/machhub/bench_page/all?filter_or[0][category][%3D][string]=c3&filter_or[1][price][%3C][number]=100&sort=[name][desc]&limit=20",
+    path: `"/machhub/bench_page/all?filter_or[0][category][%3D][string]=c" .. (counter % 10) .. "&filter_or[1][price][%3C][number]=" .. (counter % 1000) .. "&sort=[name][desc]&limit=20"`
+  },
+  {
+    label: "GET page of 20 of 100,000 (CONTAINSANY on an array field, 1 sort), distinct pages",
+    example: "/machhub/bench_page/all?filter[tags][CONTAINSANY][object]=t1,u2&sort=[name][desc]&limit=20",
+    path: `"/machhub/bench_page/all?filter[tags][CONTAINSANY][object]=t" .. (counter % 7) .. ",u" .. (math.floor(counter / 7) % 11) .. "&sort=[name][desc]&limit=20&offset=" .. (math.floor(counter / 77) % 13)`
+  },
+  {
+    label: "GET page of 20 of 100,000 (~ case-insensitive substring, 1 sort), distinct pages",
+    example: "/machhub/bench_page/all?filter[category][~][string]=C3&sort=[name][desc]&limit=20",
+    path: `"/machhub/bench_page/all?filter[category][~][string]=C" .. (counter % 10) .. "&sort=[name][desc]&limit=20&offset=" .. (math.floor(counter / 10) % 100)`
+  }
+]
 
 /**
  * fetch, retried once: between wrk runs the server may close an idle keep-alive connection that
@@ -77,6 +102,22 @@ end
   const pageRun = runWrk({ url: page, seconds, headers: { Authorization: headers.Authorization } })
   row("GET page of 20 of 100,000 (1 filter, 1 sort), same page", pageRun.rps, "req/s", pageRun.rps / baselineRps,
     `answered from the page cache until the collection changes; p50 ${pageRun.p50.toFixed(2)} ms, p99 ${pageRun.p99.toFixed(2)} ms${pageRun.non2xx ? `; ${pageRun.non2xx} non-2xx` : ""}`)
+
+  for (const { label, example, path } of SDK_PAGES) {
+    const check = await fetchOnce(`${url}${example}`, { headers })
+    const page = await check.json()
+    if (check.status !== 200 || page.length !== 20) throw new Error(`${example} answered ${check.status}: ${JSON.stringify(page).slice(0, 200)}`)
+    const script = `
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, ${path})
+end
+`
+    const run = runWrk({ url: `${url}/`, seconds, headers: { Authorization: headers.Authorization }, lua: script })
+    row(label, run.rps, "req/s", run.rps / baselineRps,
+      `every request a new query; p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms${run.non2xx ? `; ${run.non2xx} non-2xx` : ""}`)
+  }
 
   if (memoryRecords > 0) {
     log(`filling a ${memoryRecords.toLocaleString("en")}-record collection for the memory figure (takes a while)…`)
