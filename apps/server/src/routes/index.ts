@@ -10,6 +10,7 @@ import { identityRoutes } from "./identityRoutes.js"
 import { machhubInfoRoutes } from "./machhubInfo.js"
 import { machineRoutes } from "./machines.js"
 import { sessionRoutes } from "./sessions.js"
+import { tagRoutes } from "./tags.js"
 import { tagValueRoutes } from "./tagValues.js"
 import { documentationRoutes, DOCUMENTATION_PATHS } from "./documentation.js"
 
@@ -27,6 +28,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...apiKeyRoutes(context),
     ...dataRoutes(context),
     ...machhubInfoRoutes(context),
+    ...tagRoutes(context),
     ...tagValueRoutes(context),
     ...historianRoutes(context),
     ...machineRoutes(context),
