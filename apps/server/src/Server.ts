@@ -202,7 +202,7 @@ const mountEdge = (router: Router, parts: EdgeParts): ServerContext => {
     groups,
     domains: makeDomainsReadModel(db),
     loginThrottle,
-    ...openEdgeTagValues(config, db, projections)
+    ...openEdgeTagValues({ ...parts, readModels: db, projections })
   }
   mountEdgeRoutes(router, context)
   // Innermost, so that Effects a handler starts run on this server's runtime (see runtime.ts).
