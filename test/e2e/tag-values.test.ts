@@ -1,8 +1,10 @@
 import { statSync } from "node:fs"
 import { join } from "node:path"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
+import { readWholeLog } from "../support/readWholeLog.js"
 import { tempDir } from "../support/temp.js"
 
 describe("tag values over HTTP: POST /machhub/tag/<topic>, POST /machhub/tag/batch, GET /machhub/tag/value/<topic>", () => {
@@ -96,6 +98,34 @@ describe("tag values over HTTP: POST /machhub/tag/<topic>, POST /machhub/tag/bat
     const nobody = await seedDomainUser(admin, { domain: "readers", username: "no-tags", group: "nothing", permissions: [] })
     expect((await nobody.api.request("GET", "/machhub/tag/value/r/t")).status).toBe(403)
     expect((await fetch(`${server.url}/machhub/tag/value/r/t`)).status).toBe(401)
+  })
+
+  it("defines a topic on its first value (RW, not historized, in the writer's name), and refuses writes to a read-only tag", async () => {
+    expect((await admin.json("POST", "/machhub/tag/auto/created", { value: 1 })).status).toBe(200)
+    const defined = await admin.json("GET", "/api/tags/auto/created")
+    expect(defined.status).toBe(200)
+    expect(defined.body).toMatchObject({ topic: "auto/created", access: "RW" })
+    expect(defined.body.historize).toBeUndefined()
+    expect((await admin.json("GET", "/machhub/tag/list")).body).toContain("auto/created")
+
+    expect((await admin.json("PUT", "/api/tags/fixed/setpoint", { access: "R" })).status).toBeLessThan(300)
+    const refused = await admin.request("POST", "/machhub/tag/fixed/setpoint", { value: 5 })
+    expect(refused.status).toBe(403)
+    expect(await refused.text()).toMatch(/fixed\/setpoint is read-only/)
+    const batch = await admin.request("POST", "/machhub/tag/batch", [{ topic: "auto/created", value: 2 }, { topic: "fixed/setpoint", value: 5 }])
+    expect(batch.status).toBe(403)
+    // All or nothing: the batch's other value is not written either.
+    expect((await admin.json("GET", "/machhub/tag/value/auto/created")).body.value).toBe(1)
+    expect((await admin.request("GET", "/machhub/tag/value/fixed/setpoint")).status).toBe(404)
+  })
+
+  it("keeps values out of the event log: values of defined tags add no event", async () => {
+    await admin.json("POST", "/machhub/tag/batch", [{ topic: "quiet/a", value: 0 }])
+    const before = (await Effect.runPromise(readWholeLog((from, limit) => server.store.readAll(from, limit)))).length
+    const values = Array.from({ length: 5000 }, (_, i) => ({ topic: "quiet/a", value: i }))
+    expect((await admin.json("POST", "/machhub/tag/batch", values)).status).toBe(200)
+    const after = (await Effect.runPromise(readWholeLog((from, limit) => server.store.readAll(from, limit)))).length
+    expect(after - before).toBe(0)
   })
 
   it("keeps each domain's values apart: the same topic in two domains is two tags", async () => {
