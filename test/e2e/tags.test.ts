@@ -252,6 +252,11 @@ describe("tag definitions over HTTP (SPEC §7)", () => {
     expect((await editor.json("POST", `/machhub/tag/${topic}`, { value: 22 })).status).toBe(200)
     expect((await editor.json("GET", path(topic))).body.version).toBe(1)
 
+    // Values racing for one new topic: it is defined once.
+    const racing = await Promise.all(Array.from({ length: 20 }, (_, i) => editor.json("POST", "/machhub/tag/Auto/Race", { value: i })))
+    expect(racing.map((r) => r.status)).toEqual(Array(20).fill(200))
+    expect((await editor.json("GET", path("Auto/Race"))).body).toMatchObject({ autocreated: true, version: 1 })
+
     // A batch of new topics at once: each defined once.
     const batch = Array.from({ length: 50 }, (_, i) => ({ topic: `Auto/Batch/${i % 10}`, value: i }))
     expect((await editor.json("POST", "/machhub/tag/batch", batch)).status).toBe(200)

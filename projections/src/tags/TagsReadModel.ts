@@ -36,7 +36,7 @@ const toRow = (raw: RawTagRow): TagRow => ({
 })
 
 /** Lookups kept in memory at most; past it the cache starts over (a lookup costs one indexed read). */
-const MAX_CACHED = 100_000
+const MAX_CACHED = 50_000
 
 /**
  * Queries over the tags read model, always within one domain: another domain's tag is never found.

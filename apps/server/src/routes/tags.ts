@@ -155,7 +155,7 @@ export const tagRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
           }).pipe(Effect.map((reply) => {
             // The read model has applied the command (runCommand waits for it); the reply is the fallback.
             const row = tags.get(principal.domain, topic)
-            const tag = row !== undefined && row.version === reply.version ? view(row) : fromReply(reply.result, reply.version, reply.at)
+            const tag = row !== undefined && row.version === reply.version ? view(row) : fromReply(reply.result, reply.version, reply.at ?? row?.updatedAt)
             return json(200, { success: true, tag }, mutationHeaders(reply))
           }))
         )
@@ -222,10 +222,14 @@ export const tagRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   ]
 }
 
-/** The answer built from the command's reply, when the read model has moved on (or not caught up) since. */
+/**
+ * The answer built from the command's reply, when the read model has moved on since (a retried
+ * request answered as the first time) or has not caught up in time.
+ */
 const fromReply = (definition: TagDefinition | undefined, version: number, at: string | undefined) => ({
   ...(definition ?? {}),
   autocreated: false,
   version,
-  ...(at === undefined ? {} : { createdAt: at, updatedAt: at })
+  createdAt: at ?? "",
+  updatedAt: at ?? ""
 })
