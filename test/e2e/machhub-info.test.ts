@@ -16,7 +16,7 @@ describe("GET /machhub/: the device and its MQTT bind info", () => {
   })
   afterAll(() => server.dispose())
 
-  it("answers the device name, every listener (disabled until MQTT runs), the store and the version", async () => {
+  it("answers the device name, every listener (enabled when it runs; the TLS ones belong to a proxy), the store and the version", async () => {
     const answer = await admin.json("GET", "/machhub/")
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({
@@ -24,10 +24,10 @@ describe("GET /machhub/: the device and its MQTT bind info", () => {
       uns: {
         basePath: "",
         bind: {
-          mqtt: { host: "127.0.0.1", port: 18830, enabled: false },
+          mqtt: { host: "127.0.0.1", port: 18830, enabled: true },
           mqtts: { host: "127.0.0.1", port: 18883, enabled: false },
           // MQTT over WebSocket is the /mqtt path of the HTTP listener.
-          ws: { host: "127.0.0.1", port: server.port, enabled: false },
+          ws: { host: "127.0.0.1", port: server.port, enabled: true },
           wss: { host: "127.0.0.1", port: server.port, enabled: false }
         }
       },
@@ -100,7 +100,7 @@ describe("configuration read by GET /machhub/ and the CORS edge", () => {
   })
 
   it("refuses an MQTT port out of range", () => {
-    expect(() => loadConfig({ MACHHUB_MQTT_PORT: "70000" })).toThrow(/MACHHUB_MQTT_PORT must be an integer between 1 and 65535/)
+    expect(() => loadConfig({ MACHHUB_MQTT_PORT: "70000" })).toThrow(/MACHHUB_MQTT_PORT must be an integer between 0 and 65535/)
     expect(() => loadConfig({ MACHHUB_MQTTS_PORT: "x" })).toThrow(/MACHHUB_MQTTS_PORT/)
   })
 })

@@ -1,21 +1,14 @@
 import { statSync } from "node:fs"
 import { join } from "node:path"
-import mqtt from "mqtt"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { MosquittoUnavailable, startMosquitto, type MosquittoBroker } from "@machhub/adapters"
+import { connectMqtt, type MqttClient } from "../support/mqtt.js"
 import { tempDir } from "../support/temp.js"
 
 const quiet = () => {}
 
-const connect = (url: string, options: mqtt.IClientOptions) =>
-  new Promise<mqtt.MqttClient>((resolve, reject) => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options })
-    client.once("connect", () => resolve(client))
-    client.once("error", (error) => {
-      client.end(true)
-      reject(error)
-    })
-  })
+const opened: Array<MqttClient> = []
+const connect = (url: string, options: Parameters<typeof connectMqtt>[1]) => connectMqtt(url, options, opened)
 
 describe("the private Mosquitto broker", () => {
   const dir = tempDir()

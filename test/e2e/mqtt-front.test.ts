@@ -1,6 +1,6 @@
-import mqtt from "mqtt"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeMqttFront, startMosquitto, type ClientAccess, type MosquittoBroker, type MqttFront } from "@machhub/adapters"
+import { collect, connectMqtt, subscribeCodes, until, type MqttClient } from "../support/mqtt.js"
 import { tempDir } from "../support/temp.js"
 
 /**
@@ -39,41 +39,10 @@ describe("the MQTT edge in front of Mosquitto", () => {
   let broker: MosquittoBroker
   let front: MqttFront
   let url: string
-  const clients: Array<mqtt.MqttClient> = []
+  const clients: Array<MqttClient> = []
 
-  const connect = (password: string | undefined, options: mqtt.IClientOptions = {}) =>
-    new Promise<mqtt.MqttClient>((resolve, reject) => {
-      const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 5, username: "u", password, ...options })
-      clients.push(client)
-      client.once("connect", () => resolve(client))
-      client.once("error", (error) => {
-        client.end(true)
-        reject(error)
-      })
-    })
-
-  const collect = (client: mqtt.MqttClient) => {
-    const messages: Array<{ topic: string; payload: string; retain: boolean; packet: mqtt.IPublishPacket }> = []
-    client.on("message", (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain, packet }))
-    return messages
-  }
-
-  /** The SUBACK's codes as sent (the client library reports only the first refusal). */
-  const subscribeCodes = (client: mqtt.MqttClient, filters: Array<string>) =>
-    new Promise<Array<number>>((resolve) => {
-      const listener = (packet: mqtt.Packet) => {
-        if (packet.cmd !== "suback") return
-        client.off("packetreceive", listener)
-        resolve(packet.granted as Array<number>)
-      }
-      client.on("packetreceive", listener)
-      client.subscribe(filters, { qos: 1 }, () => {})
-    })
-
-  const until = async (check: () => boolean, what: string) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    if (!check()) throw new Error(`timed out waiting for ${what}`)
-  }
+  const connect = (password: string | undefined, options: Parameters<typeof connectMqtt>[1] = {}) =>
+    connectMqtt(url, { protocolVersion: 5, username: "u", password, ...options }, clients)
 
   beforeAll(async () => {
     broker = await startMosquitto({ dataDir: dir.path, log: quiet })
@@ -112,7 +81,7 @@ describe("the MQTT edge in front of Mosquitto", () => {
     await writer.publishAsync("line/2/temp", "1", { qos: 1 })
     await writer.publishAsync("line/3/temp", "2", { qos: 2 })
     await until(() => messages.length === 3, "three messages")
-    expect(messages.map((m) => [m.topic, m.payload, m.packet.qos]).sort()).toEqual([["line/1/temp", "0", 0], ["line/2/temp", "1", 1], ["line/3/temp", "2", 2]])
+    expect(messages.map((m) => [m.topic, m.payload, m.qos]).sort()).toEqual([["line/1/temp", "0", 0], ["line/2/temp", "1", 1], ["line/3/temp", "2", 2]])
   })
 
   it("keeps namespaces apart whatever the spelling: wildcards, $share, response topics", async () => {

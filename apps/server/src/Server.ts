@@ -29,6 +29,8 @@ import { mountEdgeRoutes, UNGATED_PATHS } from "./routes/index.js"
 import { RequestOrigins } from "./audit/RequestOrigins.js"
 import type { ServerContext } from "./ServerContext.js"
 import { openEdgeTagValues } from "./tags/values/edgeTagValues.js"
+import { startEdgeMqtt } from "./mqtt/edgeMqtt.js"
+import type { MqttListeners, RunningMqtt } from "./mqtt/startMqtt.js"
 import { bodyLimitOf } from "./data/files/bodyLimit.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
 import type { ServerConfig } from "./config.js"
@@ -112,6 +114,8 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   const hasAdmin = () => adminExists
   // The configured port until the edge listens, then the one it got.
   let httpPort = config.port
+  // Known once MQTT runs (it starts after the edge's routes, before the HTTP server).
+  let mqttListeners: MqttListeners | undefined
   mount(router, healthRoutes(
     readModels === undefined
       ? commandIntakeReadiness(nats!)
@@ -120,8 +124,11 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       : readModelsReadiness(readModels.projections)
   ))
   const edge = servesApi
-    ? mountEdge(router, { ...services, readModels: readModels!, authenticator: authenticator!, config, passwords, tokens, sockets, origins, hasAdmin, run, httpPort: () => httpPort })
+    ? mountEdge(router, { ...services, readModels: readModels!, authenticator: authenticator!, config, passwords, tokens, sockets, origins, hasAdmin, run, httpPort: () => httpPort, mqttListeners: () => mqttListeners })
     : undefined
+  // Before the HTTP server: MQTT over WebSocket is one of its socket routes.
+  const mqtt: RunningMqtt | undefined = edge === undefined ? undefined : await startEdgeMqtt(edge)
+  mqttListeners = mqtt?.listeners
 
   let http: HttpServer
   try {
@@ -141,6 +148,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
         })
     })
   } catch (error) {
+    await mqtt?.stop()
     await release()
     throw error
   }
@@ -155,7 +163,9 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   const stop = () =>
     (stopping ??= (async () => {
       stopped.abort()
-      // Terminal sessions end first, with a close frame and their recordings stored.
+      // MQTT clients are told the server is shutting down; the broker saves retained values.
+      await mqtt?.stop()
+      // Terminal sessions end next, with a close frame and their recordings stored.
       await sockets.close()
       await http.close(config.shutdownGraceMillis)
       // Values still queued are written before the historian's file closes.
@@ -181,6 +191,7 @@ interface EdgeParts {
   readonly hasAdmin: () => boolean
   readonly run: EffectRunner
   readonly httpPort: () => number
+  readonly mqttListeners: () => MqttListeners | undefined
 }
 
 /** The edge role: every API route, answered from this node's read models, with commands sent on the bus. */

@@ -6,6 +6,7 @@ import type { Authenticator } from "./auth/Authenticator.js"
 import type { LoginThrottle } from "./auth/LoginThrottle.js"
 import type { ServerConfig } from "./config.js"
 import type { EffectRunner } from "./runtime.js"
+import type { MqttListeners } from "./mqtt/startMqtt.js"
 import type { TagValues } from "./tags/values/TagValues.js"
 import type { WriteGate } from "./tags/values/writeGate.js"
 
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly sockets: WebSocketRoutes
   /** The port the HTTP edge listens on (known once it listens; PORT=0 picks a free one). */
   readonly httpPort: () => number
+  /** The MQTT listeners that run (TCP port, WebSocket), once MQTT started; undefined without MQTT. */
+  readonly mqttListeners: () => MqttListeners | undefined
   /**
    * Runs Effects with this server's runtime (its services and logger; forks join its scope). A
    * handler may also call `runPromise` from runtime.ts (as `respond` does): while a handler runs it

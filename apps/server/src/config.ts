@@ -158,7 +158,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     sshConnectTimeoutSeconds: integer(env, "MACHHUB_SSH_CONNECT_TIMEOUT_SECONDS", 15, 1, 300),
     corsOrigins: corsOrigins(env),
     deviceName: env["MACHHUB_DEVICE_NAME"] || hostname(),
-    mqttPort: integer(env, "MACHHUB_MQTT_PORT", 1883, 1, 65535),
+    mqttPort: integer(env, "MACHHUB_MQTT_PORT", 1883, 0, 65535),
     mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535),
     historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600)
   }

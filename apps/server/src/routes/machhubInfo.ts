@@ -21,9 +21,9 @@ const DeviceInfo = Schema.Struct({
 /**
  * `GET /machhub/` (SPEC §6a, §7): the device's name and how to reach its MQTT listeners, which MACHHUB
  * clients read instead of hard-coding ports. TCP on MACHHUB_MQTT_PORT, TLS on MACHHUB_MQTTS_PORT,
- * WebSocket at `/mqtt` on the HTTP port (its TLS form is the same path behind a TLS proxy). Every
- * listener says `enabled: false` until this server runs MQTT listeners, so a client does not try to
- * connect to a port nothing answers on. Any authenticated caller may read it: the SDK calls it with
+ * WebSocket at `/mqtt` on the HTTP port (its TLS form is the same path behind a TLS proxy). A
+ * listener says `enabled: true` only while it runs (TCP and WebSocket when MQTT started; the TLS
+ * forms belong to a TLS proxy and say false), so a client does not try a port nothing answers on. Any authenticated caller may read it: the SDK calls it with
  * its developer key or its user's token.
  */
 export const machhubInfoRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
@@ -32,12 +32,18 @@ export const machhubInfoRoutes = (context: ServerContext): ReadonlyArray<AnyRout
   // Built on first request: the HTTP port is known only once the server listens (PORT=0 picks one).
   const info = (): HttpResponse => {
     const host = config.host
-    const listener = (port: number) => ({ host, port, enabled: false })
+    const listener = (port: number, enabled = false) => ({ host, port, enabled })
+    const mqtt = context.mqttListeners()
     return (answer ??= json(200, {
       device_name: config.deviceName,
       uns: {
         basePath: "",
-        bind: { mqtt: listener(config.mqttPort), mqtts: listener(config.mqttsPort), ws: listener(httpPort()), wss: listener(httpPort()) }
+        bind: {
+          mqtt: listener(mqtt?.tcpPort ?? config.mqttPort, mqtt?.tcpPort !== undefined),
+          mqtts: listener(config.mqttsPort),
+          ws: listener(httpPort(), mqtt?.webSocket === true),
+          wss: listener(httpPort())
+        }
       },
       storage: { store: config.store },
       version: VERSION

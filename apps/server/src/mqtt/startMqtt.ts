@@ -1,0 +1,70 @@
+import { makeMqttFront, startMosquitto, type MosquittoBroker, type WebSocketRoutes } from "@machhub/adapters"
+import type { RecordedEvent } from "@machhub/core"
+import type { Authenticator } from "../auth/Authenticator.js"
+import type { ServerConfig } from "../config.js"
+import { log } from "../log.js"
+import { startAccessSweep } from "./accessSweep.js"
+import { makeMqttAuthenticate, type MqttAccessOptions } from "./mqttAccess.js"
+
+/** Which MQTT listeners run, for `GET /machhub/`. */
+export interface MqttListeners {
+  /** The TCP port clients connect to; undefined when the TCP listener does not run. */
+  readonly tcpPort: number | undefined
+  /** Whether `/mqtt` on the HTTP port takes MQTT over WebSocket. */
+  readonly webSocket: boolean
+}
+
+export interface RunningMqtt {
+  readonly listeners: MqttListeners
+  /** Ends every client connection, then stops the broker (it saves retained values). */
+  readonly stop: () => Promise<void>
+}
+
+export const MQTT_WEBSOCKET_PATH = "/mqtt"
+
+export interface MqttDeps extends Omit<MqttAccessOptions, "authenticator"> {
+  readonly config: ServerConfig
+  readonly authenticator: Authenticator
+  readonly sockets: WebSocketRoutes
+  readonly onApplied: (listener: (events: ReadonlyArray<RecordedEvent>) => void) => void
+}
+
+const logMqtt = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => log(level, message, fields)
+
+/**
+ * MQTT for the edge (SPEC §7): Mosquitto as the private broker, and in front of it the edge that
+ * clients connect to, on MACHHUB_MQTT_PORT and at /mqtt on the HTTP port (added to `sockets`, so
+ * this runs before the HTTP server starts). Without a broker the server runs without MQTT and says
+ * so once; a TCP port already taken leaves the WebSocket listener running.
+ */
+export const startMqtt = async (deps: MqttDeps): Promise<RunningMqtt | undefined> => {
+  const { config } = deps
+  let broker: MosquittoBroker
+  try {
+    broker = await startMosquitto({ dataDir: config.dataDir, log: logMqtt })
+  } catch (error) {
+    log("warn", "MQTT is off: the broker could not be started", { error: error instanceof Error ? error.message : String(error) })
+    return undefined
+  }
+  const front = makeMqttFront({ broker: broker.endpoint, authenticate: makeMqttAuthenticate(deps), log: logMqtt })
+  deps.sockets.add(front.webSocketRoute(MQTT_WEBSOCKET_PATH))
+  let tcpPort: number | undefined
+  try {
+    tcpPort = await front.listenTcp(config.host, config.mqttPort)
+  } catch (error) {
+    log("warn", "MQTT over TCP is off: its port could not be opened (set MACHHUB_MQTT_PORT); MQTT over WebSocket runs", {
+      port: config.mqttPort,
+      error: error instanceof Error ? error.message : String(error)
+    })
+  }
+  const sweep = startAccessSweep(front, deps.onApplied)
+  log("info", "MQTT runs", { tcpPort, webSocket: MQTT_WEBSOCKET_PATH })
+  return {
+    listeners: { tcpPort, webSocket: true },
+    stop: async () => {
+      sweep.stop()
+      await front.close()
+      await broker.stop()
+    }
+  }
+}
