@@ -150,6 +150,32 @@ describe("MQTT through the server", () => {
     expect((await admin.inDomain("beta").json("GET", "/machhub/tag/value/pipeline/temp")).status).toBe(404)
   })
 
+  it("relays values written over HTTP to MQTT subscribers of their domain, retained, and MQTT's own values once", async () => {
+    const reader = await connect("ws", keys["alpha"]!.token)
+    const messages = collect(reader)
+    await reader.subscribeAsync("http/#", { qos: 1 })
+    const beta = await connect("tcp", keys["beta"]!.token)
+    const betaMessages = collect(beta)
+    await beta.subscribeAsync("#", { qos: 1 })
+    const alpha = admin.inDomain("alpha")
+    expect((await alpha.json("POST", "/machhub/tag/http/pressure", { value: { bar: 1.5 } })).status).toBe(200)
+    expect((await alpha.json("POST", "/machhub/tag/http/label", { value: "text value" })).status).toBe(200)
+    const writer = await connect("tcp", keys["alpha"]!.token)
+    await writer.publishAsync("http/from-mqtt", "7", { qos: 1 })
+    await until(() => messages.length >= 3, "the values written over HTTP and MQTT")
+    expect(messages.map((m) => [m.topic, m.payload]).sort()).toEqual([["http/from-mqtt", "7"], ["http/label", "text value"], ["http/pressure", '{"bar":1.5}']])
+    const late = await connect("tcp", keys["alpha"]!.token, { protocolVersion: 4 })
+    const lateMessages = collect(late)
+    await late.subscribeAsync("http/pressure", { qos: 0 })
+    await until(() => lateMessages.length === 1, "the retained value")
+    expect(lateMessages[0]).toMatchObject({ payload: '{"bar":1.5}', retain: true })
+    await beta.publishAsync("beta-marker", "x", { qos: 1 })
+    await until(() => betaMessages.length >= 1, "beta's marker")
+    expect(betaMessages.map((m) => m.topic)).toEqual(["beta-marker"])
+    // Nothing arrives twice.
+    expect(messages.length).toBe(3)
+  })
+
   it("ends a key's connections when the key is revoked", async () => {
     const client = await connect("tcp", keys["doomed"]!.token)
     const v3 = await connect("ws", keys["doomed"]!.token, { protocolVersion: 4 })

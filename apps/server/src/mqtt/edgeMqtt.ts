@@ -2,16 +2,16 @@ import { makeTagsReadModel } from "@machhub/projections"
 import type { ServerContext } from "../ServerContext.js"
 import { log } from "../log.js"
 import { startMqtt, type RunningMqtt } from "./startMqtt.js"
-import { payloadValue } from "./payloadValue.js"
+import { payloadValue, valuePayload } from "./payloadValue.js"
 
 /**
  * MQTT on an edge, joined to the rest of the server: credentials checked by its authenticator, tag
  * access read from the tags read model, and every value a client publishes handed to the tag value
  * pipeline (last value, historian, NATS) with its origin, so that the pipeline does not send it back.
  */
-export const startEdgeMqtt = (context: ServerContext): Promise<RunningMqtt | undefined> => {
+export const startEdgeMqtt = async (context: ServerContext): Promise<RunningMqtt | undefined> => {
   const tags = makeTagsReadModel(context.readModels, context.projections.onApplied)
-  return startMqtt({
+  const mqtt = await startMqtt({
     config: context.config,
     authenticator: context.authenticator,
     sockets: context.sockets,
@@ -28,4 +28,18 @@ export const startEdgeMqtt = (context: ServerContext): Promise<RunningMqtt | und
       }
     }
   })
+  if (mqtt === undefined) return undefined
+  // Values written over HTTP or NATS reach MQTT subscribers too, as retained values (each tag's last
+  // value); those that came over MQTT are already there.
+  const unsubscribe = context.tagValues.subscribe((values, origin) => {
+    if (origin === "mqtt") return
+    for (const { domain, topic, value } of values) mqtt.publish(domain, topic, valuePayload(value), true)
+  })
+  return {
+    ...mqtt,
+    stop: async () => {
+      unsubscribe()
+      await mqtt.stop()
+    }
+  }
 }

@@ -7,3 +7,9 @@ export const payloadValue = (payload: Buffer): unknown => {
     return text
   }
 }
+
+/**
+ * A tag value as an MQTT payload: text as it is (a payload that was not JSON comes back as it was
+ * sent), anything else as JSON.
+ */
+export const valuePayload = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value))

@@ -1,4 +1,4 @@
-import { makeMqttFront, startMosquitto, type MosquittoBroker, type WebSocketRoutes } from "@machhub/adapters"
+import { brokerTopic, makeBrokerPublisher, makeMqttFront, startMosquitto, type MosquittoBroker, type WebSocketRoutes } from "@machhub/adapters"
 import type { RecordedEvent } from "@machhub/core"
 import type { Authenticator } from "../auth/Authenticator.js"
 import type { ServerConfig } from "../config.js"
@@ -16,6 +16,8 @@ export interface MqttListeners {
 
 export interface RunningMqtt {
   readonly listeners: MqttListeners
+  /** Sends a value that came in another way (HTTP, NATS) to the domain's MQTT subscribers. */
+  readonly publish: (domain: string, topic: string, payload: Buffer | string, retain: boolean) => void
   /** Ends every client connection, then stops the broker (it saves retained values). */
   readonly stop: () => Promise<void>
 }
@@ -58,11 +60,14 @@ export const startMqtt = async (deps: MqttDeps): Promise<RunningMqtt | undefined
     })
   }
   const sweep = startAccessSweep(front, deps.onApplied)
+  const publisher = makeBrokerPublisher({ broker: broker.endpoint, log: logMqtt })
   log("info", "MQTT runs", { tcpPort, webSocket: MQTT_WEBSOCKET_PATH })
   return {
     listeners: { tcpPort, webSocket: true },
+    publish: (domain, topic, payload, retain) => publisher.publish(brokerTopic(domain, topic), payload, retain),
     stop: async () => {
       sweep.stop()
+      publisher.close()
       await front.close()
       await broker.stop()
     }
