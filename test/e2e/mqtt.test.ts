@@ -176,6 +176,30 @@ describe("MQTT through the server", () => {
     expect(messages.length).toBe(3)
   })
 
+  it("refuses client writes to a tag with access R, and defines a new topic on its first value", async () => {
+    const alpha = admin.inDomain("alpha")
+    expect((await alpha.json("PUT", "/api/tags/ro/setpoint", { access: "R" })).status).toBe(200)
+    const watcher = await connect("tcp", keys["alpha"]!.token)
+    const messages = collect(watcher)
+    await watcher.subscribeAsync(["ro/#", "fresh/#"], { qos: 1 })
+    const v5 = await connect("ws", keys["alpha"]!.token)
+    await expect(v5.publishAsync("ro/setpoint", "1", { qos: 1 })).rejects.toMatchObject({ code: 0x87 })
+    await expect(v5.publishAsync("ro/setpoint", "1", { qos: 2 })).rejects.toMatchObject({ code: 0x87 })
+    // 3.1.1 has no code for it: acknowledged and not passed on.
+    const v3 = await connect("tcp", keys["alpha"]!.token, { protocolVersion: 4 })
+    await v3.publishAsync("ro/setpoint", "2", { qos: 1 })
+    await v3.publishAsync("fresh/topic", "3", { qos: 1 })
+    await until(() => messages.length >= 1, "the value of the new topic")
+    expect(messages.map((m) => [m.topic, m.payload])).toEqual([["fresh/topic", "3"]])
+    for (let i = 0; i < 100; i++) {
+      const list = await alpha.json("GET", "/machhub/tag/list")
+      if ((list.body as Array<string>).includes("fresh/topic")) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect((await alpha.json("GET", "/machhub/tag/list")).body).toContain("fresh/topic")
+    expect((await admin.inDomain("beta").json("GET", "/machhub/tag/list")).body).not.toContain("fresh/topic")
+  })
+
   it("ends a key's connections when the key is revoked", async () => {
     const client = await connect("tcp", keys["doomed"]!.token)
     const v3 = await connect("ws", keys["doomed"]!.token, { protocolVersion: 4 })

@@ -56,6 +56,8 @@ export interface ServerConfig {
   /** The MQTT listeners' ports reported by `GET /machhub/`: TCP (MACHHUB_MQTT_PORT) and TLS (MACHHUB_MQTTS_PORT). */
   readonly mqttPort: number
   readonly mqttsPort: number
+  /** The Mosquitto binary run as the private MQTT broker (MACHHUB_MOSQUITTO_BIN, Debian's path by default). */
+  readonly mosquittoBinary: string
   /** Seconds between the historian's retention passes (MACHHUB_HISTORIAN_PRUNE_SECONDS); each removes at most 10,000 expired points. */
   readonly historianPruneSeconds: number
 }
@@ -160,6 +162,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     deviceName: env["MACHHUB_DEVICE_NAME"] || hostname(),
     mqttPort: integer(env, "MACHHUB_MQTT_PORT", 1883, 0, 65535),
     mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535),
+    mosquittoBinary: env["MACHHUB_MOSQUITTO_BIN"] || "/usr/sbin/mosquitto",
     historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600)
   }
 }

@@ -43,7 +43,7 @@ export const startMqtt = async (deps: MqttDeps): Promise<RunningMqtt | undefined
   const { config } = deps
   let broker: MosquittoBroker
   try {
-    broker = await startMosquitto({ dataDir: config.dataDir, log: logMqtt })
+    broker = await startMosquitto({ dataDir: config.dataDir, binary: config.mosquittoBinary, log: logMqtt })
   } catch (error) {
     log("warn", "MQTT is off: the broker could not be started", { error: error instanceof Error ? error.message : String(error) })
     return undefined
