@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { DEFAULT_LIMIT, parseListQuery, project, QueryError, type ListQuery } from "@machhub/projections"
+import { asciiLower, WORD_SEPARATORS, words } from "../../projections/src/records/query/text.js"
 
 const parse = (query: string): ListQuery | QueryError => parseListQuery(new URLSearchParams(query))
 const ok = (query: string): ListQuery => {
@@ -192,6 +193,29 @@ describe("parseListQuery: filters", () => {
     expect(query).not.toBeInstanceOf(QueryError)
     expect((query as ListQuery).filters[0]?.values).toEqual(["x\ufffd"])
     expect(ok(`filter[a][eq][string]=${enc("😀")}`).filters[0]?.values).toEqual(["😀"])
+  })
+})
+
+describe("parseListQuery: bounds that keep the SQL small", () => {
+  it("takes at most 1,000 list values in all and 8 @@ filters per query", () => {
+    const list = (n: number) => Array.from({ length: n }, (_, i) => i).join(",")
+    const lists = (count: number, each: number) => Array.from({ length: count }, (_, i) => `filter_or[${i}][f][IN][number]=${list(each)}`).join("&")
+    expect(ok(lists(10, 100)).anyOf).toHaveLength(10)
+    expect(error(`${lists(10, 100)}&filter[g][eq][number]=1`)).toBe("filter: at most 1000 values in all filters together")
+    const texts = (n: number) => Array.from({ length: n }, (_, i) => `filter[f${i}][%40%40][string]=w`).join("&")
+    expect(ok(texts(8)).filters).toHaveLength(8)
+    expect(error(texts(9))).toBe("filter: at most 8 @@ filters")
+  })
+})
+
+describe("text rules of ~ and @@", () => {
+  it("cuts words at exactly the separators the SQL replaces, and folds A-Z only", () => {
+    for (let code = 0; code < 0x80; code++) {
+      const c = String.fromCharCode(code)
+      expect(words(`a${c}b`).length === 2, `U+${code.toString(16)}`).toBe(WORD_SEPARATORS.includes(c))
+    }
+    expect(words("CNC-Mill #4, été\u0000x")).toEqual(["cnc", "mill", "4", "été\u0000x"])
+    expect(asciiLower("ÀBÇ Straße")).toBe("ÀbÇ straße")
   })
 })
 

@@ -35,10 +35,10 @@
  * - `fuzzy` (`~`): the field is a string holding v as a substring, ignoring the case of the ASCII letters
  *   A-Z (SQLite's lower(); other letters must match exactly). Type `string` only.
  * - `text` (`@@`, full-text match): the field is a string, and every word of v is one of its words,
- *   ignoring ASCII case. Words are what remains after cutting the text at ASCII whitespace
- *   (space, tab, LF, VT, FF, CR) and ASCII punctuation (`!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~`), so
- *   `"CNC-mill #4"` has the words cnc, mill and 4. v must hold at least one word (at most 16). Type
- *   `string` only.
+ *   ignoring ASCII case. Words are what remains after cutting the text at ASCII whitespace (space,
+ *   tab, LF, VT, FF, CR) and ASCII punctuation (`!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~`), so
+ *   `"CNC-mill #4"` has the words cnc, mill and 4, and `"Straße été"` has straße and été. v must hold
+ *   at least one word (at most 16), and a query at most 8 `@@` filters. Type `string` only.
  * - `contains` (`CONTAINS` `contains`): the field HOLDS v: it is a string and v, of type `string` (or
  *   an untyped text), is a case-sensitive substring of it (the empty string is in every string); or it
  *   is an array with an element equal to v. Any type but `object`.
@@ -53,7 +53,7 @@
  *   `containsNot` (`CONTAINSNOT`) = NOT contains, `containsNone` (`CONTAINSNONE`) = NOT containsAny,
  *   `notIn` (`NOTINSIDE` `NOT IN`) = NOT in, `noneIn` (`NONEINSIDE`) = NOT anyIn.
  * - SurrealDB's `?= *= ?~ *~ @0@ @1@ @2@ @3@` are refused as not supported.
- * A list holds at most 100 values.
+ * A list holds at most 100 values, and all lists of a query together at most 1,000.
  *
  * Array elements. `filter[<array>.<sub>][ARRAY_WHERE_<op>][<type>]=v` (the SDK's filterInArray) holds
  * when the first array met walking the path has SOME element whose value at the rest of the path

@@ -11,9 +11,12 @@ export const MAX_OFFSET = 1_000_000
 const MAX_FILTERS = 32
 const MAX_SORTS = 8
 const MAX_LIST_VALUES = 100
+/** All list values of a query: each is a bound SQL value (or a few), and SQLite allows 32,766 per statement. */
+const MAX_TOTAL_VALUES = 1000
 const MAX_LIST_ENTRIES = 64
 const MAX_OR_FILTERS = 64
 const MAX_TEXT_WORDS = 16
+const MAX_TEXT_FILTERS = 8
 const TYPES: ReadonlyArray<FieldType> = ["string", "number", "boolean", "date", "object"]
 
 const FILTER_KEY = /^filter\[([^[\]]*)\]\[([^[\]]*)\]\[([^[\]]*)\]$/
@@ -112,7 +115,16 @@ export const parseListQuery = (params: URLSearchParams): ListQuery | QueryError 
     }
     return fail(key, "unknown query parameter (known: filter[<field>][<op>][<type>], filter_or[<i>][<field>][<op>][<type>], sort, limit, offset, fields, expand)")
   }
-  return { filters, anyOf: [...groups.values()], sort, limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0, fields, expand }
+  const anyOf = [...groups.values()]
+  const all = [...filters, ...anyOf.flat()]
+  if (all.reduce((sum, filter) => sum + filter.values.length, 0) > MAX_TOTAL_VALUES) {
+    return new QueryError({ message: `filter: at most ${MAX_TOTAL_VALUES} values in all filters together` })
+  }
+  // Each @@ filter's SQL holds a long expression (the text with every separator replaced).
+  if (all.filter((filter) => filter.op === "text").length > MAX_TEXT_FILTERS) {
+    return new QueryError({ message: `filter: at most ${MAX_TEXT_FILTERS} @@ filters` })
+  }
+  return { filters, anyOf, sort, limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0, fields, expand }
 }
 
 /**

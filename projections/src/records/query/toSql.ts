@@ -3,7 +3,7 @@ import { jsonPath } from "./fields.js"
 import type { FieldRef, FieldType, Filter, ListQuery, RecordColumn } from "./ListQuery.js"
 import { NEGATION_OF } from "./operators.js"
 import { and, bound, type Cond, inList, not, or, raw, render, sql, type Sql } from "./sqlParts.js"
-import { asciiLower, sqlWordText } from "./text.js"
+import { asciiLower, sqlWordText, wordNeedle } from "./text.js"
 import { looseReadings } from "./values.js"
 
 /** One parameterized statement: user values are always in `params`, never in `sql`. */
@@ -55,16 +55,22 @@ interface Operand {
  * planner match the two. The path is safe to embed: fieldSegments admits only [A-Za-z0-9_.].
  * `hidden` writes `+json_extract(...)`: the same value, but no index can serve it (see toSql).
  */
-const fieldOperand = (field: FieldRef, hidden = false): Operand => {
+const fieldOperand = (field: FieldRef, hidden = false, table?: string): Operand => {
   if (field.kind === "column") {
-    return { value: field.column, jsonType: { fixed: COLUMN_TYPE[field.column] === "number" ? "integer" : "text" }, path: undefined, indexed: false }
+    // Qualified inside WHERE: a json_each subquery has an `id` column of its own that would shadow it.
+    const value = table === undefined ? field.column : `${table}.${field.column}`
+    return { value, jsonType: { fixed: COLUMN_TYPE[field.column] === "number" ? "integer" : "text" }, path: undefined, indexed: false }
   }
   const path = `'${jsonPath(field.path)}'`
   return { value: `${hidden ? "+" : ""}json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: !hidden }
 }
 
-/** Names json_each aliases uniquely within one statement (they nest inside ARRAY_WHERE). */
+/**
+ * What building one WHERE clause shares: the quoted table name (to qualify record columns) and a
+ * counter that names json_each aliases uniquely within the statement (they nest inside ARRAY_WHERE).
+ */
 interface Aliases {
+  readonly table: string
   next: number
 }
 
@@ -120,12 +126,51 @@ const equalsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<stri
   return operand.indexed && mixed && exact !== false ? and(inList(operand.value, [...texts, ...numbers, ...booleans]), exact) : exact
 }
 
+/**
+ * Holds when some value of a list bound as one JSON array satisfies `body` (built over `<alias>.value`).
+ * Tests that take each value in turn loop over the list this way, so their SQL does not grow with it.
+ */
+const someValue = (list: ReadonlyArray<unknown>, aliases: Aliases, body: (value: string) => Cond): Cond => {
+  const alias = `v${aliases.next++}`
+  const condition = body(`${alias}.value`)
+  return condition === false ? false : sql`EXISTS (SELECT 1 FROM json_each(${bound(JSON.stringify(list))}) AS ${alias} WHERE ${render(condition)})`
+}
+
+/**
+ * A list value as someValue binds it, and SQL reading it back: typed values as the type compares
+ * them; an untyped text as `[text, number or null, 1/0 or null]`, its readings.
+ */
+const listEntry = (type: FieldType, value: string | number | boolean): unknown => {
+  if (type !== "object") return bindable(type, value)
+  const r = looseReadings(String(value))
+  return [r.text, r.number ?? null, r.boolean === undefined ? null : r.boolean ? 1 : 0]
+}
+const entryText = (type: FieldType, entry: string): string => type === "object" ? `(${entry} ->> 0)` : entry
+
+/** The element (a json_each row's operand) equals a list entry read back in SQL. */
+const equalsEntry = (element: Operand, type: FieldType, entry: string): Cond => {
+  if (type !== "object") return and(hasType(element, type), raw(`${comparable(element, type)} = ${entry}`))
+  return or(
+    and(typeIs(element, ["text"]), raw(`${element.value} = (${entry} ->> 0)`)),
+    and(typeIs(element, ["integer", "real"]), raw(`${element.value} = (${entry} ->> 1)`)),
+    and(typeIs(element, ["true", "false"]), raw(`${element.value} = (${entry} ->> 2)`))
+  )
+}
+
+/** The operand holds the list entry: as a substring of a string (string-like values) or as an element. */
+const holdsEntry = (operand: Operand, type: FieldType, entry: string, aliases: Aliases): Cond => or(
+  type === "string" || type === "object" ? and(typeIs(operand, ["text"]), raw(`instr(${operand.value}, ${entryText(type, entry)}) > 0`)) : false,
+  operand.path === undefined ? false : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsEntry(element, type, entry)))
+)
+
 /** The operand holds one of the values: as a substring of a string (string-like values) or as an element. */
 const holdsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<string | number | boolean>, aliases: Aliases): Cond => {
   // instr compares bytes over the full length (LIKE/GLOB would stop at a NUL and treat % _ * ?).
-  const inString = type === "string" || type === "object"
+  const inString = type !== "string" && type !== "object"
+    ? false
+    : values.length <= 1
     ? and(typeIs(operand, ["text"]), or(...values.map((v) => sql`instr(${operand.value}, ${bound(String(v))}) > 0`)))
-    : false
+    : and(typeIs(operand, ["text"]), someValue(values.map(String), aliases, (needle) => raw(`instr(${operand.value}, ${needle}) > 0`)))
   const inArray = operand.path === undefined
     ? false
     : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsAny(element, type, values)))
@@ -164,14 +209,20 @@ const opCond = (operand: Operand, filter: Pick<Filter, "op" | "type" | "values">
     case "fuzzy":
       return and(typeIs(operand, ["text"]), sql`instr(lower(${operand.value}), ${bound(asciiLower(String(first)))}) > 0`)
     case "text": {
+      // The word text is built once per filter (it is long), with the words bound as one list.
       const text = sqlWordText(operand.value)
-      return and(typeIs(operand, ["text"]), ...values.map((word) => sql`instr(${text}, ${bound(` ${String(word)} `)}) > 0`))
+      const needles = values.map((word) => wordNeedle(String(word)))
+      return and(typeIs(operand, ["text"]), needles.length === 1
+        ? sql`instr(${text}, ${bound(needles[0])}) > 0`
+        : not(someValue(needles, aliases, (needle) => raw(`instr(${text}, ${needle}) = 0`))))
     }
     case "contains":
     case "containsAny":
       return holdsAny(operand, type, values, aliases)
     case "containsAll":
-      return and(typeIs(operand, ["text", "array"]), ...values.map((value) => holdsAny(operand, type, [value], aliases)))
+      return and(typeIs(operand, ["text", "array"]), values.length <= 1
+        ? and(...values.map((value) => holdsAny(operand, type, [value], aliases)))
+        : not(someValue(values.map((v) => listEntry(type, v)), aliases, (entry) => not(holdsEntry(operand, type, entry, aliases)))))
     case "allIn":
       return operand.path === undefined
         ? false
@@ -188,34 +239,29 @@ const opCond = (operand: Operand, filter: Pick<Filter, "op" | "type" | "values">
 const isRange = (filter: Filter): boolean => filter.op === "gt" || filter.op === "gte" || filter.op === "lt" || filter.op === "lte"
 
 /**
- * The condition of one filter. ARRAY_WHERE: the first array on the path is at one of its proper
- * prefixes, and at most one prefix can be an array (a JSON path does not descend into arrays, so
- * longer prefixes are then missing), so an OR over the prefixes tests exactly that array's elements.
+ * The condition of one filter. ARRAY_WHERE: the first array on the path is at the first of its proper
+ * prefixes whose json_type is array (a CASE picks it, so the SQL does not repeat per prefix); each of
+ * its elements is tested at the rest of the path.
  */
 const filterCond = (filter: Filter, aliases: Aliases, sortIndexFirst: boolean): Cond => {
   const field = filter.field
   if (filter.arrayWhere !== true || field.kind !== "data") {
     // See toSql on why a page sorted by another field should not range-scan this one's index.
-    return opCond(fieldOperand(field, sortIndexFirst && isRange(filter) && field.kind === "data"), filter, aliases)
+    return opCond(fieldOperand(field, sortIndexFirst && isRange(filter) && field.kind === "data", aliases.table), filter, aliases)
   }
-  const splits: Array<Cond> = []
-  for (let split = 1; split < field.path.length; split++) {
-    const arrayPath = `'${jsonPath(field.path.slice(0, split))}'`
-    const rest = `.${field.path.slice(split).join(".")}`
-    splits.push(and(
-      raw(`json_type(data, ${arrayPath}) = 'array'`),
-      someElement(arrayPath, aliases, (_, alias) => {
-        const path = `${alias}.fullkey || '${rest}'`
-        return opCond({ value: `json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: false }, filter, aliases)
-      })
-    ))
-  }
-  return or(...splits)
+  const prefixes = field.path.slice(1).map((_, i) => `'${jsonPath(field.path.slice(0, i + 1))}'`)
+  // NULL (no array on the path) makes json_each yield no rows.
+  const arrayPath = `CASE ${prefixes.map((prefix) => `WHEN json_type(data, ${prefix}) = 'array' THEN ${prefix}`).join(" ")} END`
+  return someElement(arrayPath, aliases, (_, alias) => {
+    // The element's own path, then the rest of the field's path after the array's (json_each's `path`).
+    const path = `${alias}.fullkey || substr('${jsonPath(field.path)}', length(${alias}.path) + 1)`
+    return opCond({ value: `json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: false }, filter, aliases)
+  })
 }
 
 /** The WHERE clause (with its leading space), or "" when every record matches. */
-const whereClause = (query: ListQuery, sortIndexFirst: boolean): Sql => {
-  const aliases: Aliases = { next: 0 }
+const whereClause = (query: ListQuery, table: string, sortIndexFirst: boolean): Sql => {
+  const aliases: Aliases = { table, next: 0 }
   const each = (filter: Filter) => filterCond(filter, aliases, sortIndexFirst)
   const condition = and(
     ...query.filters.map(each),
@@ -238,7 +284,7 @@ export const toSql = (query: ListQuery, table: string): ListSql => {
   const first = query.sort[0]
   const sortIndexFirst = first !== undefined && first.field.kind === "data" &&
     ![...query.filters, ...query.anyOf.flat()].some((f) => f.field.kind === "data" && f.field.name === first.field.name)
-  const where = whereClause(query, sortIndexFirst)
+  const where = whereClause(query, quoteIdentifier(table), sortIndexFirst)
   const order = query.sort.map((key) => `${fieldOperand(key.field).value} ${key.direction === "asc" ? "ASC" : "DESC"}`)
   // The final tie-breaker, unless id is already a key (then the order is total and it adds nothing).
   // It runs in the direction of the last sort key, so an index on (field, id) serves a descending
@@ -246,7 +292,7 @@ export const toSql = (query: ListQuery, table: string): ListSql => {
   if (!query.sort.some((key) => key.field.kind === "column" && key.field.column === "id")) {
     order.push(query.sort[query.sort.length - 1]?.direction === "desc" ? "id DESC" : "id ASC")
   }
-  const countWhere = whereClause(query, false)
+  const countWhere = whereClause(query, quoteIdentifier(table), false)
   return {
     sql: `SELECT id, data, creator, created, updated, version ${from}${where.sql} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`,
     params: [...where.params, query.limit, query.offset],
