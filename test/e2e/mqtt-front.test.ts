@@ -1,3 +1,5 @@
+import { connect as connectTcp, type Socket } from "node:net"
+import mqttPacket from "mqtt-packet"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeMqttFront, startMosquitto, type ClientAccess, type MosquittoBroker, type MqttFront } from "@machhub/adapters"
 import { collect, connectMqtt, subscribeCodes, until, type MqttClient } from "../support/mqtt.js"
@@ -161,6 +163,47 @@ describe("the MQTT edge in front of Mosquitto", () => {
     expect(messages[0]).toMatchObject({ topic: "status/dying", payload: "gone" })
     expect(betaMessages).toEqual([])
     await expect(connect("alpha:reader", { will: { topic: "status/x", payload: Buffer.from("x"), qos: 0, retain: false } })).rejects.toMatchObject({ code: 0x87 })
+  })
+
+  /** A raw TCP connection: what it received, and whether the edge closed it. */
+  const raw = async () => {
+    const socket: Socket = connectTcp(Number(new URL(url).port), "127.0.0.1")
+    await new Promise((resolve) => socket.once("connect", resolve))
+    let received = Buffer.alloc(0)
+    let closed = false
+    socket.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])))
+    socket.on("error", () => {})
+    socket.on("close", () => (closed = true))
+    return { socket, received: () => received, closed: () => closed }
+  }
+
+  it("closes connections that send garbage or too large a packet, and answers an unknown protocol level", async () => {
+    const garbage = await raw()
+    garbage.socket.write(Buffer.from("GET / HTTP/1.1\r\n\r\n"))
+    await until(garbage.closed, "the garbage connection to close")
+
+    const future = await raw()
+    // CONNECT with protocol level 6: 3.1.1's "unacceptable protocol version" (MQTT 5 §3.1.2.2).
+    future.socket.write(Buffer.from([0x10, 0x0d, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x06, 0x02, 0x00, 0x3c, 0x00, 0x01, 0x61]))
+    await until(future.closed, "the connection with an unknown protocol level to close")
+    expect([...future.received()]).toEqual([0x20, 0x02, 0x00, 0x01])
+
+    const big = await raw()
+    big.socket.write(mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clientId: "big", clean: true, keepalive: 60, username: "u", password: Buffer.from("alpha") }, { protocolVersion: 5 }))
+    await until(() => big.received().length > 0, "the CONNACK")
+    // A PUBLISH announcing 2 MiB (remaining length 0x80 0x80 0x80 0x01), only its start sent.
+    big.socket.write(Buffer.concat([Buffer.from([0x30, 0x80, 0x80, 0x80, 0x01, 0x00, 0x01, 0x61]), Buffer.alloc(1024)]))
+    await until(big.closed, "the connection with a huge packet to close")
+    const packets: Array<mqttPacket.Packet> = []
+    const parser = mqttPacket.parser({ protocolVersion: 5 })
+    parser.on("packet", (packet) => packets.push(packet))
+    parser.parse(big.received())
+    expect(packets.map((p) => p.cmd)).toEqual(["connack", "disconnect"])
+    expect(packets[1]).toMatchObject({ reasonCode: 0x95 })
+
+    // The edge still serves everyone else.
+    const client = await connect("alpha")
+    await client.publishAsync("still/here", "1", { qos: 1 })
   })
 
   it("ends the sessions a caller names", async () => {
