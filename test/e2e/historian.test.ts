@@ -78,6 +78,12 @@ describe("the historian: recording, queries, aggregates, export and retention", 
       return { t: iso(T0 + h * HOUR), avg: sum / 60, min: values[0], max: values[59], sum, count: 60, first: values[0], last: values[59], median: (values[29]! + values[30]!) / 2 }
     }
     expect(answer.body).toEqual({ topic: "gen/ts", bucket: "1h", tz: "UTC", points: [hour(0), hour(1)] })
+    // Without the median, the store sums each bucket up instead of handing over every point: same figures.
+    const summed = await query(admin, { topic: "gen/ts", start: iso(T0), end: iso(T0 + 2 * HOUR), bucket: "1h", agg: "avg,min,max,sum,count,first,last" })
+    expect(summed.body.points).toEqual([hour(0), hour(1)].map(({ median: _median, ...rest }) => rest))
+    // Buckets of any width; a range that starts inside a bucket counts only the points within the range.
+    const odd = await query(admin, { topic: "gen/ts", start: iso(T0 + MINUTE), end: iso(T0 + 14 * MINUTE), bucket: "7m", agg: "first,last,count" })
+    expect(odd.body.points).toEqual([{ t: iso(T0), first: 11, last: 41, count: 6 }, { t: iso(T0 + 7 * MINUTE), first: 47, last: 83, count: 7 }])
   })
 
   it("fills empty buckets as asked: none, null, previous or linear", async () => {
@@ -108,6 +114,17 @@ describe("the historian: recording, queries, aggregates, export and retention", 
       // The spring-forward day has 23 hours.
       { t: "2026-03-08T00:00:00.000-05:00", count: 23, first: 24 },
       { t: "2026-03-09T00:00:00.000-04:00", count: 24, first: 47 }
+    ])
+    // Fall back (2026-11-01): the repeated 01:00 hour is two buckets, told apart by their offsets.
+    await defineTag(admin, "gen/fallback", { type: "event" })
+    const back = Date.parse("2026-11-01T04:00:00Z")
+    await writeBatch(admin, Array.from({ length: 8 }, (_, i) => ({ topic: "gen/fallback", value: i, timestamp: back + i * 30 * MINUTE })))
+    const hoursBack = await query(admin, { topic: "gen/fallback", start: iso(back), end: iso(back + 4 * HOUR), bucket: "1h", agg: "count", tz: "America/New_York" })
+    expect(hoursBack.body.points).toEqual([
+      { t: "2026-11-01T00:00:00.000-04:00", count: 2 },
+      { t: "2026-11-01T01:00:00.000-04:00", count: 2 },
+      { t: "2026-11-01T01:00:00.000-05:00", count: 2 },
+      { t: "2026-11-01T02:00:00.000-05:00", count: 2 }
     ])
     const utcDays = await query(admin, { topic: "gen/dst", start: iso(start), end: "2026-03-10T04:00:00Z", bucket: "1d", agg: "count" })
     expect(utcDays.body.points.map((p: { t: string }) => p.t)).toEqual(["2026-03-07T00:00:00.000Z", "2026-03-08T00:00:00.000Z", "2026-03-09T00:00:00.000Z", "2026-03-10T00:00:00.000Z"])

@@ -8,7 +8,7 @@ import { validateTopicName } from "../tags/topicName.js"
 import { AGGREGATES, bucketCount, bucketize, FILLS, MAX_BUCKETS, type Aggregate, type Fill } from "../tags/values/buckets.js"
 import { csvRows } from "../tags/values/csvExport.js"
 import { parseDuration } from "../tags/values/duration.js"
-import { INSTANT_FORMAT, parseInstant, pointsBetween } from "../tags/values/instants.js"
+import { INSTANT_FORMAT, parseInstant } from "../tags/values/instants.js"
 import { zoneOf, type Zone } from "../tags/values/timeZone.js"
 import { Json } from "./schemas.js"
 
@@ -287,14 +287,7 @@ export const historianRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
           return text(400, `bucket ${bucket} over this range makes more than ${MAX_BUCKETS} buckets: ask a wider bucket or a shorter range`)
         }
         const series = seriesOf(principal.domain, topic.value)
-        const points = bucketize(pointsBetween(values.store, series, start.value, end.value), {
-          zone: zone.value,
-          width,
-          from: start.value,
-          to: end.value,
-          aggregates,
-          fill: fill as Fill
-        })
+        const points = bucketize(values.store, series, { zone: zone.value, width, from: start.value, to: end.value, aggregates, fill: fill as Fill })
         return json(200, { topic: topic.value, bucket, tz: zone.value.name, points })
       }
     }),

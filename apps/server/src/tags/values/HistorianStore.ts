@@ -16,6 +16,17 @@ export interface PointWrite {
   readonly keepLatest: boolean
 }
 
+/** What the points of one bucket add up to; `first`/`last` only when asked. */
+export interface BucketSum {
+  readonly count: number
+  readonly numbers: number
+  readonly sum: number
+  readonly min: number | null
+  readonly max: number | null
+  readonly first?: StoredPoint
+  readonly last?: StoredPoint
+}
+
 export interface LastValueRow {
   readonly domain: string
   readonly topic: string
@@ -55,6 +66,12 @@ export interface HistorianStore {
   readonly page: (series: number, after: number, to: number, limit: number) => ReadonlyArray<StoredPoint>
   /** The latest `limit` points, newest first. */
   readonly latest: (series: number, limit: number) => ReadonlyArray<StoredPoint>
+  /**
+   * What the points of each bucket add up to, by SQLite itself (an index range per bucket, no
+   * point handed over): bucket i holds bounds[i] <= ts < bounds[i + 1]. With `edges`, each bucket's
+   * first and last points too.
+   */
+  readonly bucketSums: (series: number, bounds: ReadonlyArray<number>, edges: boolean) => ReadonlyArray<BucketSum>
   /** Removes at most `budget` of the series' points older than `cutoff`; answers how many went. */
   readonly prune: (series: number, cutoff: number, budget: number) => number
   readonly close: () => void
@@ -131,6 +148,25 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
   const rangeQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts").raw()
   const pageQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts > ? AND ts < ? ORDER BY ts LIMIT ?").raw()
   const latestQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? ORDER BY ts DESC LIMIT ?").raw()
+  // The bounds travel as one JSON array; each bucket is a correlated aggregate over its own index range.
+  const sumsSql = (edges: boolean) =>
+    "WITH b (lo, hi) AS (SELECT value, lead(value) OVER (ORDER BY key) FROM json_each(?1)) " +
+    "SELECT (SELECT json_array(count(*), count(num), total(num), min(num), max(num)) FROM samples WHERE series = ?2 AND ts >= b.lo AND ts < b.hi)" +
+    (edges
+      ? ", (SELECT json_array(ts, num, value) FROM samples WHERE series = ?2 AND ts >= b.lo AND ts < b.hi ORDER BY ts LIMIT 1)" +
+        ", (SELECT json_array(ts, num, value) FROM samples WHERE series = ?2 AND ts >= b.lo AND ts < b.hi ORDER BY ts DESC LIMIT 1)"
+      : "") +
+    " FROM b WHERE b.hi IS NOT NULL ORDER BY b.lo"
+  const sumsPlain = db.prepare(sumsSql(false)).raw()
+  const sumsEdges = db.prepare(sumsSql(true)).raw()
+  const bucketSums = (id: number, bounds: ReadonlyArray<number>, edges: boolean): Array<BucketSum> => {
+    const rows = (edges ? sumsEdges : sumsPlain).all({ 1: JSON.stringify(bounds), 2: id }) as Array<[string, string?, string?]>
+    return rows.map(([sums, first, last]) => {
+      const [count, numbers, sum, min, max] = JSON.parse(sums) as [number, number, number, number | null, number | null]
+      if (!edges || count === 0) return { count, numbers, sum, min, max }
+      return { count, numbers, sum, min, max, first: JSON.parse(first!) as StoredPoint, last: JSON.parse(last!) as StoredPoint }
+    })
+  }
   const nthOld = db.prepare("SELECT ts FROM samples WHERE series = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?").pluck()
   const deleteUpTo = db.prepare("DELETE FROM samples WHERE series = ? AND ts <= ?")
   const deleteBefore = db.prepare("DELETE FROM samples WHERE series = ? AND ts < ?")
@@ -145,6 +181,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
     range: (id, from, to) => rangeQuery.all(id, from, to) as Array<StoredPoint>,
     page: (id, after, to, limit) => pageQuery.all(id, after, to, limit) as Array<StoredPoint>,
     latest: (id, limit) => latestQuery.all(id, limit) as Array<StoredPoint>,
+    bucketSums,
     prune: (id, cutoff, budget) => {
       if (budget <= 0) return 0
       // Bounded work: when more than `budget` points are due, remove only the oldest `budget` now.

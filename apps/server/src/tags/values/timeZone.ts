@@ -17,13 +17,17 @@ export interface Zone {
   readonly offset: (t: number) => number
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
+const UTC: Zone = { name: "UTC", offset: () => 0 }
+
+// Zones are kept with their offsets, so a chart refreshed every few seconds asks Intl nothing new.
+const zones = new Map<string, Zone>()
 
 /** The zone, or undefined when Intl does not know its name. */
 export const zoneOf = (name: string): Zone | undefined => {
-  if (name === "UTC" || name === "Etc/UTC" || name === "Z") return { name: "UTC", offset: () => 0 }
-  let format = formatters.get(name)
-  if (format === undefined) {
+  if (name === "UTC" || name === "Etc/UTC" || name === "Z") return UTC
+  let zone = zones.get(name)
+  if (zone === undefined) {
+    let format: Intl.DateTimeFormat
     try {
       format = new Intl.DateTimeFormat("en-US", {
         timeZone: name,
@@ -38,21 +42,38 @@ export const zoneOf = (name: string): Zone | undefined => {
     } catch {
       return undefined
     }
-    if (formatters.size > 500) formatters.clear()
-    formatters.set(name, format)
+    if (zones.size >= 600) zones.clear()
+    zones.set(name, (zone = makeZone(name, format)))
   }
-  const zoneFormat = format
-  const cache = new Map<number, number>()
+  return zone
+}
+
+const makeZone = (name: string, zoneFormat: Intl.DateTimeFormat): Zone => {
+  const exact = (at: number): number => {
+    const parts: Record<string, number> = {}
+    for (const part of zoneFormat.formatToParts(at)) if (part.type !== "literal") parts[part.type] = Number(part.value)
+    return Date.UTC(parts["year"]!, parts["month"]! - 1, parts["day"]!, parts["hour"]!, parts["minute"]!, parts["second"]!) - at
+  }
+  // A UTC day whose start and end have the same offset has it all day (no zone changes twice in a
+  // day): one lookup per day; the days of a change are looked up per 15-minute slot.
+  const days = new Map<number, number | null>()
+  const slots = new Map<number, number>()
   const offset = (t: number): number => {
+    const day = Math.floor(t / DAY)
+    let whole = days.get(day)
+    if (whole === undefined) {
+      const atStart = exact(day * DAY)
+      whole = atStart === exact((day + 1) * DAY) ? atStart : null
+      if (days.size > 100_000) days.clear()
+      days.set(day, whole)
+    }
+    if (whole !== null) return whole
     const slot = Math.floor(t / SLOT)
-    let known = cache.get(slot)
+    let known = slots.get(slot)
     if (known === undefined) {
-      const at = slot * SLOT
-      const parts: Record<string, number> = {}
-      for (const part of zoneFormat.formatToParts(at)) if (part.type !== "literal") parts[part.type] = Number(part.value)
-      known = Date.UTC(parts["year"]!, parts["month"]! - 1, parts["day"]!, parts["hour"]!, parts["minute"]!, parts["second"]!) - at
-      if (cache.size > 100_000) cache.clear()
-      cache.set(slot, known)
+      known = exact(slot * SLOT)
+      if (slots.size > 100_000) slots.clear()
+      slots.set(slot, known)
     }
     return known
   }
