@@ -36,21 +36,26 @@ const compareTyped = (a: string | number, b: string | number): number =>
 /** A test of one value (a field's, or an array element's) against a filter's op and values. */
 type ValueTest = (value: unknown) => boolean
 
+/** "x equals one of the values": typed, or (type object) by any reading of the untyped texts. */
+const equalsAnyTest = (type: FieldType, values: ReadonlyArray<string | number | boolean>): ValueTest => {
+  if (type === "object") {
+    const readings = values.map((v) => looseReadings(String(v)))
+    return (x) => readings.some((r) => (typeof x === "string" ? x === r.text : typeof x === "number" ? x === r.number : typeof x === "boolean" && x === r.boolean))
+  }
+  const wanted = values.map((v) => (typeof v === "boolean" ? Number(v) : v))
+  return (x) => {
+    const v = asType(x, type)
+    return v !== undefined && wanted.some((w) => compareTyped(v, w) === 0)
+  }
+}
+
 const compileTest = (op: FilterOp, type: FieldType, values: ReadonlyArray<string | number | boolean>): ValueTest => {
   const negated = NEGATION_OF[op]
   if (negated !== undefined) {
     const positive = compileTest(negated, type, values)
     return (value) => !positive(value)
   }
-  // "x equals one of the values", typed or (type object) by the untyped texts' readings.
-  const equalsAny: ValueTest = type === "object"
-    ? ((readings) => (x) =>
-      readings.some((r) =>
-        typeof x === "string" ? x === r.text : typeof x === "number" ? x === r.number : typeof x === "boolean" && x === r.boolean))(values.map((v) => looseReadings(String(v))))
-    : ((wanted) => (x) => {
-      const v = asType(x, type)
-      return v !== undefined && wanted.some((w) => compareTyped(v, w) === 0)
-    })(values.map((v) => (typeof v === "boolean" ? Number(v) : v)))
+  const equalsAny = equalsAnyTest(type, values)
   // "x holds each/any of the values": a substring of a string (string-like values only), or an element.
   const holds = (x: unknown, wanted: ReadonlyArray<string | number | boolean>, elementEquals: ValueTest): boolean =>
     typeof x === "string"
@@ -87,7 +92,7 @@ const compileTest = (op: FilterOp, type: FieldType, values: ReadonlyArray<string
     case "containsAny":
       return (value) => holds(value, values, equalsAny)
     case "containsAll": {
-      const each = values.map((w) => ({ w, equals: compileTest("eq", type, [w]) }))
+      const each = values.map((w) => ({ w, equals: equalsAnyTest(type, [w]) }))
       return (value) => (typeof value === "string" || Array.isArray(value)) && each.every(({ w, equals }) => holds(value, [w], equals))
     }
     case "allIn":

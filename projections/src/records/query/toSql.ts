@@ -69,14 +69,14 @@ const fieldOperand = (field: FieldRef, hidden = false, table?: string): Operand 
  * What building one WHERE clause shares: the quoted table name (to qualify record columns) and a
  * counter that names json_each aliases uniquely within the statement (they nest inside ARRAY_WHERE).
  */
-interface Aliases {
+interface Scope {
   readonly table: string
   next: number
 }
 
 /** Holds when some element of the array at `path` satisfies `body` (built over the element's operand). */
-const someElement = (path: string, aliases: Aliases, body: (element: Operand, alias: string) => Cond): Cond => {
-  const alias = `j${aliases.next++}`
+const someElement = (path: string, scope: Scope, body: (element: Operand, alias: string) => Cond): Cond => {
+  const alias = `j${scope.next++}`
   const condition = body({ value: `${alias}.atom`, jsonType: `${alias}.type`, path: undefined, indexed: false }, alias)
   return condition === false ? false : sql`EXISTS (SELECT 1 FROM json_each(data, ${path}) AS ${alias} WHERE ${render(condition)})`
 }
@@ -130,8 +130,8 @@ const equalsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<stri
  * Holds when some value of a list bound as one JSON array satisfies `body` (built over `<alias>.value`).
  * Tests that take each value in turn loop over the list this way, so their SQL does not grow with it.
  */
-const someValue = (list: ReadonlyArray<unknown>, aliases: Aliases, body: (value: string) => Cond): Cond => {
-  const alias = `v${aliases.next++}`
+const someValue = (list: ReadonlyArray<unknown>, scope: Scope, body: (value: string) => Cond): Cond => {
+  const alias = `v${scope.next++}`
   const condition = body(`${alias}.value`)
   return condition === false ? false : sql`EXISTS (SELECT 1 FROM json_each(${bound(JSON.stringify(list))}) AS ${alias} WHERE ${render(condition)})`
 }
@@ -158,32 +158,32 @@ const equalsEntry = (element: Operand, type: FieldType, entry: string): Cond => 
 }
 
 /** The operand holds the list entry: as a substring of a string (string-like values) or as an element. */
-const holdsEntry = (operand: Operand, type: FieldType, entry: string, aliases: Aliases): Cond => or(
+const holdsEntry = (operand: Operand, type: FieldType, entry: string, scope: Scope): Cond => or(
   type === "string" || type === "object" ? and(typeIs(operand, ["text"]), raw(`instr(${operand.value}, ${entryText(type, entry)}) > 0`)) : false,
-  operand.path === undefined ? false : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsEntry(element, type, entry)))
+  operand.path === undefined ? false : and(typeIs(operand, ["array"]), someElement(operand.path, scope, (element) => equalsEntry(element, type, entry)))
 )
 
 /** The operand holds one of the values: as a substring of a string (string-like values) or as an element. */
-const holdsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<string | number | boolean>, aliases: Aliases): Cond => {
+const holdsAny = (operand: Operand, type: FieldType, values: ReadonlyArray<string | number | boolean>, scope: Scope): Cond => {
   // instr compares bytes over the full length (LIKE/GLOB would stop at a NUL and treat % _ * ?).
   const inString = type !== "string" && type !== "object"
     ? false
     : values.length <= 1
     ? and(typeIs(operand, ["text"]), or(...values.map((v) => sql`instr(${operand.value}, ${bound(String(v))}) > 0`)))
-    : and(typeIs(operand, ["text"]), someValue(values.map(String), aliases, (needle) => raw(`instr(${operand.value}, ${needle}) > 0`)))
+    : and(typeIs(operand, ["text"]), someValue(values.map(String), scope, (needle) => raw(`instr(${operand.value}, ${needle}) > 0`)))
   const inArray = operand.path === undefined
     ? false
-    : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsAny(element, type, values)))
+    : and(typeIs(operand, ["array"]), someElement(operand.path, scope, (element) => equalsAny(element, type, values)))
   return or(inString, inArray)
 }
 
 const COMPARISON = { gt: ">", lt: "<", gte: ">=", lte: "<=" } as const
 
 /** The positive condition of an operator (negations are built as NOT of their twin). */
-const opCond = (operand: Operand, filter: Pick<Filter, "op" | "type" | "values">, aliases: Aliases): Cond => {
+const opCond = (operand: Operand, filter: Pick<Filter, "op" | "type" | "values">, scope: Scope): Cond => {
   const { op, type, values } = filter
   const negated = NEGATION_OF[op]
-  if (negated !== undefined) return not(opCond(operand, { op: negated, type, values }, aliases))
+  if (negated !== undefined) return not(opCond(operand, { op: negated, type, values }, scope))
   const first = values[0] ?? ""
   switch (op) {
     case "eq":
@@ -214,23 +214,23 @@ const opCond = (operand: Operand, filter: Pick<Filter, "op" | "type" | "values">
       const needles = values.map((word) => wordNeedle(String(word)))
       return and(typeIs(operand, ["text"]), needles.length === 1
         ? sql`instr(${text}, ${bound(needles[0])}) > 0`
-        : not(someValue(needles, aliases, (needle) => raw(`instr(${text}, ${needle}) = 0`))))
+        : not(someValue(needles, scope, (needle) => raw(`instr(${text}, ${needle}) = 0`))))
     }
     case "contains":
     case "containsAny":
-      return holdsAny(operand, type, values, aliases)
+      return holdsAny(operand, type, values, scope)
     case "containsAll":
       return and(typeIs(operand, ["text", "array"]), values.length <= 1
-        ? and(...values.map((value) => holdsAny(operand, type, [value], aliases)))
-        : not(someValue(values.map((v) => listEntry(type, v)), aliases, (entry) => not(holdsEntry(operand, type, entry, aliases)))))
+        ? and(...values.map((value) => holdsAny(operand, type, [value], scope)))
+        : not(someValue(values.map((v) => listEntry(type, v)), scope, (entry) => not(holdsEntry(operand, type, entry, scope)))))
     case "allIn":
       return operand.path === undefined
         ? false
-        : and(typeIs(operand, ["array"]), not(someElement(operand.path, aliases, (element) => not(equalsAny(element, type, values)))))
+        : and(typeIs(operand, ["array"]), not(someElement(operand.path, scope, (element) => not(equalsAny(element, type, values)))))
     case "anyIn":
       return operand.path === undefined
         ? false
-        : and(typeIs(operand, ["array"]), someElement(operand.path, aliases, (element) => equalsAny(element, type, values)))
+        : and(typeIs(operand, ["array"]), someElement(operand.path, scope, (element) => equalsAny(element, type, values)))
     default:
       throw new Error(`no SQL for operator ${op}`)
   }
@@ -243,26 +243,26 @@ const isRange = (filter: Filter): boolean => filter.op === "gt" || filter.op ===
  * prefixes whose json_type is array (a CASE picks it, so the SQL does not repeat per prefix); each of
  * its elements is tested at the rest of the path.
  */
-const filterCond = (filter: Filter, aliases: Aliases, sortIndexFirst: boolean): Cond => {
+const filterCond = (filter: Filter, scope: Scope, sortIndexFirst: boolean): Cond => {
   const field = filter.field
   if (filter.arrayWhere !== true || field.kind !== "data") {
     // See toSql on why a page sorted by another field should not range-scan this one's index.
-    return opCond(fieldOperand(field, sortIndexFirst && isRange(filter) && field.kind === "data", aliases.table), filter, aliases)
+    return opCond(fieldOperand(field, sortIndexFirst && isRange(filter) && field.kind === "data", scope.table), filter, scope)
   }
   const prefixes = field.path.slice(1).map((_, i) => `'${jsonPath(field.path.slice(0, i + 1))}'`)
   // NULL (no array on the path) makes json_each yield no rows.
   const arrayPath = `CASE ${prefixes.map((prefix) => `WHEN json_type(data, ${prefix}) = 'array' THEN ${prefix}`).join(" ")} END`
-  return someElement(arrayPath, aliases, (_, alias) => {
+  return someElement(arrayPath, scope, (_, alias) => {
     // The element's own path, then the rest of the field's path after the array's (json_each's `path`).
     const path = `${alias}.fullkey || substr('${jsonPath(field.path)}', length(${alias}.path) + 1)`
-    return opCond({ value: `json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: false }, filter, aliases)
+    return opCond({ value: `json_extract(data, ${path})`, jsonType: `json_type(data, ${path})`, path, indexed: false }, filter, scope)
   })
 }
 
 /** The WHERE clause (with its leading space), or "" when every record matches. */
 const whereClause = (query: ListQuery, table: string, sortIndexFirst: boolean): Sql => {
-  const aliases: Aliases = { table, next: 0 }
-  const each = (filter: Filter) => filterCond(filter, aliases, sortIndexFirst)
+  const scope: Scope = { table, next: 0 }
+  const each = (filter: Filter) => filterCond(filter, scope, sortIndexFirst)
   const condition = and(
     ...query.filters.map(each),
     query.anyOf.length === 0 ? true : or(...query.anyOf.map((group) => and(...group.map(each))))
