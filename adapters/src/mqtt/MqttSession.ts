@@ -65,6 +65,8 @@ export class MqttSession {
   /** Whether the client has had its CONNACK: before it, a failure is answered with one. */
   private acknowledged = false
   private readonly connectTimer: NodeJS.Timeout
+  /** Set while a chunk from the broker is read: what goes to the client then is written at once after it. */
+  private outbox: Array<Buffer> | undefined
 
   constructor(private readonly transport: ClientTransport, private readonly options: SessionOptions) {
     this.clientParser.on("packet", (packet: Packet) => this.fromClient(packet))
@@ -86,7 +88,11 @@ export class MqttSession {
   /** Bytes from the client. */
   data(chunk: Buffer): void {
     if (this.phase === "closed") return
+    // Every packet of one chunk goes to the broker in one write.
+    const upstream = this.upstream
+    upstream?.cork()
     this.clientParser.parse(chunk)
+    upstream?.uncork()
     // The parser holds an incomplete packet until its last byte: refuse to hold a huge one.
     const announced = (this.clientParser as unknown as { packet?: { length?: number } }).packet?.length ?? 0
     if ((this.phase as Phase) !== "closed" && announced > MAX_PACKET_BYTES) {
@@ -115,13 +121,31 @@ export class MqttSession {
     if (this.phase === "closed") return
     this.phase = "closed"
     clearTimeout(this.connectTimer)
+    // What was relayed before the end (a broker's DISCONNECT or CONNACK refusal) still goes out.
+    if (this.outbox !== undefined && this.outbox.length > 0) this.transport.write(Buffer.concat(this.outbox.splice(0)))
     this.upstream?.end()
     this.transport.end()
     this.options.onClosed(this)
   }
 
   private sendToClient(packet: Packet): void {
-    if (!this.transport.write(mqttPacket.generate(packet, { protocolVersion: this.version }))) this.upstream?.pause()
+    const bytes = mqttPacket.generate(packet, { protocolVersion: this.version })
+    if (this.outbox !== undefined) this.outbox.push(bytes)
+    else if (!this.transport.write(bytes)) this.upstream?.pause()
+  }
+
+  /** Packets relayed from one chunk of the broker's bytes go to the client in one write (one WebSocket message). */
+  private fromBrokerBytes(parser: ReturnType<typeof mqttPacket.parser>, chunk: Buffer): void {
+    this.outbox = []
+    try {
+      parser.parse(chunk)
+    } finally {
+      const batch = this.outbox
+      this.outbox = undefined
+      if (batch.length > 0 && this.phase !== "closed") {
+        if (!this.transport.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch))) this.upstream?.pause()
+      }
+    }
   }
 
   private sendUpstream(packet: Packet): void {
@@ -220,7 +244,7 @@ export class MqttSession {
       this.options.log("error", "the MQTT broker sent a packet the edge cannot read", { error: error.message })
       this.disconnect(V5.unspecified)
     })
-    upstream.on("data", (chunk: Buffer) => parser.parse(chunk))
+    upstream.on("data", (chunk: Buffer) => this.fromBrokerBytes(parser, chunk))
     upstream.on("drain", () => this.transport.resume())
     upstream.on("error", (error: Error) => {
       if (!this.acknowledged) this.options.log("error", "the MQTT broker cannot be reached", { error: error.message })
