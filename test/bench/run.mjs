@@ -12,6 +12,7 @@ import { benchReplay } from "./replay.mjs"
 import { benchRecords } from "./records.mjs"
 import { benchClusterRecords } from "./cluster-records.mjs"
 import { benchAudit } from "./audit.mjs"
+import { benchHistorian } from "./historian.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 
@@ -130,6 +131,8 @@ const main = async () => {
         serverPid: server.child.pid,
         memoryRecords: Number(process.env.BENCH_MEMORY_RECORDS ?? 1_000_000)
       })
+      // Tag values: HTTP batch ingest into the historian, then queries on a year of minute points.
+      await benchHistorian({ url, token, seconds, baselineRps, row })
       server.child.kill("SIGTERM")
 
       // createRecord on 1 server (SQLite), 1 (JetStream) and 3 on one JetStream, each setup started and

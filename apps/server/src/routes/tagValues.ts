@@ -30,9 +30,13 @@ const LastValue = Schema.Struct({ topic: Schema.String, value: Json, timestamp: 
 type Checked = { ok: true; value: TagValue } | { ok: false; message: string }
 
 /** One value as sent, checked: `where` names it in messages (`values[3]`). */
-const checkValue = (domain: string, topic: unknown, entry: Record<string, unknown>, where: string, now: number): Checked => {
-  const topicCheck = validateTopicName(topic)
-  if (!topicCheck.ok) return { ok: false, message: `${where}topic: ${topicCheck.message}` }
+const checkValue = (domain: string, topic: unknown, entry: Record<string, unknown>, where: string, now: number, valid?: Set<unknown>): Checked => {
+  // A batch names few topics many times: each is checked once.
+  if (valid === undefined || !valid.has(topic)) {
+    const topicCheck = validateTopicName(topic)
+    if (!topicCheck.ok) return { ok: false, message: `${where}topic: ${topicCheck.message}` }
+    valid?.add(topic)
+  }
   if (!("value" in entry)) return { ok: false, message: `${where}value is missing: send { "value": <any JSON> }` }
   let timestamp = now
   if (entry["timestamp"] !== undefined && entry["timestamp"] !== null) {
@@ -92,10 +96,11 @@ export const tagValueRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> 
         }
         const now = Date.now()
         const checked: Array<TagValue> = []
+        const valid = new Set<unknown>()
         for (let i = 0; i < body.value.length; i++) {
           const entry: unknown = body.value[i]
           if (!isObject(entry)) return text(400, `values[${i}] must be an object { topic, value, timestamp? }`)
-          const one = checkValue(principal.domain, entry["topic"], entry, `values[${i}].`, now)
+          const one = checkValue(principal.domain, entry["topic"], entry, `values[${i}].`, now, valid)
           if (!one.ok) return text(400, one.message)
           checked.push(one.value)
         }
