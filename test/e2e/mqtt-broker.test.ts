@@ -52,6 +52,17 @@ describe("the private Mosquitto broker", () => {
     await reader.endAsync()
   })
 
+  it("is started again when it dies, and takes connections again", async () => {
+    const before = broker.pid()
+    expect(before).toBeGreaterThan(0)
+    process.kill(before!, "SIGKILL")
+    for (let i = 0; i < 500 && (broker.pid() === undefined || broker.pid() === before); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(broker.pid()).not.toBe(before)
+    const { host, port, username, password } = broker.endpoint()
+    const client = await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })
+    await client.endAsync()
+  })
+
   it("is reported unavailable when its binary is missing", async () => {
     await expect(startMosquitto({ dataDir: dir.path, binary: "/nonexistent/mosquitto", log: quiet })).rejects.toBeInstanceOf(MosquittoUnavailable)
   })

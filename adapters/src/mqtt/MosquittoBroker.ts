@@ -16,6 +16,8 @@ export interface BrokerEndpoint {
 export interface MosquittoBroker {
   /** The broker's current address: it changes when the broker is restarted after a crash. */
   readonly endpoint: () => BrokerEndpoint
+  /** The broker process's id while it runs. */
+  readonly pid: () => number | undefined
   /** Stops the broker (retained values and sessions are saved by it on the way out). */
   readonly stop: () => Promise<void>
 }
@@ -175,6 +177,7 @@ export const startMosquitto = async (options: MosquittoOptions): Promise<Mosquit
   current = await launch()
   return {
     endpoint: () => current!,
+    pid: () => child?.pid,
     stop: async () => {
       stopping = true
       if (restartTimer !== undefined) clearTimeout(restartTimer)
