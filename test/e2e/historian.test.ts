@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http"
 import { gunzipSync } from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { openTagValues } from "../../apps/server/src/tags/values/TagValues.js"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 import { tempDir } from "../support/temp.js"
@@ -284,6 +285,34 @@ describe("the historian across a restart", () => {
       expect((await admin.json("PATCH", "/machhub/historian/last", { topic: "kept/series", limit: 1 })).body).toEqual([{ timestamp: iso(T0 + 100_000), value: -1 }])
       await server.stop()
     } finally {
+      dir.cleanup()
+    }
+  })
+})
+
+describe("retention passes", () => {
+  it("remove at most their budget of expired points, going round the tags, and keep what is within retention", () => {
+    const dir = tempDir()
+    const now = Date.now()
+    const values = openTagValues({
+      dataDir: dir.path,
+      historize: (_domain, topic) => (topic === "kept" ? { type: "event" } : { type: "event", retentionMillis: HOUR }),
+      pruneIntervalSeconds: 0,
+      now: () => now
+    })
+    try {
+      for (const topic of ["a", "b", "kept"]) {
+        values.publish(Array.from({ length: 15_000 }, (_, i) => ({ domain: "d", topic, value: i, timestamp: now - 2 * HOUR + i })))
+        values.publish([{ domain: "d", topic, value: "recent", timestamp: now }])
+      }
+      const count = (topic: string) => values.store.range(values.store.findSeries("d", topic)!, 0, now + 1).length
+      expect(values.prune(10_000)).toBe(10_000)
+      expect(values.prune(10_000)).toBe(10_000)
+      expect(values.prune(10_000)).toBe(10_000)
+      expect(values.prune(10_000)).toBe(0)
+      expect([count("a"), count("b"), count("kept")]).toEqual([1, 1, 15_001])
+    } finally {
+      values.close()
       dir.cleanup()
     }
   })
