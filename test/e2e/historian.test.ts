@@ -143,6 +143,17 @@ describe("the historian: recording, queries, aggregates, export and retention", 
     ])
   })
 
+  it("streams a long raw range a page at a time, whole and in order", async () => {
+    await defineTag(admin, "gen/long", { type: "event" })
+    for (let offset = 0; offset < 25_000; offset += 10_000) {
+      await writeBatch(admin, Array.from({ length: Math.min(10_000, 25_000 - offset) }, (_, i) => ({ topic: "gen/long", value: offset + i, timestamp: T0 + (offset + i) * 1000 })))
+    }
+    const answer = await admin.json("PATCH", "/machhub/historian", { topic: "gen/long", start_time: iso(T0), range: "1d" })
+    expect(answer.status).toBe(200)
+    expect(answer.body).toHaveLength(25_000)
+    expect(answer.body.every((point: { value: number; timestamp: string }, i: number) => point.value === i && point.timestamp === iso(T0 + i * 1000))).toBe(true)
+  })
+
   it("answers the latest points, newest first or in time order", async () => {
     const desc = await admin.json("PATCH", "/machhub/historian/last", { topic: "gen/ts", limit: 3, sort: "desc" })
     expect(desc.body.map((p: { value: number }) => p.value)).toEqual([719, 713, 707])

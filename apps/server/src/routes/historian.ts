@@ -7,6 +7,7 @@ import type { ServerContext } from "../ServerContext.js"
 import { validateTopicName } from "../tags/topicName.js"
 import { AGGREGATES, bucketCount, bucketize, FILLS, MAX_BUCKETS, type Aggregate, type Fill } from "../tags/values/buckets.js"
 import { csvRows } from "../tags/values/csvExport.js"
+import type { StoredPoint } from "../tags/values/HistorianStore.js"
 import { parseDuration } from "../tags/values/duration.js"
 import { INSTANT_FORMAT, parseInstant } from "../tags/values/instants.js"
 import { zoneOf, type Zone } from "../tags/values/timeZone.js"
@@ -18,6 +19,9 @@ const DAY = 24 * HOUR
 export const MAX_POINTS = 1_000_000
 /** The most tags one CSV export takes. */
 export const MAX_EXPORT_TOPICS = 100
+/** Raw ranges longer than this many points are streamed, this many at a time. */
+const STREAM_PAGE = 10_000
+const JSON_TYPE = "application/json; charset=utf-8"
 
 const Instant = Schema.Union([Schema.String, Schema.Number]).annotate({ description: INSTANT_FORMAT })
 const RangeBody = Schema.Struct({
@@ -89,6 +93,10 @@ const zoneNamed = (name: string | undefined, field: string): Parsed<Zone> => {
 /** A stored value as JSON text: numbers are kept as numbers, anything else as its JSON. */
 const valueJson = (num: number | null, stored: string | null): string => (stored === null ? String(num) : stored)
 
+/** Points as the SDK reads them: `{"timestamp":"<ISO>","value":<JSON>}`, joined by commas. */
+const pointsJson = (points: ReadonlyArray<StoredPoint>): string =>
+  points.map(([ts, num, stored]) => `{"timestamp":"${new Date(ts).toISOString()}","value":${valueJson(num, stored)}}`).join(",")
+
 const acceptsGzip = (header: string | undefined): boolean =>
   header !== undefined && header.split(",").some((part) => {
     const [coding, ...params] = part.trim().toLowerCase().split(";")
@@ -142,12 +150,25 @@ export const historianRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
         }
         const series = seriesOf(principal.domain, topic.value)
         if (series === undefined) return json(200, [])
-        const points = values.store.page(series, from.value - 1, to, MAX_POINTS + 1)
-        if (points.length > MAX_POINTS) {
-          return text(400, `The range holds more than ${MAX_POINTS} points: ask a shorter range, or buckets with GET /api/historian/query`)
+        const total = values.store.count(series, from.value, to)
+        if (total > MAX_POINTS) {
+          return text(400, `The range holds ${total} points, more than ${MAX_POINTS}: ask a shorter range, or buckets with GET /api/historian/query`)
         }
-        const parts = points.map(([ts, num, stored]) => `{"timestamp":"${new Date(ts).toISOString()}","value":${valueJson(num, stored)}}`)
-        return { status: 200, contentType: "application/json; charset=utf-8", body: `[${parts.join(",")}]` }
+        if (total <= STREAM_PAGE) return { status: 200, contentType: JSON_TYPE, body: `[${pointsJson(values.store.range(series, from.value, to))}]` }
+        // A long range leaves a page at a time, so the answer never sits whole in memory.
+        const store = values.store
+        const start = from.value
+        return streamed(200, JSON_TYPE, (async function*() {
+          yield "["
+          let after = start - 1
+          for (let first = true;; first = false) {
+            const page = store.page(series, after, to, STREAM_PAGE)
+            if (page.length > 0) yield `${first ? "" : ","}${pointsJson(page)}`
+            if (page.length < STREAM_PAGE) break
+            after = page[page.length - 1]![0]
+          }
+          yield "]"
+        })())
       }
     }),
 
@@ -172,8 +193,7 @@ export const historianRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
         if (series === undefined) return json(200, [])
         const latest = values.store.latest(series, limit)
         const ordered = body.sort === "asc" ? [...latest].reverse() : latest
-        const parts = ordered.map(([ts, num, stored]) => `{"timestamp":"${new Date(ts).toISOString()}","value":${valueJson(num, stored)}}`)
-        return { status: 200, contentType: "application/json; charset=utf-8", body: `[${parts.join(",")}]` }
+        return { status: 200, contentType: JSON_TYPE, body: `[${pointsJson(ordered)}]` }
       }
     }),
 

@@ -64,6 +64,8 @@ export interface HistorianStore {
   readonly range: (series: number, from: number, to: number) => ReadonlyArray<StoredPoint>
   /** Up to `limit` points with after < ts < to, in time order: a page of a longer scan. */
   readonly page: (series: number, after: number, to: number, limit: number) => ReadonlyArray<StoredPoint>
+  /** How many points have from <= ts < to. */
+  readonly count: (series: number, from: number, to: number) => number
   /** The latest `limit` points, newest first. */
   readonly latest: (series: number, limit: number) => ReadonlyArray<StoredPoint>
   /**
@@ -147,6 +149,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
 
   const rangeQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts").raw()
   const pageQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts > ? AND ts < ? ORDER BY ts LIMIT ?").raw()
+  const countQuery = db.prepare("SELECT count(*) FROM samples WHERE series = ? AND ts >= ? AND ts < ?").pluck()
   const latestQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? ORDER BY ts DESC LIMIT ?").raw()
   // The bounds travel as one JSON array; each bucket is a correlated aggregate over its own index range.
   const sumsSql = (edges: boolean) =>
@@ -180,6 +183,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
     lastValues: () => db.prepare("SELECT domain, topic, ts, value AS json FROM last_values").iterate() as Iterable<LastValueRow>,
     range: (id, from, to) => rangeQuery.all(id, from, to) as Array<StoredPoint>,
     page: (id, after, to, limit) => pageQuery.all(id, after, to, limit) as Array<StoredPoint>,
+    count: (id, from, to) => countQuery.get(id, from, to) as number,
     latest: (id, limit) => latestQuery.all(id, limit) as Array<StoredPoint>,
     bucketSums,
     prune: (id, cutoff, budget) => {
