@@ -227,5 +227,17 @@ describe("collections data plane: listing, filters, paging (SPEC §6)", () => {
       expect(expanded.status).toBe(200)
       expect(expanded.body.map((p: { category: { name: string } }) => p.category.name)).toEqual(["tools", "tools"])
     })
+
+    it("expand works on a one-record read too (the SDK's getOne), and a bad expand is 400", async () => {
+      const [bolt] = (await acme.json("GET", `/machhub/parts/all?${sdkQuery([filter("name", "=", "bolt")])}`)).body as Array<{ id: string }>
+      const one = await acme.json("GET", `/machhub/${encodeURIComponent(bolt!.id)}?expand=category`)
+      expect(one.status).toBe(200)
+      expect(one.body.category).toMatchObject({ name: "tools" })
+      const plain = await acme.json("GET", `/machhub/${encodeURIComponent(bolt!.id)}`)
+      expect(plain.body.category).toHaveProperty("Table")
+      const bad = await acme.json("GET", `/machhub/${encodeURIComponent(bolt!.id)}?expand=_meta.creator`)
+      expect(bad.status).toBe(400)
+      expect(bad.body).toMatch(/expand/)
+    })
   })
 })

@@ -6,7 +6,6 @@ import {
   indexableFields,
   mapFilters,
   parseListQuery,
-  parsePublicRecordId,
   project,
   QueryError,
   recordJson,
@@ -19,6 +18,7 @@ import {
 import type { Principal } from "../auth/Principal.js"
 import { anonymousAllowed, error, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { collectionAccess } from "../data/collectionAccess.js"
+import { expandReferences } from "../data/expandReferences.js"
 import { collectionKey, PageCache } from "../data/PageCache.js"
 import { activeDomain, TABLE_NAME, type RecordRouteContext } from "./records.js"
 import { Json } from "./schemas.js"
@@ -61,29 +61,6 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
     const name = context.records.tables.find(domain.domain, table)
     if (name !== undefined) for (const path of indexableFields(query)) context.records.tables.ensureIndex(name, path)
     return { ok: true as const, domain: domain.domain, table, name, query, principal }
-  }
-
-  const expandRecord = (record: Record<string, unknown>, fields: ReadonlyArray<string>, domain: string, principal: Principal | undefined) => {
-    for (const field of fields) {
-      const path = field.split(".")
-      let holder: Record<string, unknown> | undefined = record
-      for (const segment of path.slice(0, -1)) {
-        const next: unknown = holder?.[segment]
-        holder = typeof next === "object" && next !== null && !Array.isArray(next) ? (next as Record<string, unknown>) : undefined
-      }
-      const last = path[path.length - 1]!
-      const reference = referenceText(holder?.[last])
-      if (holder === undefined || reference === undefined) continue
-      const target = parsePublicRecordId(reference)
-      // Only references within the caller's domain, to records the caller may read, are followed.
-      if (target === undefined || target.domain !== domain) continue
-      const access = collectionAccess(principal, context.records.collection(domain, target.table)?.access ?? DEFAULT_ACCESS, "read")
-      if (!access.allowed) continue
-      const row = context.records.get(domain, target.table, target.id)
-      if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) continue
-      holder[last] = recordObject(domain, target.table, row)
-    }
-    return record
   }
 
   const tableParam = { table: "The collection (table) name" } as const
@@ -136,7 +113,7 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
           return { status: 200, contentType: "application/json; charset=utf-8", body }
         }
         const records = rows.map((row) => {
-          const record = expandRecord(recordObject(domain, table, row), query.expand, domain, principal)
+          const record = expandReferences(context.records, recordObject(domain, table, row), query.expand, domain, principal)
           return query.fields === undefined ? record : project(record, query.fields)
         })
         return json(200, records)
@@ -168,12 +145,6 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
  * A reference as `<domain>.<table>:<id>`: written as that string, or as the SDK's relation object
  * `{ "Table": "<domain>.<table>", "ID": "<id>" }` (SPEC §6a); undefined for anything else.
  */
-const referenceText = (value: unknown): string | undefined => {
-  if (typeof value === "string") return value
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
-  const { Table: table, ID: id } = value as { Table?: unknown; ID?: unknown }
-  return typeof table === "string" && typeof id === "string" ? `${table}:${id}` : undefined
-}
 
 /** The filter that limits a `self`-scope caller to the records it created. */
 const ownRecords = (creator: string): Filter => ({

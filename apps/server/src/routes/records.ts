@@ -2,10 +2,11 @@ import { createHash } from "node:crypto"
 import { Effect, Schema } from "effect"
 import { json, text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { DEFAULT_ACCESS, RECORD_CATEGORY, recordAggregateId, uuidv7, type CommandReply, type RecordReply } from "@machhub/core"
-import { parsePublicRecordId, publicRecordId, recordJson, type RecordsReadModel } from "@machhub/projections"
+import { parseListQuery, parsePublicRecordId, publicRecordId, QueryError, recordJson, recordObject, type RecordsReadModel } from "@machhub/projections"
 import type { Principal } from "../auth/Principal.js"
 import { anonymousAllowed, bodyReadByHandler, error, ok, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import { collectionAccess } from "../data/collectionAccess.js"
+import { expandReferences } from "../data/expandReferences.js"
 import type { RecordFiles } from "../data/files/RecordFiles.js"
 import type { MultipartLimits } from "../data/multipart.js"
 import { readRecordBody, type RecordBody } from "../data/recordBody.js"
@@ -18,6 +19,19 @@ import { parseAsOf } from "../audit/asOf.js"
 import { recordAsOf } from "../audit/recordAsOf.js"
 import { writeRecord } from "./recordWrites.js"
 import { AsOfQuery, Json } from "./schemas.js"
+
+const RecordQuery = Schema.Struct({
+  ...AsOfQuery.fields,
+  expand: Schema.optional(Schema.String.annotate({ description: "Reference fields to replace by the records they name (comma separated), as on lists" }))
+})
+
+/** `expand=` of a one-record read, checked by the list query's own rules. */
+const expandedFields = (request: HttpRequest): { ok: true; fields: ReadonlyArray<string> } | { ok: false; response: HttpResponse } => {
+  const expand = new URLSearchParams(request.query).getAll("expand")
+  if (expand.length === 0) return { ok: true, fields: [] }
+  const parsed = parseListQuery(new URLSearchParams(expand.map((value): [string, string] => ["expand", value])))
+  return parsed instanceof QueryError ? { ok: false, response: text(400, parsed.message) } : { ok: true, fields: parsed.expand }
+}
 
 /** Table names: they also appear in record ids and routes, so letters, digits and `_` only. */
 export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
@@ -160,11 +174,13 @@ export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRout
       description: "Anonymous callers are allowed when the collection's access policy makes reads public.",
       access: anonymousAllowed,
       params: idParam,
-      query: AsOfQuery,
+      query: RecordQuery,
       responses: { 200: ok("The record with its _meta", Json), ...accessAnswers, 404: error("No such record") },
       handler: ({ request, params: { id }, principal }) => {
         const asOf = parseAsOf(request)
         if (!asOf.ok) return asOf.response
+        const expand = expandedFields(request)
+        if (!expand.ok) return expand.response
         const target = locate(request, principal)
         if (!target.ok) return target.response
         const access = collectionAccess(principal, target.access, "read")
@@ -175,7 +191,8 @@ export const recordRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRout
         if (row === undefined || (access.onlyCreator !== undefined && row.creator !== access.onlyCreator)) {
           return text(404, `No record ${id.slice(0, 200)}`)
         }
-        return { status: 200, contentType: "application/json; charset=utf-8", body: recordJson(target.domain, target.table, row) }
+        if (expand.fields.length === 0) return { status: 200, contentType: "application/json; charset=utf-8", body: recordJson(target.domain, target.table, row) }
+        return json(200, expandReferences(context.records, recordObject(target.domain, target.table, row), expand.fields, target.domain, principal))
       }
     }),
 
