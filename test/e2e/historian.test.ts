@@ -154,6 +154,15 @@ describe("the historian: recording, queries, aggregates, export and retention", 
     expect(answer.body.every((point: { value: number; timestamp: string }, i: number) => point.value === i && point.timestamp === iso(T0 + i * 1000))).toBe(true)
   })
 
+  it("records the first value after a tag starts being historized, even one equal to its last value", async () => {
+    await writeBatch(admin, [{ topic: "gen/later", value: 7, timestamp: T0 }])
+    expect((await admin.json("PATCH", "/machhub/historian/last", { topic: "gen/later", limit: 5 })).body).toEqual([])
+    const put = await admin.json("PUT", "/api/tags/gen/later", { access: "RW", historize: { type: "event" } })
+    expect(put.status).toBeLessThan(300)
+    await writeBatch(admin, [{ topic: "gen/later", value: 7, timestamp: T0 + 1000 }, { topic: "gen/later", value: 7, timestamp: T0 + 2000 }])
+    expect((await admin.json("PATCH", "/machhub/historian/last", { topic: "gen/later", limit: 5 })).body).toEqual([{ timestamp: iso(T0 + 1000), value: 7 }])
+  })
+
   it("answers the latest points, newest first or in time order", async () => {
     const desc = await admin.json("PATCH", "/machhub/historian/last", { topic: "gen/ts", limit: 3, sort: "desc" })
     expect(desc.body.map((p: { value: number }) => p.value)).toEqual([719, 713, 707])

@@ -56,6 +56,19 @@ export const openTagValues = (options: TagValuesOptions): TagValues => {
   const lasts = new Map<string, Held>()
   for (const row of store.lastValues()) lasts.set(key(row.domain, row.topic), { value: JSON.parse(row.json), timestamp: row.ts, json: row.json })
 
+  // The value of each event series' latest point, as JSON text (read from the store on first use).
+  const recorded = new Map<number, string | null>()
+  const recordedJson = (series: number): string | null => {
+    let json = recorded.get(series)
+    if (json === undefined) {
+      // A point queued but not yet written is in `recorded` already; otherwise the store has the latest.
+      const [latest] = store.latest(series, 1)
+      json = latest === undefined ? null : latest[2] ?? String(latest[1])
+      recorded.set(series, json)
+    }
+    return json
+  }
+
   let points: Array<PointWrite> = []
   let pendingLasts = new Map<string, LastValueRow>()
   let scheduled = false
@@ -99,9 +112,12 @@ export const openTagValues = (options: TagValuesOptions): TagValues => {
       const num = isNumber ? (v.value as number) : null
       const text = isNumber ? null : json
       if (settings.type === "event") {
-        // A point per change: the same value sent again is not a change.
-        if (previous !== undefined && previous.json === json) continue
-        points.push({ series: store.seriesOf(v.domain, v.topic), ts: v.timestamp, num, json: text, at: null, keepLatest: false })
+        // A point per change of what the history holds: the same value sent again is not a change,
+        // while the first value after a tag starts being historized always is.
+        const series = store.seriesOf(v.domain, v.topic)
+        if (recordedJson(series) === json) continue
+        recorded.set(series, json)
+        points.push({ series, ts: v.timestamp, num, json: text, at: null, keepLatest: false })
       } else {
         const interval = settings.samplingMillis ?? 1_000
         const start = Math.floor(v.timestamp / interval) * interval
