@@ -4,6 +4,7 @@ import mqttPacket, { type IConnectPacket, type IPublishPacket, type ISubackPacke
 import { brokerFilter, brokerUnsubscribeFilter, namespacePrefix } from "./brokerTopics.js"
 import type { ClientAccess, MqttAuthenticate } from "./ClientAccess.js"
 import type { BrokerEndpoint } from "./MosquittoBroker.js"
+import { encodePlainPublish } from "./publishBytes.js"
 import { connackCode, V3_CONNACK, V3_SUBACK_FAILURE, V5, type ConnectRefusal } from "./reasonCodes.js"
 
 /** One client connection as the session sees it: TCP socket or WebSocket. */
@@ -67,6 +68,8 @@ export class MqttSession {
   private readonly connectTimer: NodeJS.Timeout
   /** Set while a chunk from the broker is read: what goes to the client then is written at once after it. */
   private outbox: Array<Buffer> | undefined
+  /** The same towards the broker, while a chunk from the client is read. */
+  private upstreamOutbox: Array<Buffer> | undefined
 
   constructor(private readonly transport: ClientTransport, private readonly options: SessionOptions) {
     this.clientParser.on("packet", (packet: Packet) => this.fromClient(packet))
@@ -89,10 +92,14 @@ export class MqttSession {
   data(chunk: Buffer): void {
     if (this.phase === "closed") return
     // Every packet of one chunk goes to the broker in one write.
-    const upstream = this.upstream
-    upstream?.cork()
-    this.clientParser.parse(chunk)
-    upstream?.uncork()
+    this.upstreamOutbox = []
+    try {
+      this.clientParser.parse(chunk)
+    } finally {
+      const batch = this.upstreamOutbox
+      this.upstreamOutbox = undefined
+      if (batch.length > 0) this.writeUpstream(batch.length === 1 ? batch[0]! : Buffer.concat(batch))
+    }
     // The parser holds an incomplete packet until its last byte: refuse to hold a huge one.
     const announced = (this.clientParser as unknown as { packet?: { length?: number } }).packet?.length ?? 0
     if ((this.phase as Phase) !== "closed" && announced > MAX_PACKET_BYTES) {
@@ -123,13 +130,19 @@ export class MqttSession {
     clearTimeout(this.connectTimer)
     // What was relayed before the end (a broker's DISCONNECT or CONNACK refusal) still goes out.
     if (this.outbox !== undefined && this.outbox.length > 0) this.transport.write(Buffer.concat(this.outbox.splice(0)))
+    // And what the client sent before it (its DISCONNECT) still reaches the broker.
+    if (this.upstreamOutbox !== undefined && this.upstreamOutbox.length > 0) this.writeUpstream(Buffer.concat(this.upstreamOutbox.splice(0)))
     this.upstream?.end()
     this.transport.end()
     this.options.onClosed(this)
   }
 
+  private encode(packet: Packet): Buffer {
+    return (packet.cmd === "publish" ? encodePlainPublish(packet, this.version) : undefined) ?? mqttPacket.generate(packet, { protocolVersion: this.version })
+  }
+
   private sendToClient(packet: Packet): void {
-    const bytes = mqttPacket.generate(packet, { protocolVersion: this.version })
+    const bytes = this.encode(packet)
     if (this.outbox !== undefined) this.outbox.push(bytes)
     else if (!this.transport.write(bytes)) this.upstream?.pause()
   }
@@ -149,8 +162,14 @@ export class MqttSession {
   }
 
   private sendUpstream(packet: Packet): void {
+    const bytes = this.encode(packet)
+    if (this.upstreamOutbox !== undefined) this.upstreamOutbox.push(bytes)
+    else this.writeUpstream(bytes)
+  }
+
+  private writeUpstream(bytes: Buffer): void {
     if (this.upstream === undefined || this.upstream.destroyed) return
-    if (!this.upstream.write(mqttPacket.generate(packet, { protocolVersion: this.version }))) this.transport.pause()
+    if (!this.upstream.write(bytes)) this.transport.pause()
   }
 
   private clientError(error: Error): void {
