@@ -252,6 +252,25 @@ describe("the historian: recording, queries, aggregates, export and retention", 
     ])
   })
 
+  it("stops an export whose client went away, and goes on answering", async () => {
+    for (const encoding of ["gzip", "identity"]) {
+      const controller = new AbortController()
+      const response = await fetch(`${server.url}/machhub/historian/export/aggregated`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json", "accept-encoding": encoding },
+        body: JSON.stringify({ topics: ["gen/long", "gen/ts"], startDate: iso(T0), endDate: iso(T0 + 30 * 24 * HOUR) }),
+        signal: controller.signal
+      })
+      expect(response.status).toBe(200)
+      const reader = response.body!.getReader()
+      await reader.read()
+      controller.abort()
+      await reader.read().catch(() => undefined)
+    }
+    const after = await admin.json("PATCH", "/machhub/historian/last", { topic: "gen/long", limit: 1 })
+    expect(after.body).toEqual([{ timestamp: iso(T0 + 24_999_000), value: 24_999 }])
+  })
+
   it("prunes points older than the tag's retention, keeping the newer ones", async () => {
     await defineTag(admin, "gen/short", { type: "event", retention: "1m" })
     const now = Date.now()
