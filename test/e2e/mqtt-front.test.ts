@@ -206,6 +206,28 @@ describe("the MQTT edge in front of Mosquitto", () => {
     await client.publishAsync("still/here", "1", { qos: 1 })
   })
 
+  it("survives random bytes, with or without a valid CONNECT first, and keeps serving", async () => {
+    // A fixed seed: the same bytes every run.
+    let seed = 0x2f6b_1d3
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) >>> 8) & 0xff
+    const connectBytes = mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 5, clientId: "fuzz", clean: true, keepalive: 60, username: "u", password: Buffer.from("alpha") }, { protocolVersion: 5 })
+    for (let round = 0; round < 60; round++) {
+      const connection = await raw()
+      const noise = Buffer.from(Array.from({ length: 1 + (random() % 200) }, random))
+      // Half the rounds make the noise look like packets: a packet type byte and a small length.
+      if (round % 2 === 0) noise[0] = (random() % 15 + 1) << 4
+      if (round % 2 === 0 && noise.length > 1) noise[1] = Math.min(noise[1]! & 0x7f, noise.length - 2)
+      connection.socket.write(round % 3 === 0 ? noise : Buffer.concat([connectBytes, noise]))
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      connection.socket.destroy()
+    }
+    const client = await connect("alpha")
+    const messages = collect(client)
+    await client.subscribeAsync("after-fuzz", { qos: 1 })
+    await client.publishAsync("after-fuzz", "ok", { qos: 1 })
+    await until(() => messages.length === 1, "a value after the fuzzing")
+  })
+
   it("ends the sessions a caller names", async () => {
     const doomed = await connect("gamma")
     const closed = new Promise<number | undefined>((resolve) => doomed.on("disconnect", (packet) => resolve(packet.reasonCode)))

@@ -95,6 +95,9 @@ export class MqttSession {
     this.upstreamOutbox = []
     try {
       this.clientParser.parse(chunk)
+    } catch (error) {
+      // Whatever a client sends, it ends its own connection at worst.
+      this.failed("a client's packet could not be handled", error)
     } finally {
       const batch = this.upstreamOutbox
       this.upstreamOutbox = undefined
@@ -152,6 +155,8 @@ export class MqttSession {
     this.outbox = []
     try {
       parser.parse(chunk)
+    } catch (error) {
+      this.failed("a packet from the broker could not be relayed", error)
     } finally {
       const batch = this.outbox
       this.outbox = undefined
@@ -170,6 +175,11 @@ export class MqttSession {
   private writeUpstream(bytes: Buffer): void {
     if (this.upstream === undefined || this.upstream.destroyed) return
     if (!this.upstream.write(bytes)) this.transport.pause()
+  }
+
+  private failed(what: string, error: unknown): void {
+    this.options.log("error", `MQTT edge: ${what}`, { error: error instanceof Error ? error.message : String(error) })
+    this.disconnect(V5.implementationSpecific)
   }
 
   private clientError(error: Error): void {
