@@ -2,7 +2,7 @@ import { statSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adminApi, seedDomainUser, type Api } from "../support/api.js"
+import { adminApi, api, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 import { readWholeLog } from "../support/readWholeLog.js"
 import { tempDir } from "../support/temp.js"
@@ -126,6 +126,23 @@ describe("tag values over HTTP: POST /machhub/tag/<topic>, POST /machhub/tag/bat
     expect((await admin.json("POST", "/machhub/tag/batch", values)).status).toBe(200)
     const after = (await Effect.runPromise(readWholeLog((from, limit) => server.store.readAll(from, limit)))).length
     expect(after - before).toBe(0)
+  })
+
+  it("takes values from an API key holding tags:read-write, the way devices and the SDK's developer key write", async () => {
+    const generated = await admin.json("POST", "/api/api-key/generate", { name: "device", features: [{ name: "tags", action: "read-write", scope: "domain" }] })
+    expect(generated.status).toBe(200)
+    const device = api(server.url, generated.body.token, undefined, "x-api-key")
+    expect((await device.json("POST", "/machhub/tag/device/7/rpm", { value: 1480, timestamp: 1_780_000_000_000 })).status).toBe(200)
+    expect((await device.json("POST", "/machhub/tag/device/7/rpm", { value: 1490, timestamp: "2026-05-28T22:26:41+02:00" })).status).toBe(200)
+    expect((await device.json("GET", "/machhub/tag/value/device/7/rpm")).body).toEqual({
+      topic: "device/7/rpm",
+      value: 1490,
+      timestamp: new Date(Date.parse("2026-05-28T20:26:41Z")).toISOString()
+    })
+    const readOnlyKey = await admin.json("POST", "/api/api-key/generate", { name: "viewer", features: [{ name: "tags", action: "read", scope: "domain" }] })
+    const viewer = api(server.url, readOnlyKey.body.token, undefined, "x-api-key")
+    expect((await viewer.request("POST", "/machhub/tag/device/7/rpm", { value: 0 })).status).toBe(403)
+    expect((await viewer.json("GET", "/machhub/tag/value/device/7/rpm")).body.value).toBe(1490)
   })
 
   it("keeps each domain's values apart: the same topic in two domains is two tags", async () => {
