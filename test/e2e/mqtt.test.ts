@@ -93,6 +93,10 @@ describe("MQTT through the server", () => {
       await alphaTcp.publishAsync(topic, "from alpha", { qos: 1 })
       await alphaWs.publishAsync(topic, "from alpha", { qos: 1, properties: { topicAlias: 7 } })
     }
+    // Broker-level spellings are not topic names a client may publish to.
+    for (const topic of ["$share/all/beta/x", "$SYS/x", "$uns/beta/x"]) {
+      await expect(alphaWs.publishAsync(topic, "from alpha", { qos: 1 })).rejects.toMatchObject({ code: 0x90 })
+    }
     // A topic alias set by alpha names alpha's topic only; an alias alone cannot reach beta.
     await alphaWs.publishAsync("", "from alpha by alias", { qos: 1, properties: { topicAlias: 7 } })
     await beta.publishAsync("beta-marker", "from beta", { qos: 1 })

@@ -201,7 +201,7 @@ export class MqttSession {
       case "awaiting-connect":
         if (packet.cmd !== "connect") return this.close()
         this.phase = "authenticating"
-        void this.onConnect(packet)
+        this.onConnect(packet).catch((error: unknown) => this.failed("a CONNECT could not be handled", error))
         return
       case "authenticating":
         if (this.early.length >= MAX_EARLY_PACKETS) return this.close()
