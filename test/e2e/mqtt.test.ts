@@ -178,6 +178,11 @@ describe("MQTT through the server", () => {
     expect(betaMessages.map((m) => m.topic)).toEqual(["beta-marker"])
     // Nothing arrives twice.
     expect(messages.length).toBe(3)
+    // A batch of values arrives whole, each value once.
+    const batch = Array.from({ length: 2000 }, (_, i) => ({ topic: `http/batch/${i % 50}`, value: i }))
+    expect((await alpha.json("POST", "/machhub/tag/batch", batch)).status).toBe(200)
+    await until(() => messages.length === 3 + 2000, "the batch's values")
+    expect(messages.slice(3).map((m) => Number(m.payload))).toEqual(batch.map((v) => v.value))
   })
 
   it("refuses client writes to a tag with access R, and defines a new topic on its first value", async () => {

@@ -28,6 +28,26 @@ export const makeBrokerPublisher = (options: {
   let closed = false
   let held: Array<Buffer> = []
   let dropped = 0
+  // Publishes of one tick (an HTTP batch of thousands of values) go out in one write.
+  let batch: Array<Buffer> = []
+  let flushing = false
+  const flush = () => {
+    flushing = false
+    const bytes = batch
+    batch = []
+    if (bytes.length === 0) return
+    if (ready && socket !== undefined) {
+      socket.write(bytes.length === 1 ? bytes[0]! : Buffer.concat(bytes))
+      return
+    }
+    for (const one of bytes) {
+      if (held.length >= MAX_HELD) {
+        held.shift()
+        dropped++
+      }
+      held.push(one)
+    }
+  }
   const clientId = `machhub-edge-${randomUUID()}`
 
   const open = () => {
@@ -76,18 +96,14 @@ export const makeBrokerPublisher = (options: {
   return {
     publish: (topic, payload, retain) => {
       if (closed) return
-      const bytes = mqttPacket.generate({ cmd: "publish", topic, payload, qos: 0, retain, dup: false })
-      if (ready && socket !== undefined) {
-        socket.write(bytes)
-        return
+      batch.push(mqttPacket.generate({ cmd: "publish", topic, payload, qos: 0, retain, dup: false }))
+      if (!flushing) {
+        flushing = true
+        process.nextTick(flush)
       }
-      if (held.length >= MAX_HELD) {
-        held.shift()
-        dropped++
-      }
-      held.push(bytes)
     },
     close: () => {
+      flush()
       closed = true
       if (socket !== undefined && ready) socket.end(mqttPacket.generate({ cmd: "disconnect" }))
       else socket?.destroy()
