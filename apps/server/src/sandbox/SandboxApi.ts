@@ -19,8 +19,17 @@ export interface LogLine {
   readonly at: number
 }
 
-/** Optional list arguments as the MACHHUB SDK sends them (filter, sort, paging). */
-export type CollectionQuery = { readonly [key: string]: unknown }
+/**
+ * What `sdk.collection(name).filter(...).sort(...).limit(...).offset(...).getAll()` asks for (the
+ * MACHHUB SDK's query builder), or what code passes to `sdk.collections.list(collection, query)`.
+ * Copied out of the sandbox as JSON: the host must still check every field.
+ */
+export interface CollectionQuery {
+  readonly filters?: ReadonlyArray<{ readonly field: string; readonly operator: string; readonly value: unknown }>
+  readonly sort?: ReadonlyArray<{ readonly field: string; readonly direction: "asc" | "desc" }>
+  readonly limit?: number
+  readonly offset?: number
+}
 
 /**
  * The host side of `sdk`, bound by the caller to one domain and the permissions of the process's
@@ -48,6 +57,8 @@ export interface SandboxLimits {
   readonly memoryBytes: number
   /** CPU time the code may use in the sandbox; waiting on host calls does not count. */
   readonly cpuMillis: number
+  /** Wall-clock time for the whole run, host calls included (default: cpuMillis + 30 s). */
+  readonly wallMillis?: number
 }
 
 export const defaultSandboxLimits: SandboxLimits = { memoryBytes: 64 * 1024 * 1024, cpuMillis: 5_000 }
