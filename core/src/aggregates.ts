@@ -12,6 +12,7 @@ import { machineAggregate } from "./machines/MachineAggregate.js"
 import { machineIdsAggregate } from "./machines/MachineIdsAggregate.js"
 import { machineVaultAggregate } from "./machines/MachineVaultAggregate.js"
 import { tagAggregate } from "./tags/TagAggregate.js"
+import { flowsAggregate } from "./flows/FlowsAggregate.js"
 
 /** Every aggregate core declares: what an actor system hosts, and whose commands the edge may send. */
 export const coreAggregates = [
@@ -28,5 +29,6 @@ export const coreAggregates = [
   machineIdsAggregate,
   recordAggregate,
   collectionAggregate,
-  tagAggregate
+  tagAggregate,
+  flowsAggregate
 ] as const
