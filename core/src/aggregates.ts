@@ -13,6 +13,10 @@ import { machineIdsAggregate } from "./machines/MachineIdsAggregate.js"
 import { machineVaultAggregate } from "./machines/MachineVaultAggregate.js"
 import { tagAggregate } from "./tags/TagAggregate.js"
 import { flowsAggregate } from "./flows/FlowsAggregate.js"
+import { functionAggregate } from "./processes/FunctionAggregate.js"
+import { processAggregate } from "./processes/ProcessAggregate.js"
+import { runAggregate } from "./processes/RunAggregate.js"
+import { scheduleAggregate } from "./processes/ScheduleAggregate.js"
 
 /** Every aggregate core declares: what an actor system hosts, and whose commands the edge may send. */
 export const coreAggregates = [
@@ -30,5 +34,9 @@ export const coreAggregates = [
   recordAggregate,
   collectionAggregate,
   tagAggregate,
-  flowsAggregate
+  flowsAggregate,
+  processAggregate,
+  functionAggregate,
+  runAggregate,
+  scheduleAggregate
 ] as const
