@@ -1,4 +1,5 @@
-import { statSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { MosquittoUnavailable, startMosquitto, type MosquittoBroker } from "@machhub/adapters"
@@ -61,6 +62,29 @@ describe("the private Mosquitto broker", () => {
     const { host, port, username, password } = broker.endpoint()
     const client = await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })
     await client.endAsync()
+  })
+
+  it("stops a broker left running by a server that was killed before starting its own", async () => {
+    await broker.stop()
+    expect(existsSync(join(dir.path, "mqtt", "mosquitto.pid"))).toBe(false)
+    // What a SIGKILLed server leaves: its broker still running on the data dir's config, and its pid file.
+    const orphan = spawn("/usr/sbin/mosquitto", ["-c", join(dir.path, "mqtt", "mosquitto.conf")], { stdio: "ignore" })
+    const orphanExit = new Promise((resolve) => orphan.once("exit", resolve))
+    writeFileSync(join(dir.path, "mqtt", "mosquitto.pid"), `${orphan.pid}\n`)
+    // Until the child has become Mosquitto, its command line is still this process's.
+    const isMosquitto = () => {
+      try {
+        return readFileSync(`/proc/${orphan.pid}/cmdline`, "utf8").includes("mosquitto")
+      } catch {
+        return false
+      }
+    }
+    for (let i = 0; i < 500 && !isMosquitto(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    broker = await startMosquitto({ dataDir: dir.path, log: quiet })
+    await orphanExit
+    expect(broker.pid()).not.toBe(orphan.pid)
+    const { host, port, username, password } = broker.endpoint()
+    await (await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })).endAsync()
   })
 
   it("is reported unavailable when its binary is missing", async () => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { pbkdf2Sync, randomBytes } from "node:crypto"
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { connect, createServer } from "node:net"
 import { userInfo } from "node:os"
 import { join } from "node:path"
@@ -50,6 +50,43 @@ const passwordLine = (username: string, password: string): string => {
   const iterations = 101
   const hash = pbkdf2Sync(password, salt, iterations, 64, "sha512")
   return `${username}:$7$${iterations}$${salt.toString("base64")}$${hash.toString("base64")}\n`
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A broker left running by a server that was killed (a child outlives a SIGKILLed parent) would
+ * keep writing the same persistence file: it is stopped before a new one starts. The pid file names
+ * it; its command line must be Mosquitto with this data dir's config, so a reused pid is left alone.
+ * The data dir's lock already guarantees that no live server owns this broker.
+ */
+const stopOrphan = async (dir: string, configPath: string): Promise<void> => {
+  const pidFile = join(dir, "mosquitto.pid")
+  let pid: number
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim())
+  } catch {
+    return
+  }
+  let commandLine = ""
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+  } catch {
+    commandLine = ""
+  }
+  if (Number.isSafeInteger(pid) && pid > 0 && commandLine.includes("mosquitto") && commandLine.includes(configPath)) {
+    process.kill(pid, "SIGTERM")
+    for (let i = 0; i < 250 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    if (alive(pid)) process.kill(pid, "SIGKILL")
+  }
+  rmSync(pidFile, { force: true })
 }
 
 /** A port nobody listens on now (the broker binds it a moment later; a lost race is retried). */
@@ -121,6 +158,9 @@ export const startMosquitto = async (options: MosquittoOptions): Promise<Mosquit
   const password = randomBytes(24).toString("base64url")
   writeFileSync(join(dir, "passwd"), passwordLine(INTERNAL_USERNAME, password), { mode: 0o600 })
 
+  const configPath = join(dir, "mosquitto.conf")
+  await stopOrphan(dir, configPath)
+
   let child: ChildProcess | undefined
   let current: BrokerEndpoint | undefined
   let stopping = false
@@ -130,7 +170,6 @@ export const startMosquitto = async (options: MosquittoOptions): Promise<Mosquit
     let lastError = "unknown"
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort()
-      const configPath = join(dir, "mosquitto.conf")
       writeFileSync(configPath, configText(dir, port), { mode: 0o600 })
       const proc = spawn(binary, ["-c", configPath], { stdio: ["ignore", "ignore", "pipe"] })
       let stderr = ""
@@ -154,6 +193,7 @@ export const startMosquitto = async (options: MosquittoOptions): Promise<Mosquit
       }
       if (!exited && Date.now() < deadline) {
         child = proc
+        writeFileSync(join(dir, "mosquitto.pid"), `${proc.pid}\n`, { mode: 0o600 })
         proc.once("exit", (code, signal) => {
           if (proc !== child || stopping) return
           child = undefined
@@ -193,6 +233,7 @@ export const startMosquitto = async (options: MosquittoOptions): Promise<Mosquit
         // SIGTERM: Mosquitto writes its persistence file, then exits.
         proc.kill("SIGTERM")
       })
+      rmSync(join(dir, "mosquitto.pid"), { force: true })
     }
   }
 }
