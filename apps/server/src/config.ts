@@ -60,6 +60,8 @@ export interface ServerConfig {
   readonly mosquittoBinary: string
   /** Seconds between the historian's retention passes (MACHHUB_HISTORIAN_PRUNE_SECONDS); each removes at most 10,000 expired points. */
   readonly historianPruneSeconds: number
+  /** How long `POST /machhub/flow/execute/name/<name>` waits for the flow's response node (MACHHUB_FLOW_TIMEOUT_MS); then 504. */
+  readonly flowTimeoutMillis: number
 }
 
 export class ConfigError extends Error {}
@@ -163,6 +165,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     mqttPort: integer(env, "MACHHUB_MQTT_PORT", 1883, 0, 65535),
     mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535),
     mosquittoBinary: env["MACHHUB_MOSQUITTO_BIN"] || "/usr/sbin/mosquitto",
-    historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600)
+    historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600),
+    flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000)
   }
 }
