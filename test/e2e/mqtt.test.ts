@@ -221,6 +221,24 @@ describe("MQTT through the server", () => {
     await expect(connect("tcp", keys["doomed"]!.token)).rejects.toMatchObject({ code: 0x86 })
   })
 
+  it("ends a user's token connections when the user is disabled, and a group's when its permissions change", async () => {
+    const bob = await seedDomainUser(admin, { domain: "alpha", username: "bob", group: "watchers", permissions: [{ feature: "tags", action: "read", scope: "domain" }] })
+    const carol = await seedDomainUser(admin, { domain: "alpha", username: "carol", group: "loggers", permissions: [{ feature: "tags", action: "read", scope: "domain" }] })
+    const bobClient = await connect("ws", bob.api.token, { username: "domains:alpha" })
+    const carolClient = await connect("tcp", carol.api.token, { username: "domains:alpha" })
+    const bobReason = new Promise<number | undefined>((resolve) => bobClient.on("disconnect", (packet) => resolve(packet.reasonCode)))
+    const carolReason = new Promise<number | undefined>((resolve) => carolClient.on("disconnect", (packet) => resolve(packet.reasonCode)))
+    const alpha = admin.inDomain("alpha")
+    expect((await alpha.json("POST", `/api/users/${bob.userId}/disable`)).status).toBe(200)
+    expect(await bobReason).toBe(0x87)
+    await expect(connect("ws", bob.api.token, { username: "domains:alpha" })).rejects.toMatchObject({ code: 0x86 })
+    expect((await alpha.json("POST", "/api/groups/loggers/permissions", { feature: "tags", action: "read-write", scope: "domain" })).status).toBe(200)
+    expect(await carolReason).toBe(0x87)
+    // Connecting again, carol may now write.
+    const again = await connect("tcp", carol.api.token, { username: "domains:alpha" })
+    await again.publishAsync("carol/wrote", "1", { qos: 1 })
+  })
+
   it("refuses a WebSocket upgrade asking for another subprotocol", async () => {
     const raw = await rawRequest(
       server.port,
