@@ -335,8 +335,10 @@ describe("the MACHHUB SDK's wire protocol, from a browser origin", () => {
     expect(info.status).toBe(200)
     const body = info.json()
     expect(typeof body.device_name).toBe("string")
-    expect(body.uns.bind.ws).toEqual({ host: "127.0.0.1", port: server.port, enabled: false })
-    for (const listener of ["mqtt", "mqtts", "ws", "wss"]) expect(body.uns.bind[listener].enabled).toBe(false)
+    // MQTT over WebSocket runs at /mqtt on the HTTP port; TCP runs if MACHHUB_MQTT_PORT (1883) was free; TLS is a proxy's.
+    expect(body.uns.bind.ws).toEqual({ host: "127.0.0.1", port: server.port, enabled: true })
+    expect(typeof body.uns.bind.mqtt.enabled).toBe("boolean")
+    for (const listener of ["mqtts", "wss"]) expect(body.uns.bind[listener].enabled).toBe(false)
     expect(info.headers.get("app-correlationid")).toMatch(/^[0-9a-f-]{36}$/)
   })
 
