@@ -1,0 +1,106 @@
+import { Effect, Result } from "effect"
+import { RUN_CATEGORY, uuidv7, type ActorRef, type CommandError, type RunKind, type RunLogLine, type RunTrigger } from "@machhub/core"
+import { runFor, type EffectRunner } from "../runtime.js"
+import { runCommand, type CommandContext } from "../routes/runCommand.js"
+
+/** What a run log needs: the command bus, the read models to wait for, and a runner for Effects. */
+export interface RunLogContext extends CommandContext {
+  readonly run: EffectRunner
+}
+
+export interface RunStart {
+  readonly domain: string
+  readonly kind: RunKind
+  readonly name: string
+  readonly trigger: RunTrigger
+  readonly input?: unknown
+  /** The caller, or the system for a schedule, tag change or other automatic trigger. */
+  readonly actor: ActorRef
+  readonly correlationId: string
+}
+
+/**
+ * One run being recorded. Each call is a command on the run's stream, answered once the read models
+ * have it (GET /api/runs/<id> right after sees it). Ending twice is refused by the run itself: the
+ * second end rejects with `conflict`.
+ */
+export interface RecordedRun {
+  readonly runId: string
+  readonly step: (step: string, detail?: unknown) => Promise<void>
+  readonly finish: (result: unknown, logs?: ReadonlyArray<RunLogLine>) => Promise<void>
+  readonly fail: (reason: string, logs?: ReadonlyArray<RunLogLine>) => Promise<void>
+}
+
+export interface RunLog {
+  /** Records RunStarted and answers the run to record its steps and end through. */
+  readonly start: (start: RunStart) => Promise<RecordedRun>
+  /** Ends a run that is still running as failed (e.g. "interrupted" at restart); a run already ended is left as it is. */
+  readonly failIfRunning: (domain: string, runId: string, reason: string, actor: ActorRef, correlationId: string) => Promise<void>
+}
+
+/** A run command that did not go through: `conflict` when the run has ended already. */
+export class RunLogError extends Error {
+  constructor(readonly tag: string, readonly reason: string | undefined, message: string) {
+    super(message)
+  }
+}
+
+const asError = (error: CommandError): RunLogError =>
+  new RunLogError(error._tag, error._tag === "CommandRejected" ? error.reason : undefined, error.message)
+
+/**
+ * Records runs (SPEC §8: RunStarted, RunStepCompleted, RunFinished / RunFailed) through commands on the
+ * run aggregate, whatever runs: processes, functions, flows.
+ */
+export const makeRunLog = (context: RunLogContext): RunLog => {
+  const send = async <T extends "startRun" | "completeRunStep" | "finishRun" | "failRun">(
+    domain: string,
+    runId: string,
+    actor: ActorRef,
+    correlationId: string,
+    type: T,
+    payload: Parameters<typeof runCommand<T>>[1]["payload"],
+    newAggregate = false
+  ): Promise<void> => {
+    const outcome = await runFor(context.run, correlationId, Effect.result(runCommand(context, {
+        type,
+        category: RUN_CATEGORY,
+        domain,
+        aggregateId: runId,
+        payload,
+        actor,
+        correlationId,
+        newAggregate
+      } as Parameters<typeof runCommand<T>>[1])))
+    if (Result.isFailure(outcome)) throw asError(outcome.failure)
+  }
+
+  const start = async (run: RunStart): Promise<RecordedRun> => {
+    const runId = uuidv7()
+    const { domain, actor, correlationId } = run
+    await send(domain, runId, actor, correlationId, "startRun", {
+      kind: run.kind,
+      name: run.name,
+      trigger: run.trigger,
+      ...(run.input === undefined ? {} : { input: run.input })
+    }, true)
+    return {
+      runId,
+      step: (step, detail) => send(domain, runId, actor, correlationId, "completeRunStep", { step, ...(detail === undefined ? {} : { detail }) }),
+      finish: (result, logs) => send(domain, runId, actor, correlationId, "finishRun", { result: result ?? null, ...(logs === undefined ? {} : { logs }) }),
+      fail: (reason, logs) => send(domain, runId, actor, correlationId, "failRun", { reason, ...(logs === undefined ? {} : { logs }) })
+    }
+  }
+
+  const failIfRunning: RunLog["failIfRunning"] = async (domain, runId, reason, actor, correlationId) => {
+    try {
+      await send(domain, runId, actor, correlationId, "failRun", { reason })
+    } catch (error) {
+      // Another node (or an earlier pass) ended it already: nothing to do.
+      if (error instanceof RunLogError && (error.reason === "conflict" || error.reason === "not_found")) return
+      throw error
+    }
+  }
+
+  return { start, failIfRunning }
+}
