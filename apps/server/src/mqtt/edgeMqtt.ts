@@ -16,6 +16,7 @@ export const startEdgeMqtt = async (context: ServerContext): Promise<RunningMqtt
     authenticator: context.authenticator,
     sockets: context.sockets,
     onApplied: context.projections.onApplied,
+    ready: context.projections.isReady,
     tagAccess: (domain, topic) => tags.get(domain, topic)?.access,
     autocreate: context.config.tagsAutocreate,
     onPublished: (principal, topic, payload) => {

@@ -16,6 +16,8 @@ export type TagAccessLookup = (domain: string, topic: string) => "R" | "RW" | un
 
 export interface MqttAccessOptions {
   readonly authenticator: Authenticator
+  /** False while the read models catch up at start: credentials cannot be judged yet ("server unavailable"). */
+  readonly ready?: () => boolean
   /** Tag definitions; until they exist every topic is writable. */
   readonly tagAccess?: TagAccessLookup
   /** Whether a publish to a topic with no definition is taken (it then defines the tag). */
@@ -102,6 +104,9 @@ export const makeMqttAuthenticate = (options: MqttAccessOptions): MqttAuthentica
   }
 
   return (credentials) => {
+    if (options.ready !== undefined && !options.ready()) {
+      return { ok: false, reason: "unavailable", message: "the server is starting; connect again in a moment" }
+    }
     if (credentials.password === undefined || credentials.password.length === 0) {
       return { ok: false, reason: "not-authorized", message: `no credential: send username ${DEVELOPER_KEY_USERNAME} and a developer key, or a token, as password` }
     }
