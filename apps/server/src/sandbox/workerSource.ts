@@ -1,0 +1,256 @@
+/**
+ * The sandbox worker thread (plain JavaScript, started with `eval: true` so the same source runs from
+ * the TypeScript sources in tests and from the build). It loads the QuickJS WebAssembly module once
+ * and runs one piece of code at a time, each in a fresh QuickJS runtime and context that are
+ * disposed after the run, so nothing a run leaves behind reaches the next one.
+ *
+ * Limits: the runtime's memory limit (QuickJS counts every allocation of the run against it); the
+ * CPU limit through the interrupt handler, which QuickJS calls regularly while code runs and which
+ * stops the code once the time spent inside QuickJS passes the limit (time waiting for host calls
+ * does not count). The stop is uncatchable by the code.
+ *
+ * Host calls leave as messages to the main thread (`call`), which answers (`reply`) with JSON text;
+ * the guest sees a promise that is settled when the answer comes.
+ *
+ * Messages in: `run`, `reply`. Out: `ready`, `call`, `log`, `done` (with `recycle` when this worker
+ * must not run anything else: the main thread then replaces it).
+ */
+export const workerSource = String.raw`
+"use strict";
+const { parentPort, workerData } = require("node:worker_threads");
+const { performance } = require("node:perf_hooks");
+const { newQuickJSWASMModule, RELEASE_SYNC } = require(workerData.quickjs);
+const { guestPrelude, maxStackBytes, maxLogLines, maxLogLineChars, maxCallsInFlight } = workerData;
+
+let quickjs;
+let current; // the run in progress, if any
+
+const start = async () => {
+  quickjs = await newQuickJSWASMModule(RELEASE_SYNC);
+  parentPort.on("message", (message) => {
+    if (message.type === "run") run(message);
+    else if (message.type === "reply") reply(message);
+  });
+  parentPort.postMessage({ type: "ready" });
+};
+
+const run = (message) => {
+  const { runId, js, contextJson, limits } = message;
+  const runtime = quickjs.newRuntime();
+  runtime.setMemoryLimit(limits.memoryBytes);
+  runtime.setMaxStackSize(maxStackBytes);
+  const state = {
+    runId, runtime, context: undefined, limits,
+    cpuUsed: 0, segmentStart: 0, inGuest: false, interrupted: false,
+    calls: new Map(), nextCallId: 1, logLines: 0, logsDropped: 0,
+    promise: undefined, internals: undefined, finished: false, limitHit: false
+  };
+  current = state;
+  runtime.setInterruptHandler(() => {
+    if (state.interrupted) return true;
+    if (!state.inGuest) return false;
+    if (state.cpuUsed + (performance.now() - state.segmentStart) > limits.cpuMillis) {
+      state.interrupted = true;
+      return true;
+    }
+    return false;
+  });
+  try {
+    state.context = runtime.newContext();
+    begin(state, js, contextJson);
+  } catch (error) {
+    const text = error && error.message;
+    finish(state, { ok: false, reason: error && error.reported ? text : "the sandbox failed: " + text });
+    return;
+  }
+  settle(state);
+};
+
+// Time spent inside QuickJS counts against the CPU limit.
+const inGuest = (state, fn) => {
+  state.segmentStart = performance.now();
+  state.inGuest = true;
+  try {
+    return fn();
+  } finally {
+    state.inGuest = false;
+    state.cpuUsed += performance.now() - state.segmentStart;
+  }
+};
+
+const begin = (state, js, contextJson) => {
+  const vm = state.context;
+  const hostCall = vm.newFunction("call", (nameHandle, argsHandle) => {
+    const deferred = vm.newPromise();
+    const name = vm.typeof(nameHandle) === "string" ? vm.getString(nameHandle) : "";
+    const args = vm.typeof(argsHandle) === "string" ? vm.getString(argsHandle) : "[]";
+    if (state.calls.size >= maxCallsInFlight) {
+      const error = vm.newError("too many sdk calls waiting at once (at most " + maxCallsInFlight + ")");
+      deferred.reject(error);
+      error.dispose();
+    } else {
+      const callId = state.nextCallId++;
+      state.calls.set(callId, deferred);
+      parentPort.postMessage({ type: "call", runId: state.runId, callId, name, args });
+    }
+    return deferred.handle;
+  });
+  const hostLog = vm.newFunction("log", (levelHandle, messageHandle) => {
+    if (state.logLines >= maxLogLines) { state.logsDropped++; return; }
+    state.logLines++;
+    const level = vm.getString(levelHandle);
+    let text = vm.typeof(messageHandle) === "string" ? vm.getString(messageHandle) : "";
+    if (text.length > maxLogLineChars) text = text.slice(0, maxLogLineChars) + "… (cut at " + maxLogLineChars + " characters)";
+    parentPort.postMessage({ type: "log", runId: state.runId, level, message: text, at: Date.now() });
+  });
+
+  const prelude = vm.unwrapResult(vm.evalCode(guestPrelude, "prelude.js"));
+  const internals = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, hostCall, hostLog));
+  prelude.dispose();
+  hostCall.dispose();
+  hostLog.dispose();
+  state.internals = internals;
+
+  // The context is parsed by the guest's own JSON.parse before any of the code has run.
+  const contextText = vm.newString(contextJson);
+  const parse = vm.getProp(vm.global, "JSON").consume((json) => vm.getProp(json, "parse"));
+  const contextValue = vm.unwrapResult(vm.callFunction(parse, vm.undefined, contextText));
+  parse.dispose();
+  contextText.dispose();
+
+  const defined = inGuest(state, () => vm.evalCode(js + "\n;execute", "code.js"));
+  if (defined.error) {
+    const reason = describe(state, defined.error);
+    defined.error.dispose();
+    contextValue.dispose();
+    throw Object.assign(new Error(reason), { reported: true });
+  }
+  const execute = defined.value;
+  const started = inGuest(state, () => vm.callFunction(execute, vm.undefined, contextValue));
+  execute.dispose();
+  contextValue.dispose();
+  if (started.error) {
+    const reason = describe(state, started.error);
+    started.error.dispose();
+    throw Object.assign(new Error(reason), { reported: true });
+  }
+  state.promise = started.value;
+};
+
+// The reason a run failed, in words: a limit, or what the code threw.
+const describe = (state, errorHandle) => {
+  if (state.interrupted) return "CPU time limit exceeded (" + state.limits.cpuMillis + " ms)";
+  const vm = state.context;
+  const dumped = vm.dump(errorHandle);
+  const message = dumped && typeof dumped === "object" ? String(dumped.message) : String(dumped);
+  if (/out of memory/i.test(message)) {
+    state.limitHit = true;
+    return "memory limit exceeded (" + Math.round(state.limits.memoryBytes / 1048576) + " MiB)";
+  }
+  if (/stack overflow/i.test(message)) {
+    state.limitHit = true;
+    return "stack overflow (the code recursed too deep)";
+  }
+  try {
+    const describeFn = vm.getProp(state.internals, "describe");
+    const described = vm.callFunction(describeFn, vm.undefined, errorHandle);
+    describeFn.dispose();
+    if (described.value) return described.value.consume((handle) => vm.getString(handle));
+    described.error.dispose();
+  } catch {}
+  return dumped && typeof dumped === "object" ? (dumped.name || "Error") + ": " + message : "threw " + message;
+};
+
+// Runs what is due inside QuickJS, then looks at the code's promise: settled ends the run; pending
+// with nothing left to run and no host call outstanding never settles.
+const settle = (state) => {
+  if (state.finished) return;
+  const vm = state.context;
+  try {
+    const jobs = inGuest(state, () => state.runtime.executePendingJobs());
+    if (jobs.error) {
+      const reason = describe(state, jobs.error);
+      jobs.error.dispose();
+      return finish(state, { ok: false, reason });
+    }
+    if (state.interrupted) return finish(state, { ok: false, reason: "CPU time limit exceeded (" + state.limits.cpuMillis + " ms)" });
+    const promiseState = vm.getPromiseState(state.promise);
+    if (promiseState.type === "fulfilled") {
+      const finishFn = vm.getProp(state.internals, "finish");
+      const text = inGuest(state, () => vm.callFunction(finishFn, vm.undefined, promiseState.value));
+      finishFn.dispose();
+      promiseState.value.dispose();
+      if (text.error) {
+        const reason = describe(state, text.error);
+        text.error.dispose();
+        return finish(state, { ok: false, reason: state.interrupted || state.limitHit ? reason : "the result is not JSON: " + reason.replace(/^TypeError: /, "") });
+      }
+      const json = text.value.consume((handle) => vm.getString(handle));
+      return finish(state, { ok: true, resultJson: json });
+    }
+    if (promiseState.type === "rejected") {
+      const reason = describe(state, promiseState.error);
+      promiseState.error.dispose();
+      return finish(state, { ok: false, reason });
+    }
+    if (state.calls.size === 0 && !state.runtime.hasPendingJob()) {
+      return finish(state, { ok: false, reason: "the code waits for a promise that is never settled" });
+    }
+  } catch (error) {
+    finish(state, { ok: false, reason: "the sandbox failed: " + (error && error.message) });
+  }
+};
+
+const reply = (message) => {
+  const state = current;
+  if (state === undefined || state.finished || message.runId !== state.runId) return;
+  const deferred = state.calls.get(message.callId);
+  if (deferred === undefined) return;
+  state.calls.delete(message.callId);
+  const vm = state.context;
+  try {
+    if (message.ok) {
+      const value = message.json === undefined ? vm.undefined : vm.newString(message.json);
+      deferred.resolve(value);
+      if (message.json !== undefined) value.dispose();
+    } else {
+      const error = vm.newError(String(message.message));
+      deferred.reject(error);
+      error.dispose();
+    }
+    deferred.dispose();
+  } catch (error) {
+    return finish(state, { ok: false, reason: "the sandbox failed: " + (error && error.message) });
+  }
+  settle(state);
+};
+
+// A run stopped by a limit (or a failure of the sandbox itself) may leave QuickJS mid-way, and a
+// heap filled to its limit takes seconds to free object by object: such a worker is not reused, the
+// main thread replaces it (dropping the whole WebAssembly instance at once). Otherwise everything
+// the run allocated is disposed here, before the outcome is reported, so the worker is clean for
+// the next run.
+const finish = (state, outcome) => {
+  if (state.finished) return;
+  state.finished = true;
+  current = undefined;
+  let recycle = !outcome.ok && (state.interrupted || state.limitHit || /^the sandbox failed/.test(outcome.reason));
+  if (!recycle) {
+    try {
+      for (const deferred of state.calls.values()) deferred.dispose();
+      state.calls.clear();
+      if (state.promise !== undefined && state.promise.alive) state.promise.dispose();
+      if (state.internals !== undefined && state.internals.alive) state.internals.dispose();
+      if (state.context !== undefined) state.context.dispose();
+      state.runtime.dispose();
+    } catch (error) {
+      recycle = true;
+    }
+  }
+  parentPort.postMessage(Object.assign({ type: "done", runId: state.runId, logsDropped: state.logsDropped, recycle }, outcome));
+};
+
+start().catch((error) => {
+  parentPort.postMessage({ type: "startFailed", message: String(error && error.message) });
+});
+`
