@@ -9,6 +9,8 @@ import { sessionsProjection } from "./sessions/SessionsProjection.js"
 import { usersProjection } from "./users/UsersProjection.js"
 import { tagsProjection } from "./tags/TagsProjection.js"
 import { auditProjection } from "./audit/AuditProjection.js"
+import { processesProjection } from "./processes/ProcessesProjection.js"
+import { runsProjection } from "./processes/RunsProjection.js"
 
 /**
  * Every read model a node serves, in the order they are applied. The ONE list: the server runs it and
@@ -25,5 +27,7 @@ export const allProjections: ReadonlyArray<Projection> = [
   machineVaultsProjection,
   recordsProjection,
   tagsProjection,
+  processesProjection,
+  runsProjection,
   auditProjection
 ]
