@@ -30,6 +30,7 @@ import { RequestOrigins } from "./audit/RequestOrigins.js"
 import type { ServerContext } from "./ServerContext.js"
 import { openEdgeTagValues } from "./tags/values/edgeTagValues.js"
 import { startEdgeMqtt } from "./mqtt/edgeMqtt.js"
+import { startNatsTagValues } from "./tags/nats/natsTagValues.js"
 import type { MqttListeners, RunningMqtt } from "./mqtt/startMqtt.js"
 import { bodyLimitOf } from "./data/files/bodyLimit.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
@@ -129,6 +130,8 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
   // Before the HTTP server: MQTT over WebSocket is one of its socket routes.
   const mqtt: RunningMqtt | undefined = edge === undefined ? undefined : await startEdgeMqtt(edge)
   mqttListeners = mqtt?.listeners
+  // With NATS, tag values are also on mh.tag.<domain>.<topic>, and services' values there are taken in.
+  const natsTags = edge === undefined || nats === undefined ? undefined : startNatsTagValues(edge, nats)
 
   let http: HttpServer
   try {
@@ -148,6 +151,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
         })
     })
   } catch (error) {
+    natsTags?.stop()
     await mqtt?.stop()
     await release()
     throw error
@@ -169,6 +173,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       await sockets.close()
       await http.close(config.shutdownGraceMillis)
       // Values still queued are written before the historian's file closes.
+      natsTags?.stop()
       edge?.tagValues.close()
       await release()
     })())
