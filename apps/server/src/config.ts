@@ -62,9 +62,26 @@ export interface ServerConfig {
   readonly historianPruneSeconds: number
   /** How long `POST /machhub/flow/execute/name/<name>` waits for the flow's response node (MACHHUB_FLOW_TIMEOUT_MS); then 504. */
   readonly flowTimeoutMillis: number
+  /**
+   * The time zone cron triggers are read in when they name none (MACHHUB_TIMEZONE, an IANA name, UTC
+   * by default): one for every domain of this server.
+   */
+  readonly timeZone: string
 }
 
 export class ConfigError extends Error {}
+
+/** An IANA time-zone name Intl knows; UTC when unset. */
+const timeZoneOf = (env: NodeJS.ProcessEnv, name: string): string => {
+  const raw = env[name]
+  if (raw === undefined || raw === "") return "UTC"
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: raw })
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time-zone name such as UTC or Europe/Berlin, got "${raw}"`)
+  }
+  return raw
+}
 
 const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
   const raw = env[name]
@@ -166,6 +183,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535),
     mosquittoBinary: env["MACHHUB_MOSQUITTO_BIN"] || "/usr/sbin/mosquitto",
     historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600),
-    flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000)
+    flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000),
+    timeZone: timeZoneOf(env, "MACHHUB_TIMEZONE")
   }
 }
