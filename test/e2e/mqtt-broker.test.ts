@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { MosquittoUnavailable, startMosquitto, type MosquittoBroker } from "@machhub/adapters"
 import { connectMqtt, type MqttClient } from "../support/mqtt.js"
@@ -85,6 +86,36 @@ describe("the private Mosquitto broker", () => {
     expect(broker.pid()).not.toBe(orphan.pid)
     const { host, port, username, password } = broker.endpoint()
     await (await connect(`mqtt://${host}:${port}`, { username, password, protocolVersion: 5 })).endAsync()
+  })
+
+  it("stops when the process that started it is killed outright", async () => {
+    const holderDir = tempDir()
+    const holder = spawn(fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)), [fileURLToPath(new URL("../support/mosquittoHolder.ts", import.meta.url)), holderDir.path], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        holder.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+        holder.once("exit", () => reject(new Error("the holder exited before starting the broker")))
+      })
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("mosquitto")
+      // tsx runs the script in a child of its own: kill the process that spawned the broker.
+      const owner = Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1])
+      process.kill(owner, "SIGKILL")
+      // Gone, or a zombie nobody reaped yet: either way no longer running.
+      const running = () => {
+        try {
+          return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
+        } catch {
+          return false
+        }
+      }
+      for (let i = 0; i < 500 && running(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(running()).toBe(false)
+    } finally {
+      holder.kill("SIGKILL")
+      holderDir.cleanup()
+    }
   })
 
   it("is reported unavailable when its binary is missing", async () => {

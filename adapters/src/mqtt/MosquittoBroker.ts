@@ -33,6 +33,12 @@ export interface MosquittoOptions {
 export class MosquittoUnavailable extends Error {}
 
 const DEFAULT_BINARY = "/usr/sbin/mosquitto"
+/**
+ * util-linux's setpriv (essential on Debian) starts the broker with a parent-death signal: should
+ * this process be killed outright, the kernel sends the broker SIGTERM, so it saves and exits
+ * instead of running on without anyone in front of it.
+ */
+const SETPRIV = "/usr/bin/setpriv"
 const INTERNAL_USERNAME = "machhub-edge"
 const LOOPBACK = "127.0.0.1"
 /** How long a fresh broker may take to accept connections before it is given up. */
@@ -171,7 +177,8 @@ export const startMosquitto = async (options: MosquittoOptions): Promise<Mosquit
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort()
       writeFileSync(configPath, configText(dir, port), { mode: 0o600 })
-      const proc = spawn(binary, ["-c", configPath], { stdio: ["ignore", "ignore", "pipe"] })
+      const command = existsSync(SETPRIV) ? [SETPRIV, "--pdeathsig", "TERM", "--", binary, "-c", configPath] : [binary, "-c", configPath]
+      const proc = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "ignore", "pipe"] })
       let stderr = ""
       proc.stderr!.setEncoding("utf8")
       proc.stderr!.on("data", (chunk: string) => {
