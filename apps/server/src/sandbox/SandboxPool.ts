@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
 import { guestPrelude } from "./guestPrelude.js"
 import { answerHostCall } from "./hostCalls.js"
-import type { LogLevel, LogLine, SandboxOptions, SandboxOutcome } from "./SandboxApi.js"
+import { defaultSandboxLimits, type LogLevel, type LogLine, type SandboxOptions, type SandboxOutcome } from "./SandboxApi.js"
 import { workerSource } from "./workerSource.js"
 
 /**
@@ -22,6 +22,11 @@ export interface SandboxPoolOptions {
   readonly maxQueued?: number
 }
 
+/**
+ * The WebAssembly memory QuickJS starts with (the build's initial memory: its static data, stack and
+ * the runtime itself); a run's memory limit is what it may allocate beyond this.
+ */
+const baseMemoryBytes = 16 * 1024 * 1024
 /** QuickJS's own stack limit: deep recursion fails the run instead of overflowing the worker. */
 const maxStackBytes = 1024 * 1024
 /** Log lines kept per run, and characters per line: a chatty loop cannot flood the run log. */
@@ -120,10 +125,15 @@ export class SandboxPool {
 
   private spawn(): Slot {
     const require = createRequire(import.meta.url)
+    const quickjs = require.resolve("quickjs-emscripten")
     const worker = new Worker(workerSource, {
       eval: true,
       workerData: {
-        quickjs: require.resolve("quickjs-emscripten"),
+        quickjs,
+        // The WebAssembly file of the variant quickjs-emscripten itself depends on.
+        wasm: createRequire(quickjs).resolve("@jitl/quickjs-wasmfile-release-sync/wasm"),
+        baseMemoryBytes,
+        defaultMemoryBytes: defaultSandboxLimits.memoryBytes,
         guestPrelude,
         maxStackBytes,
         maxLogLines,

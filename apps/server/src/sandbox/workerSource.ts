@@ -1,11 +1,11 @@
 /**
  * The sandbox worker thread (plain JavaScript, started with `eval: true` so the same source runs from
- * the TypeScript sources in tests and from the build). It loads the QuickJS WebAssembly module once
- * and runs one piece of code at a time, each in a fresh QuickJS runtime and context that are
- * disposed after the run, so nothing a run leaves behind reaches the next one.
+ * the TypeScript sources in tests and from the build). It compiles the QuickJS WebAssembly module
+ * once and runs one piece of code at a time, each in its own WebAssembly instance (own memory,
+ * QuickJS runtime and context), dropped after the run, so nothing a run leaves reaches the next.
  *
- * Limits: the runtime's memory limit (QuickJS counts every allocation of the run against it); the
- * CPU limit through the interrupt handler, which QuickJS calls regularly while code runs and which
+ * Limits: memory through the instance's capped WebAssembly memory (and QuickJS's memory limit for
+ * single allocations); the CPU limit through the interrupt handler, which QuickJS calls regularly while code runs and which
  * stops the code once the time spent inside QuickJS passes the limit (time waiting for host calls
  * does not count). The stop is uncatchable by the code.
  *
@@ -19,28 +19,64 @@ export const workerSource = String.raw`
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const { performance } = require("node:perf_hooks");
-const { newQuickJSWASMModule, RELEASE_SYNC } = require(workerData.quickjs);
+const { readFileSync } = require("node:fs");
+const { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } = require(workerData.quickjs);
 const { guestPrelude, maxStackBytes, maxLogLines, maxLogLineChars, maxCallsInFlight } = workerData;
 
-let quickjs;
+// Compiled once per worker; instantiated once per run.
+const wasmModule = new WebAssembly.Module(readFileSync(workerData.wasm));
+const pageBytes = 65536;
+const basePages = workerData.baseMemoryBytes / pageBytes;
+
+// A fresh WebAssembly instance per run, its memory capped at the engine's base plus the run's limit:
+// QuickJS's own memory limit cannot count what it allocates here (this build has no
+// malloc_usable_size, so it only refuses single allocations larger than the limit); the capped
+// WebAssembly memory is what bounds the sum. Dropping the instance after the run frees everything
+// the run allocated at once, and no state of one run can reach the next.
+const instantiate = (memoryBytes) => {
+  const memory = new WebAssembly.Memory({ initial: basePages, maximum: basePages + Math.ceil(memoryBytes / pageBytes) });
+  return newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule, wasmMemory: memory })).then((quickjs) => ({ quickjs, memory }));
+};
+
+// The engine failing (a WebAssembly trap) with its memory at the cap is the code's memory use.
+const engineFailure = (state, error) => {
+  const atCap = state.memory !== undefined && state.memory.buffer.byteLength + pageBytes > workerData.baseMemoryBytes + state.limits.memoryBytes;
+  if (atCap) return "memory limit exceeded (" + Math.round(state.limits.memoryBytes / 1048576) + " MiB)";
+  return "the sandbox failed: " + (error && error.message);
+};
+
+// The instance for the next run is made while the worker waits, for the limit the last run had.
+let prepared;
+const prepare = (memoryBytes) => {
+  const module = instantiate(memoryBytes);
+  module.catch(() => {});
+  prepared = { memoryBytes, module };
+};
+
 let current; // the run in progress, if any
 
 const start = async () => {
-  quickjs = await newQuickJSWASMModule(RELEASE_SYNC);
+  prepare(workerData.defaultMemoryBytes);
+  await prepared.module;
   parentPort.on("message", (message) => {
-    if (message.type === "run") run(message);
-    else if (message.type === "reply") reply(message);
+    if (message.type === "run") {
+      run(message).catch((error) => {
+        parentPort.postMessage({ type: "done", runId: message.runId, logsDropped: 0, recycle: true, ok: false, reason: "the sandbox failed: " + (error && error.message) });
+      });
+    } else if (message.type === "reply") reply(message);
   });
   parentPort.postMessage({ type: "ready" });
 };
 
-const run = (message) => {
+const run = async (message) => {
   const { runId, js, contextJson, limits } = message;
+  const { quickjs, memory } = prepared !== undefined && prepared.memoryBytes === limits.memoryBytes ? await prepared.module : await instantiate(limits.memoryBytes);
+  prepared = undefined;
   const runtime = quickjs.newRuntime();
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(maxStackBytes);
   const state = {
-    runId, runtime, context: undefined, limits,
+    runId, runtime, memory, context: undefined, limits,
     cpuUsed: 0, segmentStart: 0, inGuest: false, interrupted: false,
     calls: new Map(), nextCallId: 1, logLines: 0, logsDropped: 0,
     promise: undefined, internals: undefined, finished: false, limitHit: false
@@ -59,8 +95,7 @@ const run = (message) => {
     state.context = runtime.newContext();
     begin(state, js, contextJson);
   } catch (error) {
-    const text = error && error.message;
-    finish(state, { ok: false, reason: error && error.reported ? text : "the sandbox failed: " + text });
+    finish(state, { ok: false, reason: error && error.reported ? error.message : engineFailure(state, error) });
     return;
   }
   settle(state);
@@ -197,7 +232,7 @@ const settle = (state) => {
       return finish(state, { ok: false, reason: "the code waits for a promise that is never settled" });
     }
   } catch (error) {
-    finish(state, { ok: false, reason: "the sandbox failed: " + (error && error.message) });
+    finish(state, { ok: false, reason: engineFailure(state, error) });
   }
 };
 
@@ -220,34 +255,20 @@ const reply = (message) => {
     }
     deferred.dispose();
   } catch (error) {
-    return finish(state, { ok: false, reason: "the sandbox failed: " + (error && error.message) });
+    return finish(state, { ok: false, reason: engineFailure(state, error) });
   }
   settle(state);
 };
 
-// A run stopped by a limit (or a failure of the sandbox itself) may leave QuickJS mid-way, and a
-// heap filled to its limit takes seconds to free object by object: such a worker is not reused, the
-// main thread replaces it (dropping the whole WebAssembly instance at once). Otherwise everything
-// the run allocated is disposed here, before the outcome is reported, so the worker is clean for
-// the next run.
+// Nothing is disposed: the run's WebAssembly instance is dropped whole (see instantiate). A failure
+// of the sandbox itself (not of the code) still replaces this worker, in case it left more behind.
 const finish = (state, outcome) => {
   if (state.finished) return;
   state.finished = true;
   current = undefined;
-  let recycle = !outcome.ok && (state.interrupted || state.limitHit || /^the sandbox failed/.test(outcome.reason));
-  if (!recycle) {
-    try {
-      for (const deferred of state.calls.values()) deferred.dispose();
-      state.calls.clear();
-      if (state.promise !== undefined && state.promise.alive) state.promise.dispose();
-      if (state.internals !== undefined && state.internals.alive) state.internals.dispose();
-      if (state.context !== undefined) state.context.dispose();
-      state.runtime.dispose();
-    } catch (error) {
-      recycle = true;
-    }
-  }
+  const recycle = !outcome.ok && (/^the sandbox failed/.test(outcome.reason));
   parentPort.postMessage(Object.assign({ type: "done", runId: state.runId, logsDropped: state.logsDropped, recycle }, outcome));
+  if (!recycle) prepare(state.limits.memoryBytes);
 };
 
 start().catch((error) => {
