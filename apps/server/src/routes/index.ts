@@ -5,6 +5,8 @@ import { apiKeyRoutes } from "./apiKeys.js"
 import { auditRoutes } from "./audit.js"
 import { dataRoutes } from "./dataRoutes.js"
 import { eventCatalogRoutes } from "./eventCatalog.js"
+import { flowRoutes } from "./flows.js"
+import { flowsOf } from "../flows/edgeFlows.js"
 import { historianRoutes } from "./historian.js"
 import { identityRoutes } from "./identityRoutes.js"
 import { machhubInfoRoutes } from "./machhubInfo.js"
@@ -34,6 +36,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...machineRoutes(context),
     ...auditRoutes(context),
     ...eventCatalogRoutes(context),
+    ...flowRoutes(context, flowsOf(context, context.config.natsUrl !== undefined)),
     ...documentationRoutes(router)
   ], context.authenticator)
 }

@@ -1,0 +1,174 @@
+import { randomBytes } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createServer, type Server } from "node:http"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { log, type LogLevel } from "../log.js"
+import type { DeployedFlows } from "./DeployedFlows.js"
+import { installBridge, type FlowBridge } from "./FlowBridge.js"
+import { loadNodeRed } from "./loadNodeRed.js"
+import { domainContextStore, nodeRedStorage } from "./nodeRedStorage.js"
+
+/** Where this product's node files are (apps/server/nodered): beside src/ and dist/ alike. */
+const NODES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../nodered")
+
+/**
+ * Core nodes left out: `function` runs JavaScript in Node's vm, which is no security boundary (a
+ * flow could reach the whole server and every domain); `exec` runs shell commands; the file nodes
+ * read and write the server's files; TCP and UDP nodes listen on the server's ports.
+ */
+const EXCLUDED_CORE_NODES = ["10-function.js", "90-exec.js", "10-file.js", "31-tcpin.js", "32-udp.js"]
+
+// Node-RED's log levels (numbers) as this server's.
+const LEVELS: Record<number, LogLevel> = { 10: "error", 20: "error", 30: "warn", 40: "info", 50: "debug", 60: "debug", 98: "info", 99: "info" }
+
+/** The Node-RED runtime is a module-wide singleton: one server per process may run it. */
+let owner: object | undefined
+
+interface Red {
+  init(server: Server, settings: Record<string, unknown>): void
+  start(): Promise<void>
+  stop(): Promise<void>
+  readonly httpAdmin: (req: unknown, res: unknown) => void
+  readonly hooks: { add(name: string, hook: (event: Record<string, unknown>) => void): void; remove(name: string): void }
+  readonly nodes: { setFlows(flows: ReadonlyArray<unknown>, credentials: null, type: "flows"): Promise<unknown> }
+  readonly events: { on(name: string, listener: (event: { readonly id?: string }) => void): void; off(name: string, listener: (event: { readonly id?: string }) => void): void }
+}
+
+export interface NodeRedRuntime {
+  /** The Unix socket the editor and admin API answer on (owner-only directory); the edge proxies /flows to it. */
+  readonly socketPath: string
+  readonly red: Red
+  /** Loads every domain's flows again (after a deploy): Node-RED stops the changed nodes and starts them anew. */
+  readonly reload: () => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+/**
+ * Starts Node-RED inside this process: its userDir in the data dir (owner-only), flows from the log
+ * through the storage module, no file writes, its logs in this server's log, the editor and admin
+ * API on a Unix socket that only this server reaches (the edge serves them at /flows behind its own
+ * login). Takes about a second (loading Node-RED's modules): started on first use.
+ */
+export const startNodeRed = async (options: {
+  readonly dataDir: string
+  readonly deployed: DeployedFlows
+  readonly bridge: FlowBridge
+  readonly onComplete: (event: Record<string, unknown>) => void
+}): Promise<NodeRedRuntime> => {
+  const token = {}
+  if (owner !== undefined) throw new Error("another server in this process runs the flows runtime (Node-RED runs once per process)")
+  owner = token
+  try {
+    const userDir = join(options.dataDir, "node-red")
+    mkdirSync(userDir, { recursive: true, mode: 0o700 })
+    chmodSync(userDir, 0o700)
+    // Node-RED reads the userDir's package.json for modules installed there (none: installing is off).
+    const userPackage = join(userDir, "package.json")
+    if (!existsSync(userPackage)) writeFileSync(userPackage, JSON.stringify({ name: "machhub-flows", private: true, description: "Node-RED user directory of this server's flows" }), { mode: 0o600 })
+    // A Unix socket path is at most ~107 bytes: a deep data dir gets an owner-only temporary one.
+    let socketDir = userDir
+    let ownSocketDir = false
+    if (join(userDir, "admin.sock").length > 100) {
+      socketDir = mkdtempSync(join(tmpdir(), "machhub-flows-"))
+      ownSocketDir = true
+    }
+    const socketPath = join(socketDir, "admin.sock")
+    if (existsSync(socketPath)) rmSync(socketPath)
+
+    await options.deployed.load()
+    installBridge(options.bridge)
+    const red = loadNodeRed<Red>()
+    const server = createServer()
+    red.init(server, {
+      userDir,
+      nodesDir: [NODES_DIR],
+      nodesExcludes: EXCLUDED_CORE_NODES,
+      httpAdminRoot: "/",
+      // No Node-RED HTTP endpoints (`http in`): flows are entered through this server's routes.
+      httpNodeRoot: false,
+      httpStatic: undefined,
+      disableEditor: false,
+      storageModule: nodeRedStorage(options.deployed),
+      contextStorage: { default: domainContextStore() },
+      // Credentials live in memory only (nodeRedStorage.ts): a key per start is enough.
+      credentialSecret: randomBytes(32).toString("hex"),
+      functionExternalModules: false,
+      externalModules: { autoInstall: false, palette: { allowInstall: false, allowUpload: false }, modules: { allowInstall: false } },
+      editorTheme: { tours: false, projects: { enabled: false } },
+      telemetry: { enabled: false },
+      diagnostics: { enabled: false },
+      runtimeState: { enabled: false },
+      logging: {
+        console: { level: "off" },
+        machhub: {
+          level: "info",
+          metrics: false,
+          audit: false,
+          handler: () => (entry: { level: number; msg: unknown; type?: string; id?: string; name?: string }) => {
+            const message = entry.msg instanceof Error ? entry.msg.message : typeof entry.msg === "string" ? entry.msg : JSON.stringify(entry.msg)
+            log(LEVELS[entry.level] ?? "info", `flows: ${message}`, {
+              ...(entry.type === undefined ? {} : { nodeType: entry.type }),
+              ...(entry.id === undefined ? {} : { nodeId: entry.id })
+            })
+          }
+        }
+      }
+    })
+    server.on("request", red.httpAdmin as never)
+    red.hooks.add("onComplete.machhub", options.onComplete)
+    await red.start()
+    await new Promise<void>((resolveListen, reject) => {
+      server.once("error", reject)
+      server.listen(socketPath, () => resolveListen())
+    })
+    chmodSync(socketPath, 0o600)
+    let stopping: Promise<void> | undefined
+    let reloading: Promise<void> = Promise.resolve()
+    return {
+      socketPath,
+      red,
+      // One reload at a time; each resolves once the changed flows have started again.
+      reload: () => (reloading = reloading.then(() => applyFlows(red, options.deployed.runtimeFlows()))),
+      stop: () =>
+        (stopping ??= (async () => {
+          try {
+            red.hooks.remove("onComplete.machhub")
+            await red.stop()
+          } finally {
+            await new Promise<void>((r) => server.close(() => r()))
+            if (ownSocketDir) rmSync(socketDir, { recursive: true, force: true })
+            installBridge(undefined)
+            owner = undefined
+          }
+        })())
+    }
+  } catch (error) {
+    owner = undefined
+    throw error
+  }
+}
+
+/**
+ * Gives the runtime every domain's flows as a "flows" deploy: only the tabs that changed are stopped
+ * and started again, so a deploy in one domain leaves the others' flows running. Node-RED resolves
+ * before the changed flows have started; they have once it emits `runtime-deploy`.
+ */
+const applyFlows = async (red: Red, flows: ReadonlyArray<unknown>): Promise<void> => {
+  let listener: ((event: { readonly id?: string }) => void) | undefined
+  const started = new Promise<void>((resolve) => {
+    listener = (event) => {
+      if (event.id === "runtime-deploy") resolve()
+    }
+    red.events.on("runtime-event", listener)
+  })
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await red.nodes.setFlows(flows, null, "flows")
+    await Promise.race([started, new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000)))])
+  } finally {
+    if (timer !== undefined) clearTimeout(timer)
+    red.events.off("runtime-event", listener!)
+  }
+}

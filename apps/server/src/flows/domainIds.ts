@@ -1,0 +1,55 @@
+import type { FlowNode } from "@machhub/core"
+
+/**
+ * One Node-RED runtime runs the flows of every domain, so ids must not meet across domains (two
+ * plants importing the same flow JSON have the same ids). Each domain's flows are stored as its
+ * editor wrote them; the runtime gets them with every id prefixed by `<domain>.`, and every string
+ * naming one of those ids (wires, `z`, `g`, config node references, link targets, `subflow:<id>`
+ * types) rewritten alike. A node's domain is then the part of its id before the first dot: a domain
+ * name has no dot, and a node cannot choose a prefix, since whatever id it has is prefixed again.
+ */
+export const runtimeId = (domain: string, id: string): string => `${domain}.${id}`
+
+/** The domain a runtime id belongs to, or undefined for an id the runtime made itself. */
+export const domainOfRuntimeId = (id: unknown): string | undefined => {
+  if (typeof id !== "string") return undefined
+  const dot = id.indexOf(".")
+  return dot > 0 ? id.slice(0, dot) : undefined
+}
+
+/** The id as the domain's editor knows it. */
+export const editorId = (id: string): string => {
+  const dot = id.indexOf(".")
+  return dot > 0 ? id.slice(dot + 1) : id
+}
+
+/** Names of env entries the runtime sets itself: a flow may not define them. */
+const RESERVED_ENV = new Set(["MACHHUB_DOMAIN"])
+
+const rewrite = (value: unknown, ids: ReadonlySet<string>, domain: string): unknown => {
+  if (typeof value === "string") {
+    if (ids.has(value)) return runtimeId(domain, value)
+    if (value.startsWith("subflow:") && ids.has(value.slice(8))) return `subflow:${runtimeId(domain, value.slice(8))}`
+    return value
+  }
+  if (Array.isArray(value)) return value.map((item) => rewrite(item, ids, domain))
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) out[key] = rewrite(item, ids, domain)
+    return out
+  }
+  return value
+}
+
+/** A domain's flows as the runtime runs them: ids prefixed, and the domain set as env on each tab. */
+export const toRuntimeFlows = (domain: string, flows: ReadonlyArray<FlowNode>): Array<Record<string, unknown>> => {
+  const ids = new Set<string>()
+  for (const node of flows) if (typeof node["id"] === "string") ids.add(node["id"])
+  return flows.map((node) => {
+    const out = rewrite(node, ids, domain) as Record<string, unknown>
+    const env = Array.isArray(out["env"]) ? (out["env"] as Array<unknown>) : undefined
+    const ownEnv = env?.filter((entry) => !(typeof entry === "object" && entry !== null && RESERVED_ENV.has(String((entry as { name?: unknown }).name))))
+    if (out["type"] === "tab") return { ...out, env: [...(ownEnv ?? []), { name: "MACHHUB_DOMAIN", value: domain, type: "str" }] }
+    return ownEnv === undefined ? out : { ...out, env: ownEnv }
+  })
+}

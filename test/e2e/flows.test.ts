@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { adminApi, seedDomainUser, type Api } from "../support/api.js"
+import { startTestServer, type TestServer } from "../support/server.js"
+
+/** A flow: entry node `name` → (nodes) → response; ids as the Node-RED editor makes them. */
+const flowFile = (name: string, middle: ReadonlyArray<Record<string, unknown>>) => {
+  const ids = middle.map((n) => n["id"] as string)
+  const chain = [`${name}-in`, ...ids, `${name}-out`]
+  const wired = (id: string) => {
+    const next = chain[chain.indexOf(id) + 1]
+    return next === undefined ? [] : [[next]]
+  }
+  return [
+    { id: "tab1", type: "tab", label: "Flow 1" },
+    { id: `${name}-in`, type: "machhub.flow.in", z: "tab1", name, wires: wired(`${name}-in`) },
+    ...middle.map((n) => ({ ...n, z: "tab1", wires: wired(n["id"] as string) })),
+    { id: `${name}-out`, type: "machhub.flow.response", z: "tab1", wires: [] }
+  ]
+}
+
+describe("Node-RED flows", () => {
+  let server: TestServer
+  let admin: Api
+  let acme: Api
+  let beta: Api
+  beforeAll(async () => {
+    server = await startTestServer({ flowTimeoutMillis: 1_500 })
+    admin = await adminApi(server.url)
+    acme = (await seedDomainUser(admin, {
+      domain: "acme",
+      username: "acme-engineer",
+      group: "engineers",
+      permissions: [{ feature: "flows", action: "read-write", scope: "domain" }, { feature: "tags", action: "read-write", scope: "domain" }]
+    })).api
+    beta = (await seedDomainUser(admin, {
+      domain: "beta",
+      username: "beta-engineer",
+      group: "engineers",
+      permissions: [{ feature: "flows", action: "read-write", scope: "domain" }, { feature: "tags", action: "read-write", scope: "domain" }]
+    })).api
+  }, 60_000)
+  afterAll(() => server?.dispose())
+
+  it("deploys a flow with an entry, a tag write and a response, executes it, and the value is the tag's", async () => {
+    const flows = flowFile("set-speed", [{ id: "write1", type: "machhub.tag.write", topic: "Line1/Speed" }])
+    const deployed = await acme.json("POST", "/api/flows", flows)
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(200)
+    expect(deployed.body).toMatchObject({ success: true, rev: expect.any(String) })
+    expect(deployed.headers.get("etag")).toBe('"1"')
+
+    const read = await acme.json("GET", "/api/flows")
+    expect(read.body).toEqual({ flows, rev: deployed.body.rev })
+
+    const executed = await acme.json("POST", "/machhub/flow/execute/name/set-speed", { rpm: 1200 })
+    expect(executed.status, JSON.stringify(executed.body)).toBe(200)
+    expect(executed.body).toEqual({ success: true, msg: { rpm: 1200 } })
+    const value = await acme.json("GET", "/machhub/tag/value/Line1/Speed")
+    expect(value.body).toMatchObject({ topic: "Line1/Speed", value: { rpm: 1200 } })
+
+    // The deploy is in the log.
+    const events = await admin.json("GET", "/api/audit/events?type=FlowsDeployed&domain=acme")
+    expect(events.status).toBe(200)
+    expect(JSON.stringify(events.body)).toContain("set-speed")
+  }, 60_000)
+
+  it("keeps domains apart: same ids in two domains, each flow writes and reads its own domain's tags", async () => {
+    // beta deploys the very same file (same node ids) with a read of the tag instead of a write.
+    const betaFlows = flowFile("set-speed", [{ id: "write1", type: "machhub.tag.read", topic: "Line1/Speed", subscribe: false }])
+    expect((await beta.json("POST", "/api/flows", betaFlows)).status).toBe(200)
+    const betaRun = await beta.json("POST", "/machhub/flow/execute/name/set-speed", {})
+    expect(betaRun.status).toBe(200)
+    // beta's tag Line1/Speed has no value: acme's is not visible.
+    expect(betaRun.body).toEqual({ success: true, msg: null })
+    expect((await beta.json("GET", "/machhub/tag/value/Line1/Speed")).status).toBe(404)
+
+    // acme's flow still runs, unchanged by beta's deploy of the same ids.
+    expect((await acme.json("POST", "/machhub/flow/execute/name/set-speed", 7)).body).toEqual({ success: true, msg: 7 })
+    expect((await acme.json("GET", "/machhub/tag/value/Line1/Speed")).body).toMatchObject({ value: 7 })
+    // Each domain reads back only its own file.
+    expect((await acme.json("GET", "/api/flows")).body.flows[2].type).toBe("machhub.tag.write")
+    expect((await beta.json("GET", "/api/flows")).body.flows[2].type).toBe("machhub.tag.read")
+    // acme's flow is not reachable from beta under another name either.
+    expect((await beta.json("POST", "/machhub/flow/execute/name/acme.set-speed", {})).status).toBe(404)
+  }, 60_000)
+
+  it("answers 404 for an unknown flow name and 504 when no response node is reached in time", async () => {
+    const unknown = await acme.request("POST", "/machhub/flow/execute/name/nothing-here", {})
+    expect(unknown.status).toBe(404)
+    expect(await unknown.text()).toMatch(/No flow named nothing-here/)
+
+    // An entry wired to nothing never reaches a response node.
+    const dangling = [
+      { id: "tab1", type: "tab", label: "Flow 1" },
+      { id: "in1", type: "machhub.flow.in", z: "tab1", name: "dangling", wires: [[]] }
+    ]
+    expect((await beta.json("POST", "/api/flows", dangling)).status).toBe(200)
+    const timedOut = await beta.request("POST", "/machhub/flow/execute/name/dangling", {})
+    expect(timedOut.status).toBe(504)
+    expect(await timedOut.text()).toMatch(/did not reach a response node within 1500 ms/)
+  }, 60_000)
+
+  it("refuses flows files that are not one, and function nodes do not run", async () => {
+    expect((await acme.json("POST", "/api/flows", { nodes: [] })).status).toBe(400)
+    expect((await acme.json("POST", "/api/flows", [{ id: "a", type: "tab" }, { id: "a", type: "tab" }])).status).toBe(400)
+    expect((await acme.json("POST", "/api/flows", [42])).status).toBe(400)
+    const stale = await acme.json("POST", "/api/flows", { flows: [], rev: "not-the-current-one" })
+    expect(stale.status).toBe(409)
+  })
+
+  it("serves the editor at /flows only to a signed-in user with flows:read-write", async () => {
+    expect((await fetch(`${server.url}/flows/`)).status).toBe(401)
+    const reader = (await seedDomainUser(admin, {
+      domain: "acme",
+      username: "acme-reader",
+      group: "readers",
+      permissions: [{ feature: "flows", action: "read", scope: "domain" }]
+    })).api
+    expect((await reader.request("GET", "/flows/")).status).toBe(403)
+
+    const page = await acme.request("GET", "/flows/")
+    expect(page.status).toBe(200)
+    expect(page.headers.get("content-type")).toMatch(/text\/html/)
+    expect(await page.text()).toMatch(/Node-RED/)
+    // The browser's way in: the jwt cookie (Domain header absent: the admin domain).
+    const byCookie = await fetch(`${server.url}/flows/`, { headers: { cookie: `jwt=${admin.token}` } })
+    expect(byCookie.status).toBe(200)
+    // The editor's own reads: the palette includes this product's nodes, and only the domain's flows.
+    const palette = await acme.request("GET", "/flows/nodes", undefined, { accept: "application/json" })
+    expect(palette.status).toBe(200)
+    expect(await palette.text()).toContain("machhub.tag.write")
+    const editorFlows = await acme.json("GET", "/flows/flows", undefined, { "node-red-api-version": "v2" })
+    expect(editorFlows.body.flows.map((n: { id: string }) => n.id)).toContain("set-speed-in")
+    expect(JSON.stringify(editorFlows.body)).not.toContain("acme.")
+    // Admin API paths that name nodes across domains are not served.
+    expect((await acme.request("GET", "/flows/flow/tab1")).status).toBe(404)
+    expect((await fetch(`${server.url}/flows`, { headers: { authorization: `Bearer ${acme.token}`, domain: "domains:acme" }, redirect: "manual" })).status).toBe(301)
+  }, 60_000)
+})
