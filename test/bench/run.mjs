@@ -13,6 +13,7 @@ import { benchRecords } from "./records.mjs"
 import { benchClusterRecords } from "./cluster-records.mjs"
 import { benchAudit } from "./audit.mjs"
 import { benchHistorian } from "./historian.mjs"
+import { benchSandbox } from "./sandbox.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 
@@ -160,6 +161,14 @@ const main = async () => {
     const store = await benchStoreAppend({ dir: join(dir, "store"), seconds: Math.min(seconds, 3) })
     row("SQLite append, 1 appender", store.single, "events/s", undefined, "each append awaited")
     row("SQLite append, 64 concurrent appenders", store.concurrent64, "events/s", undefined, "group commit; target >= 50,000")
+
+    // The process/function sandbox: QuickJS on worker threads, in this process, no HTTP.
+    console.error("sandbox: a trivial TypeScript function (cold start, warm calls one at a time, runs/s with one in flight per worker)")
+    const sandbox = await benchSandbox({ calls: Number(process.env.BENCH_SANDBOX_CALLS ?? 1_000) })
+    row("sandbox cold start (new worker: thread, WebAssembly compile, first run)", sandbox.coldMs, "ms", undefined, "median of 5")
+    row("sandbox warm call p50 (fresh QuickJS runtime and context)", sandbox.warm.p50 * 1000, "µs", undefined, `p99 ${Math.round(sandbox.warm.p99 * 1000)} µs`)
+    row("compile TypeScript function body (esbuild) p50", sandbox.compileMs.p50 * 1000, "µs", undefined, `p99 ${Math.round(sandbox.compileMs.p99 * 1000)} µs`)
+    row(`sandbox runs/s, one sdk.tags.read each, ${sandbox.workers} workers`, sandbox.runsPerSecond, "runs/s", undefined, "one run in flight per worker")
 
     // JetStream: the adapter's appends beside raw js.publish, same nats-server, same run. Skipped
     // (not failed) without a nats-server binary, so the rest of the bench still runs.
