@@ -1,6 +1,7 @@
+import { jetstreamManager } from "@nats-io/jetstream"
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node"
 import { afterAll, beforeAll, expect, it } from "vitest"
-import { cpSync } from "node:fs"
+import { cpSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { adminApi, api, type Api } from "../support/api.js"
 import { collect, connectMqtt, type MqttClient } from "../support/mqtt.js"
@@ -211,7 +212,7 @@ describeWithNats("tag values on NATS (mh.tag.<domain>.<topic>)", () => {
  * Several nodes on one NATS, each with its own historian: a value written on one node is recorded
  * there, taken in by the others from NATS, and published once.
  */
-describeWithNats("tag values between two nodes over NATS", () => {
+describeWithNats("tag values between nodes on one NATS and JetStream (MACHHUB_STORE=jetstream)", () => {
   let nats: NatsTestServer
   const nodes: Array<TestServer> = []
   const bDir = tempDir()
@@ -252,18 +253,68 @@ describeWithNats("tag values between two nodes over NATS", () => {
     await until(async () => (await b!.json("GET", "/machhub/tag/value/shared/level")).body?.value === 1, "node B taking node A's value")
     expect((await b!.json("POST", "/machhub/tag/shared/level", { value: 2, timestamp: t0 + 1000 })).status).toBe(200)
     await until(async () => (await a!.json("GET", "/machhub/tag/value/shared/level")).body?.value === 2, "node A taking node B's value")
-    // A service's value reaches both.
+    // A service's value reaches both; one without timestamp gets the same time on every node.
     bus.publish("mh.tag.plant.shared.level", encoder.encode(JSON.stringify({ value: 3, timestamp: t0 + 2000 })))
+    bus.publish("mh.tag.plant.shared.untimed", encoder.encode(JSON.stringify({ value: "now" })))
     await bus.flush()
     for (const node of [a!, b!]) await until(async () => (await node.json("GET", "/machhub/tag/value/shared/level")).body?.value === 3, "the service's value on every node")
-    const expected = [1, 2, 3].map((value, i) => ({ timestamp: new Date(t0 + i * 1000).toISOString(), value }))
+    const points = [1, 2, 3].map((value, i) => ({ timestamp: new Date(t0 + i * 1000).toISOString(), value }))
     for (const node of [a!, b!]) {
-      expect((await node.json("PATCH", "/machhub/historian", { topic: "shared/level", start_time: "2026-06-01T00:00:00Z", range: "1m" })).body).toEqual(expected)
+      expect((await node.json("PATCH", "/machhub/historian", { topic: "shared/level", start_time: "2026-06-01T00:00:00Z", range: "1m" })).body).toEqual(points)
     }
     // Three messages: A's (A's header), B's (B's header), the service's; nothing echoed.
     const messages = seen.filter((m) => m.subject === "mh.tag.plant.shared.level")
     expect(messages.map((m) => JSON.parse(m.body).value)).toEqual([1, 2, 3])
     expect(new Set(messages.slice(0, 2).map((m) => m.origin)).size).toBe(2)
     expect(messages[2]!.origin).toBeUndefined()
+    await until(async () => (await b!.json("GET", "/machhub/tag/value/shared/untimed")).status === 200, "the untimed value on B")
+    untimed = (await a!.json("GET", "/machhub/tag/value/shared/untimed")).body
+    expect((await b!.json("GET", "/machhub/tag/value/shared/untimed")).body).toEqual(untimed)
+    expected = [1, 2, 3].map((value, i) => ({ timestamp: new Date(t0 + i * 1000).toISOString(), value }))
+  })
+
+  let untimed: unknown
+  let expected: Array<{ timestamp: string; value: number }> = []
+
+  it("keeps the values in a stream of their own, with a max age (MACHHUB_TAG_STREAM_MAX_AGE_SECONDS)", async () => {
+    const info = await (await jetstreamManager(bus)).streams.info("MH_TAG_VALUES")
+    expect(info.config.subjects).toEqual(["mh.tag.>"])
+    expect(info.config.max_age).toBe(7 * 24 * 3600 * 1e9)
+    expect(info.state.messages).toBeGreaterThanOrEqual(4)
+  })
+
+  it("builds a new node's last values and historian from the stream, with the same times", async () => {
+    const cDir = tempDir()
+    cpSync(join(nodes[0]!.dataDir, "keys"), join(cDir.path, "keys"), { recursive: true })
+    const c = await startTestServer({ natsUrl: nats.url, store: "jetstream", jetstreamStream: `TAG_VALUES_TWO_NODES_${process.pid}`, mqttPort: 0, dataDir: cDir.path })
+    try {
+      const onC = api(c.url, (await adminApi(c.url)).token, "plant")
+      await until(async () => (await onC.json("GET", "/machhub/tag/value/shared/level")).body?.value === 3, "the new node's last value")
+      expect((await onC.json("GET", "/machhub/tag/value/shared/untimed")).body).toEqual(untimed)
+      expect((await onC.json("PATCH", "/machhub/historian", { topic: "shared/level", start_time: "2026-06-01T00:00:00Z", range: "1m" })).body).toEqual(expected)
+    } finally {
+      await c.stop()
+      cDir.cleanup()
+    }
+  })
+
+  it("catches a restarted node up with the values published while it was down, once", async () => {
+    const token = (await adminApi(nodes[0]!.url)).token
+    const a = api(nodes[0]!.url, token, "plant")
+    await nodes[1]!.stop()
+    expect(readFileSync(join(bDir.path, "tag-values.position"), "utf8")).toMatch(/^\d+\n$/)
+    const t = Date.parse(expected[expected.length - 1]!.timestamp) + 1000
+    expect((await a.json("POST", "/machhub/tag/shared/level", { value: 4, timestamp: t })).status).toBe(200)
+    bus.publish("mh.tag.plant.shared.level", encoder.encode(JSON.stringify({ value: 5, timestamp: t + 1000 })))
+    await bus.flush()
+    nodes[1] = await startTestServer({ natsUrl: nats.url, store: "jetstream", jetstreamStream: `TAG_VALUES_TWO_NODES_${process.pid}`, mqttPort: 0, dataDir: bDir.path })
+    const b = api(nodes[1]!.url, token, "plant")
+    await until(async () => (await b.json("GET", "/machhub/tag/value/shared/level")).body?.value === 5, "node B catching up")
+    const all = [...expected, { timestamp: new Date(t).toISOString(), value: 4 }, { timestamp: new Date(t + 1000).toISOString(), value: 5 }]
+    for (const node of [a, b]) {
+      expect((await node.json("PATCH", "/machhub/historian", { topic: "shared/level", start_time: "2026-06-01T00:00:00Z", range: "1m" })).body).toEqual(all)
+    }
+    // Nothing was published again by the restarted node.
+    expect(seen.filter((m) => m.subject === "mh.tag.plant.shared.level").map((m) => JSON.parse(m.body).value)).toEqual([1, 2, 3, 4, 5])
   })
 })

@@ -152,7 +152,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
         })
     })
   } catch (error) {
-    natsTags?.stop()
+    await natsTags?.stop()
     await mqtt?.stop()
     await release()
     throw error
@@ -176,7 +176,7 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       // Flows stop before the tag values they write are closed.
       await stopFlows(edge)
       // Values still queued are written before the historian's file closes.
-      natsTags?.stop()
+      await natsTags?.stop()
       edge?.tagValues.close()
       await release()
     })())

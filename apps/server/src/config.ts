@@ -19,6 +19,10 @@ export interface ServerConfig {
   /** JetStream store (MACHHUB_STORE=jetstream, needs NATS_URL): the stream's name and replicas. */
   readonly jetstreamStream: string
   readonly jetstreamReplicas: number
+  /** With MACHHUB_STORE=jetstream: the stream keeping tag values for nodes to catch up (MACHHUB_TAG_STREAM). */
+  readonly tagStream: string
+  /** How long that stream keeps a value (MACHHUB_TAG_STREAM_MAX_AGE_SECONDS). */
+  readonly tagStreamMaxAgeSeconds: number
   readonly sqliteSynchronous: "normal" | "full"
   readonly maxBodyBytes: number
   /** Files sent with records (multipart/form-data): the largest file, and the largest whole request. */
@@ -157,6 +161,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     kurrentDbUrl: env["KURRENTDB_URL"] || undefined,
     jetstreamStream: env["MACHHUB_JETSTREAM_STREAM"] || "MH_EVENTS",
     jetstreamReplicas: integer(env, "MACHHUB_JETSTREAM_REPLICAS", 1, 1, 5),
+    tagStream: env["MACHHUB_TAG_STREAM"] || "MH_TAG_VALUES",
+    tagStreamMaxAgeSeconds: integer(env, "MACHHUB_TAG_STREAM_MAX_AGE_SECONDS", 7 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     sqliteSynchronous: oneOf(env, "MACHHUB_SQLITE_SYNC", ["normal", "full"], "normal"),
     maxBodyBytes: integer(env, "MACHHUB_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxFileBytes: integer(env, "MACHHUB_MAX_FILE_BYTES", 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
