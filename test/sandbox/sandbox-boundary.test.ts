@@ -311,6 +311,17 @@ describe("the sandbox's boundary", () => {
     }
   })
 
+  it("gives the memory a run used back for the next run on the same worker", async () => {
+    const single = new SandboxPool({ workers: 1 })
+    try {
+      const code = "const kept = []; for (let i = 0; i < 50; i++) kept.push(new Uint8Array(1024 * 1024)); return kept.length"
+      const options = { on: single, limits: { memoryBytes: 64 * 1024 * 1024, cpuMillis: 5_000 } }
+      for (let i = 0; i < 3; i++) expect(await run(code, options)).toMatchObject({ ok: true, result: 50 })
+    } finally {
+      await single.close()
+    }
+  })
+
   it("fails a result that is not JSON, with the reason", async () => {
     expect(reason(await run("return () => 1"))).toBe("the result is not JSON: a function has no JSON form")
     expect(reason(await run("return { big: 10n }"))).toBe("the result is not JSON: Do not know how to serialize a BigInt")

@@ -1,8 +1,9 @@
 /**
  * The sandbox worker thread (plain JavaScript, started with `eval: true` so the same source runs from
  * the TypeScript sources in tests and from the build). It compiles the QuickJS WebAssembly module
- * once and runs one piece of code at a time, each in its own WebAssembly instance (own memory,
- * QuickJS runtime and context), dropped after the run, so nothing a run leaves reaches the next.
+ * once and runs one piece of code at a time, each in a fresh QuickJS runtime and context, inside a
+ * WebAssembly instance whose memory is capped at the run's limit; nothing a run leaves reaches the
+ * next (see finish).
  *
  * Limits: memory through the instance's capped WebAssembly memory (and QuickJS's memory limit for
  * single allocations); the CPU limit through the interrupt handler, which QuickJS calls regularly while code runs and which
@@ -28,14 +29,13 @@ const wasmModule = new WebAssembly.Module(readFileSync(workerData.wasm));
 const pageBytes = 65536;
 const basePages = workerData.baseMemoryBytes / pageBytes;
 
-// A fresh WebAssembly instance per run, its memory capped at the engine's base plus the run's limit:
-// QuickJS's own memory limit cannot count what it allocates here (this build has no
-// malloc_usable_size, so it only refuses single allocations larger than the limit); the capped
-// WebAssembly memory is what bounds the sum. Dropping the instance after the run frees everything
-// the run allocated at once, and no state of one run can reach the next.
+// A WebAssembly instance whose memory is capped at the engine's base plus the run's limit: QuickJS's
+// own memory limit cannot count what it allocates (this build has no malloc_usable_size, so it only
+// refuses single allocations larger than the limit); the capped WebAssembly memory is what bounds
+// the sum. Dropping an instance frees everything allocated in it at once.
 const instantiate = (memoryBytes) => {
   const memory = new WebAssembly.Memory({ initial: basePages, maximum: basePages + Math.ceil(memoryBytes / pageBytes) });
-  return newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule, wasmMemory: memory })).then((quickjs) => ({ quickjs, memory }));
+  return newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule, wasmMemory: memory })).then((quickjs) => ({ quickjs, memory, runs: 0 }));
 };
 
 // The engine failing (a WebAssembly trap) with its memory at the cap is the code's memory use.
@@ -70,13 +70,15 @@ const start = async () => {
 
 const run = async (message) => {
   const { runId, js, contextJson, limits } = message;
-  const { quickjs, memory } = prepared !== undefined && prepared.memoryBytes === limits.memoryBytes ? await prepared.module : await instantiate(limits.memoryBytes);
+  const instance = prepared !== undefined && prepared.memoryBytes === limits.memoryBytes ? await prepared.module : await instantiate(limits.memoryBytes);
   prepared = undefined;
+  instance.runs++;
+  const { quickjs, memory } = instance;
   const runtime = quickjs.newRuntime();
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(maxStackBytes);
   const state = {
-    runId, runtime, memory, context: undefined, limits,
+    runId, runtime, instance, memory, context: undefined, limits,
     cpuUsed: 0, segmentStart: 0, inGuest: false, interrupted: false,
     calls: new Map(), nextCallId: 1, logLines: 0, logsDropped: 0,
     promise: undefined, internals: undefined, finished: false, limitHit: false
@@ -260,15 +262,35 @@ const reply = (message) => {
   settle(state);
 };
 
-// Nothing is disposed: the run's WebAssembly instance is dropped whole (see instantiate). A failure
-// of the sandbox itself (not of the code) still replaces this worker, in case it left more behind.
+// A run that ended without hitting a limit has its QuickJS runtime and context disposed, which gives
+// all its memory back to the instance's allocator; the instance then serves the next run (with a new
+// runtime and context), up to runsPerInstance runs. A run stopped by a limit may leave QuickJS
+// mid-way, and freeing a heap filled to its limit object by object takes long: its instance is
+// dropped whole instead (see instantiate), as is one whose disposal fails. A failure of the sandbox
+// itself (not of the code) replaces this worker too.
+const runsPerInstance = 100;
 const finish = (state, outcome) => {
   if (state.finished) return;
   state.finished = true;
   current = undefined;
-  const recycle = !outcome.ok && (/^the sandbox failed/.test(outcome.reason));
+  const recycle = !outcome.ok && /^the sandbox failed/.test(outcome.reason);
+  let reusable = !recycle && !state.interrupted && !state.limitHit && state.instance.runs < runsPerInstance;
+  if (reusable) {
+    try {
+      for (const deferred of state.calls.values()) deferred.dispose();
+      state.calls.clear();
+      if (state.promise !== undefined && state.promise.alive) state.promise.dispose();
+      if (state.internals !== undefined && state.internals.alive) state.internals.dispose();
+      if (state.context !== undefined) state.context.dispose();
+      state.runtime.dispose();
+    } catch (error) {
+      reusable = false;
+    }
+  }
   parentPort.postMessage(Object.assign({ type: "done", runId: state.runId, logsDropped: state.logsDropped, recycle }, outcome));
-  if (!recycle) prepare(state.limits.memoryBytes);
+  if (recycle) return;
+  if (reusable) prepared = { memoryBytes: state.limits.memoryBytes, module: Promise.resolve(state.instance) };
+  else prepare(state.limits.memoryBytes);
 };
 
 start().catch((error) => {
