@@ -17,6 +17,7 @@ import { functionAggregate } from "./processes/FunctionAggregate.js"
 import { processAggregate } from "./processes/ProcessAggregate.js"
 import { runAggregate } from "./processes/RunAggregate.js"
 import { scheduleAggregate } from "./processes/ScheduleAggregate.js"
+import { reportingMachineAggregate } from "./reporting/ReportingAggregate.js"
 
 /** Every aggregate core declares: what an actor system hosts, and whose commands the edge may send. */
 export const coreAggregates = [
@@ -38,5 +39,6 @@ export const coreAggregates = [
   processAggregate,
   functionAggregate,
   runAggregate,
-  scheduleAggregate
+  scheduleAggregate,
+  reportingMachineAggregate
 ] as const
