@@ -83,6 +83,49 @@ describe("Node-RED flows", () => {
     expect((await beta.json("POST", "/machhub/flow/execute/name/acme.set-speed", {})).status).toBe(404)
   }, 60_000)
 
+  it("records each execution as a run: RunStarted, a step per node, RunFinished", async () => {
+    const executed = await acme.request("POST", "/machhub/flow/execute/name/set-speed", { rpm: 5 })
+    expect(executed.status).toBe(200)
+    const events = (await admin.inDomain("acme").json("GET", "/api/audit/events?limit=1000")).body.events as Array<{ type: string; stream: string; data: any }>
+    const runs = events.filter((e) => e.stream.startsWith("run-acme-"))
+    const last = runs[runs.length - 1]!.stream
+    const run = runs.filter((e) => e.stream === last)
+    expect(run.map((e) => e.type)).toEqual(["RunStarted", "RunStepCompleted", "RunStepCompleted", "RunFinished"])
+    expect(run[0]!.data).toMatchObject({ kind: "flow", name: "set-speed", trigger: { type: "http" } })
+    // Steps name the nodes as the domain's editor knows them.
+    expect(run.slice(1, 3).map((e) => e.data.step)).toEqual(["write1", "set-speed-out"])
+    expect(run[3]!.data).toMatchObject({ result: { rpm: 5 } })
+  }, 60_000)
+
+  it("record nodes write and read the domain's records; the event trigger sees only its domain's events", async () => {
+    const flows = [
+      { id: "tab1", type: "tab", label: "Records" },
+      { id: "in1", type: "machhub.flow.in", z: "tab1", name: "save-batch", wires: [["rw1"]] },
+      { id: "rw1", type: "machhub.record.write", z: "tab1", collection: "batches", wires: [["out1"]] },
+      { id: "out1", type: "machhub.flow.response", z: "tab1", wires: [] },
+      { id: "ev1", type: "machhub.event", z: "tab1", eventType: "TagDefined", wires: [["rw2"]] },
+      { id: "rw2", type: "machhub.record.write", z: "tab1", collection: "seen", wires: [] }
+    ]
+    expect((await acme.json("POST", "/api/flows", flows)).status).toBe(200)
+    const saved = await acme.json("POST", "/machhub/flow/execute/name/save-batch", { lot: "L-17", qty: 40 })
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200)
+    expect(saved.body.msg).toMatchObject({ lot: "L-17", qty: 40, id: expect.stringMatching(/^acme\.batches:/) })
+    const record = await admin.inDomain("acme").json("GET", `/machhub/${saved.body.msg.id}`)
+    expect(record.status).toBe(200)
+    expect(record.body).toMatchObject({ lot: "L-17", qty: 40 })
+
+    // A tag defined in beta does not reach acme's event trigger; one defined in acme does.
+    expect((await beta.json("PUT", "/api/tags/Beta/Only", { access: "RW" })).status).toBe(200)
+    expect((await acme.json("PUT", "/api/tags/Acme/Defined", { access: "RW" })).status).toBe(200)
+    let seen: Array<{ topic: string }> = []
+    for (let i = 0; i < 100 && seen.length === 0; i++) {
+      const list = await admin.inDomain("acme").json("GET", "/machhub/seen/all")
+      seen = list.status === 200 ? list.body : []
+      if (seen.length === 0) await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(seen.map((s) => s.topic)).toEqual(["Acme/Defined"])
+  }, 60_000)
+
   it("answers 404 for an unknown flow name and 504 when no response node is reached in time", async () => {
     const unknown = await acme.request("POST", "/machhub/flow/execute/name/nothing-here", {})
     expect(unknown.status).toBe(404)
@@ -129,7 +172,7 @@ describe("Node-RED flows", () => {
     expect(palette.status).toBe(200)
     expect(await palette.text()).toContain("machhub.tag.write")
     const editorFlows = await acme.json("GET", "/flows/flows", undefined, { "node-red-api-version": "v2" })
-    expect(editorFlows.body.flows.map((n: { id: string }) => n.id)).toContain("set-speed-in")
+    expect(editorFlows.body.flows.map((n: { id: string }) => n.id)).toContain("in1")
     expect(JSON.stringify(editorFlows.body)).not.toContain("acme.")
     // Admin API paths that name nodes across domains are not served.
     expect((await acme.request("GET", "/flows/flow/tab1")).status).toBe(404)

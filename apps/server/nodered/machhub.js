@@ -48,8 +48,9 @@ module.exports = function (RED) {
   function FlowResponse(config) {
     start(this, config)
     this.on("input", (msg, send, done) => {
-      bridge().respond(msg[EXECUTION], msg.payload)
+      // Done first: this node is the run's last step, recorded before the run's end.
       done()
+      bridge().respond(msg[EXECUTION], msg.payload)
     })
   }
   RED.nodes.registerType("machhub.flow.response", FlowResponse)

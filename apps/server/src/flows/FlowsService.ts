@@ -1,4 +1,4 @@
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import { RECORD_CATEGORY, recordAggregateId, uuidv7, type ActorRef, type FlowNode } from "@machhub/core"
 import { makeRecordsReadModel, recordObject } from "@machhub/projections"
 import { Nats } from "@machhub/adapters"
@@ -49,6 +49,9 @@ export const makeFlowsService = (context: ServerContext, options: { readonly nat
   const entries = new Map<string, Array<(msg: Record<string, unknown>) => void>>()
   const pending = new Map<string, Pending>()
   const entryKey = (domain: string, name: string) => `${domain}\u0000${name}`
+  type EventListener = Parameters<FlowBridge["subscribeEvents"]>[2]
+  const eventSubscribers = new Set<{ readonly domain: string; readonly type: string; readonly listener: EventListener }>()
+  let followingEvents = false
 
   /** Flows act in their domain as its last deployer, with the tag rules every client has. */
   const actorOf = (domain: string): ActorRef => deployedFlows.get(domain)?.actor ?? { kind: "system", id: "flows" }
@@ -148,17 +151,26 @@ export const makeFlowsService = (context: ServerContext, options: { readonly nat
       return row === undefined ? null : recordObject(domain, collection, row)
     },
     subscribeEvents: (domain, eventType, listener) => {
-      const pattern = `mh.evt.${domain}.*.${eventType === "*" ? "*" : eventType}`
-      const controller = new AbortController()
-      context.run.runPromise(
-        context.events.subscribe(pattern).pipe(
-          Stream.runForEach((event) =>
-            Effect.sync(() => listener({ type: event.type, stream: event.stream, position: event.position, data: event.data, at: event.meta.at }))
-          )
-        ),
-        { signal: controller.signal }
-      ).catch(() => {})
-      return () => controller.abort()
+      if (!followingEvents) {
+        followingEvents = true
+        // Every node's read models apply every committed event (with or without NATS): the trigger
+        // follows them, so an event is seen once this node's reads show it.
+        context.projections.onApplied((events) => {
+          for (const event of events) {
+            for (const subscriber of eventSubscribers) {
+              if (subscriber.domain !== event.meta.domain || (subscriber.type !== "*" && subscriber.type !== event.type)) continue
+              try {
+                subscriber.listener({ type: event.type, stream: event.stream, position: event.position, data: event.data, at: event.meta.at })
+              } catch (error) {
+                log("error", "a flow's event trigger failed", { domain: subscriber.domain, error: error instanceof Error ? error.message : String(error) })
+              }
+            }
+          }
+        })
+      }
+      const subscriber = { domain, type: eventType, listener }
+      eventSubscribers.add(subscriber)
+      return () => eventSubscribers.delete(subscriber)
     },
     natsAvailable: options.natsAvailable,
     natsPublish: (domain, subject, payload) => {
@@ -260,8 +272,11 @@ export const makeFlowsService = (context: ServerContext, options: { readonly nat
           resolve({ _tag: "TimedOut", millis: 0 })
         }
       })
-      if (outcome._tag === "Answered") options.runs.finish(runId, outcome.payload)
-      else if (outcome._tag === "TimedOut") options.runs.fail(runId, `no response node was reached within ${outcome.millis} ms`)
+      // Steps of nodes finishing in this same turn are recorded before the end.
+      await new Promise((resolve) => setImmediate(resolve))
+      // Answered once the run is in the log: GET /api/runs right after sees it ended.
+      if (outcome._tag === "Answered") await options.runs.finish(runId, outcome.payload)
+      else if (outcome._tag === "TimedOut") await options.runs.fail(runId, `no response node was reached within ${outcome.millis} ms`)
       return outcome
     },
     stop: async () => {
