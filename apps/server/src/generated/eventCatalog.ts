@@ -375,6 +375,114 @@ export const eventCatalog = {
       ]
     },
     {
+      "type": "FlowsDeployed",
+      "categories": [
+        "flows"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.flows.FlowsDeployed"
+      ],
+      "streams": [
+        "flows-<domain>-<id>"
+      ],
+      "description": "The domain's whole Node-RED flows file, in full: what the domain's flows are from now on (a deploy from the editor or `POST /api/flows`).",
+      "source": "core/src/flows/FlowsEvents.ts",
+      "fields": [
+        {
+          "name": "flows",
+          "type": "ReadonlyArray<FlowNode>",
+          "optional": false,
+          "description": "Every tab, node and config node of the domain, as the Node-RED editor or `POST /api/flows` sent them."
+        },
+        {
+          "name": "rev",
+          "type": "string",
+          "optional": false,
+          "description": "The revision of this flows file (a hash of its content), as Node-RED's editor compares it."
+        }
+      ]
+    },
+    {
+      "type": "FunctionRemoved",
+      "categories": [
+        "function"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.function.FunctionRemoved"
+      ],
+      "streams": [
+        "function-<domain>-<id>"
+      ],
+      "description": "The function is gone; calls to its name answer 404.",
+      "source": "core/src/processes/FunctionEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "FunctionSaved",
+      "categories": [
+        "function"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.function.FunctionSaved"
+      ],
+      "streams": [
+        "function-<domain>-<id>"
+      ],
+      "description": "A function definition, in full: created, changed or imported. Its owner is who saved it.",
+      "source": "core/src/processes/FunctionEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "language",
+          "type": "CodeLanguage",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "code",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "limits",
+          "type": "RunLimits",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "description",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "owner",
+          "type": "DefinitionOwner",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "version",
+          "type": "number",
+          "optional": false,
+          "description": "The code version: 1 at creation, one more at each change of the code or language."
+        }
+      ]
+    },
+    {
       "type": "GroupCreated",
       "categories": [
         "group"
@@ -922,6 +1030,144 @@ export const eventCatalog = {
       ]
     },
     {
+      "type": "ProcessRemoved",
+      "categories": [
+        "process"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.process.ProcessRemoved"
+      ],
+      "streams": [
+        "process-<domain>-<id>"
+      ],
+      "description": "The process is gone: no trigger runs it any more.",
+      "source": "core/src/processes/ProcessEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "ProcessSaved",
+      "categories": [
+        "process"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.process.ProcessSaved"
+      ],
+      "streams": [
+        "process-<domain>-<id>"
+      ],
+      "description": "A process definition, in full (not a diff): created, changed or imported. Its owner is who saved it.",
+      "source": "core/src/processes/ProcessEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "enabled",
+          "type": "boolean",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "log_enabled",
+          "type": "boolean",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "language",
+          "type": "CodeLanguage",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "code",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "triggers",
+          "type": "ReadonlyArray<ProcessTrigger>",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "inputs",
+          "type": "ReadonlyArray<ProcessInput>",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "outputs",
+          "type": "ReadonlyArray<ProcessOutput>",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "limits",
+          "type": "RunLimits",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "description",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "owner",
+          "type": "DefinitionOwner",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "version",
+          "type": "number",
+          "optional": false,
+          "description": "The code version: 1 at creation, one more at each change of the code or language."
+        }
+      ]
+    },
+    {
+      "type": "ProcessTriggersChanged",
+      "categories": [
+        "process"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.process.ProcessTriggersChanged"
+      ],
+      "streams": [
+        "process-<domain>-<id>"
+      ],
+      "description": "Only the triggers changed (PUT /machhub/processes/triggers/<id>); the rest of the definition stays.",
+      "source": "core/src/processes/ProcessEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "triggers",
+          "type": "ReadonlyArray<ProcessTrigger>",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
       "type": "RecordCreated",
       "categories": [
         "record"
@@ -1096,6 +1342,314 @@ export const eventCatalog = {
           "type": "number",
           "optional": false,
           "description": "Earlier refusals of the same actor and address that were only counted, not recorded one by one, because they came faster than the flood guard allows (0 normally)."
+        }
+      ]
+    },
+    {
+      "type": "DowntimeAnnotated",
+      "categories": [
+        "reportingMachine"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.reportingMachine.DowntimeAnnotated"
+      ],
+      "streams": [
+        "reportingMachine-<domain>-<id>"
+      ],
+      "description": "A person said why the machine was down from `start` to `end`; downtime reports group by this reason (downtime nobody annotated is `Uncategorized`).",
+      "source": "core/src/reporting/ReportingEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": "The machine's name."
+        },
+        {
+          "name": "start",
+          "type": "string",
+          "optional": false,
+          "description": "ISO 8601 time the annotated period starts."
+        },
+        {
+          "name": "end",
+          "type": "string",
+          "optional": false,
+          "description": "ISO 8601 time the annotated period ends (after `start`)."
+        },
+        {
+          "name": "reason",
+          "type": "string",
+          "optional": false,
+          "description": "Why the machine was down, as reports group it."
+        }
+      ]
+    },
+    {
+      "type": "ReportingMachineDefined",
+      "categories": [
+        "reportingMachine"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.reportingMachine.ReportingMachineDefined"
+      ],
+      "streams": [
+        "reportingMachine-<domain>-<id>"
+      ],
+      "description": "A machine registered for production reporting, in full (not a diff): a first registration or a replacement.",
+      "source": "core/src/reporting/ReportingEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": "The machine's name in its domain (also the stream id)."
+        },
+        {
+          "name": "machineRef",
+          "type": "string",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "group",
+          "type": "string",
+          "optional": true,
+          "description": "The machine group reports may group and filter by."
+        },
+        {
+          "name": "tags",
+          "type": "MachineTagBindings",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "idealCycleSeconds",
+          "type": "number",
+          "optional": true,
+          "description": "Ideal time of one part, in seconds."
+        },
+        {
+          "name": "shifts",
+          "type": "ReadonlyArray<ShiftDefinition>",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "ReportingMachineRemoved",
+      "categories": [
+        "reportingMachine"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.reportingMachine.ReportingMachineRemoved"
+      ],
+      "streams": [
+        "reportingMachine-<domain>-<id>"
+      ],
+      "description": "The machine is no longer reported on; its tags' history and its downtime annotations' events stay in the log.",
+      "source": "core/src/reporting/ReportingEvents.ts",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "RunFailed",
+      "categories": [
+        "run"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.run.RunFailed"
+      ],
+      "streams": [
+        "run-<domain>-<id>"
+      ],
+      "description": "The run ended in failure, with the reason and the lines its code logged.",
+      "source": "core/src/processes/RunEvents.ts",
+      "fields": [
+        {
+          "name": "runId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "reason",
+          "type": "string",
+          "optional": false,
+          "description": "Why: the error thrown, a limit exceeded, an output refused, or `interrupted` (the server stopped during the run)."
+        },
+        {
+          "name": "logs",
+          "type": "ReadonlyArray<RunLogLine>",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "RunFinished",
+      "categories": [
+        "run"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.run.RunFinished"
+      ],
+      "streams": [
+        "run-<domain>-<id>"
+      ],
+      "description": "The run ended well, with its result and the lines its code logged.",
+      "source": "core/src/processes/RunEvents.ts",
+      "fields": [
+        {
+          "name": "runId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "result",
+          "type": "unknown",
+          "optional": false,
+          "description": "What the code returned (JSON)."
+        },
+        {
+          "name": "logs",
+          "type": "ReadonlyArray<RunLogLine>",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "type": "RunStarted",
+      "categories": [
+        "run"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.run.RunStarted"
+      ],
+      "streams": [
+        "run-<domain>-<id>"
+      ],
+      "description": "A run began; its actor (in meta) is the caller, or the system for a schedule or tag change.",
+      "source": "core/src/processes/RunEvents.ts",
+      "fields": [
+        {
+          "name": "runId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "kind",
+          "type": "RunKind",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": "The process, function or flow that runs."
+        },
+        {
+          "name": "trigger",
+          "type": "RunTrigger",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "input",
+          "type": "unknown",
+          "optional": true,
+          "description": "The input it was called with (an HTTP body, execute's input, a function's payload)."
+        }
+      ]
+    },
+    {
+      "type": "RunStepCompleted",
+      "categories": [
+        "run"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.run.RunStepCompleted"
+      ],
+      "streams": [
+        "run-<domain>-<id>"
+      ],
+      "description": "One step of a run is done: an output of a process, a node of a flow.",
+      "source": "core/src/processes/RunEvents.ts",
+      "fields": [
+        {
+          "name": "runId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "index",
+          "type": "number",
+          "optional": false,
+          "description": "0 for the first step of the run, then one more per step."
+        },
+        {
+          "name": "step",
+          "type": "string",
+          "optional": false,
+          "description": "What the step was: an output's type (tag_write, record_write), or a flow node's id."
+        },
+        {
+          "name": "detail",
+          "type": "unknown",
+          "optional": true,
+          "description": "What it did (the tag and value written, the record created, a node's name and type)."
+        }
+      ]
+    },
+    {
+      "type": "ScheduleFired",
+      "categories": [
+        "schedule"
+      ],
+      "subjects": [
+        "mh.evt.<domain>.schedule.ScheduleFired"
+      ],
+      "streams": [
+        "schedule-<domain>-<id>"
+      ],
+      "description": "A node claimed one due time of an interval or cron trigger and runs the process for it.",
+      "source": "core/src/processes/ScheduleEvents.ts",
+      "fields": [
+        {
+          "name": "process",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "trigger",
+          "type": "number",
+          "optional": false,
+          "description": "The trigger's index in the process's triggers."
+        },
+        {
+          "name": "slot",
+          "type": "number",
+          "optional": false,
+          "description": "The due time claimed, in milliseconds since the epoch: the same on every node."
+        },
+        {
+          "name": "missed",
+          "type": "boolean",
+          "optional": true,
+          "description": "True when the slot was due while the server was down and fires once at start."
         }
       ]
     },
@@ -1727,6 +2281,12 @@ export const eventCatalog = {
       ]
     },
     {
+      "name": "CodeLanguage",
+      "source": "core/src/processes/ProcessModel.ts",
+      "description": "The language of the code: `typescript` (transpiled before it runs) or `javascript`.",
+      "definition": "\"typescript\" | \"javascript\""
+    },
+    {
       "name": "CollectionAccess",
       "source": "core/src/data/collection/CollectionAggregate.ts",
       "description": "Who sees what in a collection. `owner`: what a caller whose permission scope is only `self` may read — its own records (\"self\") or every record (\"domain\"); writes by such callers are always limited to their own records. `publicRead`/`publicWrite`: anonymous callers may read / write (Machinable's \"authentication disabled\"), recorded as actor `anonymous`.",
@@ -1746,6 +2306,25 @@ export const eventCatalog = {
         {
           "name": "publicWrite",
           "type": "boolean",
+          "optional": false,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "name": "DefinitionOwner",
+      "source": "core/src/processes/ProcessModel.ts",
+      "description": "The user whose permissions in the domain the code acts with: who last saved the definition (a key's issuer when a key saved it).",
+      "fields": [
+        {
+          "name": "userId",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "username",
+          "type": "string",
           "optional": false,
           "description": ""
         }
@@ -1799,6 +2378,12 @@ export const eventCatalog = {
           "description": "The `Idempotency-Key` of the request whose command decided it, when it sent one: the actor system answers a later command with the same key from the same actor with this command's outcome."
         }
       ]
+    },
+    {
+      "name": "FlowNode",
+      "source": "core/src/flows/FlowsEvents.ts",
+      "description": "One entry of a Node-RED flows file (a tab, a node, a config node, a group): an object with at least `id` and `type`, plus the node's own settings.",
+      "definition": "{ readonly [x: string]: unknown; }"
     },
     {
       "name": "HistorizeSettings",
@@ -1913,6 +2498,37 @@ export const eventCatalog = {
       ]
     },
     {
+      "name": "MachineTagBindings",
+      "source": "core/src/reporting/ReportingEvents.ts",
+      "description": "The tags a reporting machine reads its signals from, by role.",
+      "fields": [
+        {
+          "name": "execution",
+          "type": "string",
+          "optional": false,
+          "description": "Topic carrying MTConnect `Execution` values (`ACTIVE` = in cycle)."
+        },
+        {
+          "name": "partCount",
+          "type": "string",
+          "optional": false,
+          "description": "Topic carrying the part counter (a drop is a reset)."
+        },
+        {
+          "name": "rejectCount",
+          "type": "string",
+          "optional": true,
+          "description": "Topic carrying the reject counter (a drop is a reset)."
+        },
+        {
+          "name": "alarm",
+          "type": "string",
+          "optional": true,
+          "description": "Topic carrying the current alarm, if any."
+        }
+      ]
+    },
+    {
       "name": "Membership",
       "source": "core/src/identity/user/UserEvents.ts",
       "description": "Membership of a user in one domain: the groups that carry the user's permissions there, and optionally a Machinable role/access (mapped onto permissions, SPEC §3).",
@@ -1969,6 +2585,24 @@ export const eventCatalog = {
       ]
     },
     {
+      "name": "ProcessInput",
+      "source": "core/src/processes/ProcessModel.ts",
+      "description": "Data resolved before the code runs, into `context.inputs[name]`: `tag` `{ tag }` (the last value; a wildcard gives a map topic → value) or `query` `{ collection, filter? }` (the records the process's owner may read, equal to every field of `filter`).",
+      "definition": "{ readonly name: string; readonly type: \"tag\"; readonly config: { readonly tag: string; }; } | { readonly name: string; readonly type: \"query\"; readonly config: { readonly collection: string; readonly filter?: { readonly [x: string]: unknown; }; }; }"
+    },
+    {
+      "name": "ProcessOutput",
+      "source": "core/src/processes/ProcessModel.ts",
+      "description": "Applied after the code returns, in order: `tag_write` `{ tag, field? }` publishes the result (or its `field`, a dot path) to the tag; `record_write` `{ collection, field? }` creates a record from the result (or its `field`), which must be an object.",
+      "definition": "{ readonly type: \"tag_write\"; readonly config: { readonly tag: string; readonly field?: string; }; } | { readonly type: \"record_write\"; readonly config: { readonly collection: string; readonly field?: string; }; }"
+    },
+    {
+      "name": "ProcessTrigger",
+      "source": "core/src/processes/ProcessModel.ts",
+      "description": "What makes a process run: `manual`; `http` `{ endpoint }` (POST /process/<endpoint>); `interval` `{ interval_value, interval_unit: s|m|h }`; `cron` `{ cron_expression, timezone? }`; `tag_change` `{ tag }` (MQTT wildcards + and #).",
+      "definition": "{ readonly type: \"manual\"; readonly config?: { ; }; } | { readonly type: \"http\"; readonly config: { readonly endpoint: string; }; } | { readonly type: \"interval\"; readonly config: { readonly interval_value: number; readonly interval_unit: \"s\" | \"m\" | \"h\"; }; } | { readonly type: \"cron\"; readonly config: { readonly cron_expression: string; readonly timezone?: string; }; } | { readonly type: \"tag_change\"; readonly config: { readonly tag: string; }; }"
+    },
+    {
       "name": "RecordData",
       "source": "core/src/data/record/RecordEvents.ts",
       "description": "A record's own fields: a JSON object (its contents are checked by the collection's schema, if any).",
@@ -2012,6 +2646,81 @@ export const eventCatalog = {
       "definition": "\"admin\" | \"user\""
     },
     {
+      "name": "RunKind",
+      "source": "core/src/processes/RunEvents.ts",
+      "description": "What ran: a process, a function or a Node-RED flow.",
+      "definition": "\"process\" | \"function\" | \"flow\""
+    },
+    {
+      "name": "RunLimits",
+      "source": "core/src/processes/ProcessModel.ts",
+      "description": "Sandbox limits of one run: heap in MiB (`memory_mb`) and CPU time in milliseconds (`cpu_ms`).",
+      "fields": [
+        {
+          "name": "memory_mb",
+          "type": "number",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "cpu_ms",
+          "type": "number",
+          "optional": true,
+          "description": ""
+        }
+      ]
+    },
+    {
+      "name": "RunLogLine",
+      "source": "core/src/processes/RunEvents.ts",
+      "description": "One line the code logged (console.*, sdk.log), in order.",
+      "fields": [
+        {
+          "name": "level",
+          "type": "\"debug\" | \"info\" | \"warn\" | \"error\"",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "message",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "at",
+          "type": "number",
+          "optional": false,
+          "description": "Milliseconds since the epoch."
+        }
+      ]
+    },
+    {
+      "name": "RunTrigger",
+      "source": "core/src/processes/RunEvents.ts",
+      "description": "What started the run: `type` (manual, http, interval, cron, tag_change, call, flow), the trigger's `config` and its runtime `data` (a tag change's topic and payload, a schedule's slot).",
+      "fields": [
+        {
+          "name": "type",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "config",
+          "type": "unknown",
+          "optional": true,
+          "description": ""
+        },
+        {
+          "name": "data",
+          "type": "unknown",
+          "optional": true,
+          "description": ""
+        }
+      ]
+    },
+    {
       "name": "Scope",
       "source": "core/src/access/Permission.ts",
       "description": "",
@@ -2022,6 +2731,37 @@ export const eventCatalog = {
       "source": "core/src/machines/SealedSecret.ts",
       "description": "AES-256-GCM ciphertext `gcm1.<iv>.<ciphertext>.<tag>`, each part base64url; never plaintext.",
       "definition": "string"
+    },
+    {
+      "name": "ShiftDefinition",
+      "source": "core/src/reporting/ReportingEvents.ts",
+      "description": "A planned working period, repeated on the given days; `end` at or before `start` crosses midnight.",
+      "fields": [
+        {
+          "name": "name",
+          "type": "string",
+          "optional": false,
+          "description": ""
+        },
+        {
+          "name": "start",
+          "type": "string",
+          "optional": false,
+          "description": "Local start time `HH:MM` in the domain's time zone."
+        },
+        {
+          "name": "end",
+          "type": "string",
+          "optional": false,
+          "description": "Local end time `HH:MM`; at or before `start`: the shift ends the next day."
+        },
+        {
+          "name": "days",
+          "type": "ReadonlyArray<\"sun\" | \"mon\" | \"tue\" | \"wed\" | \"thu\" | \"fri\" | \"sat\">",
+          "optional": true,
+          "description": "Days the shift starts on; absent: every day."
+        }
+      ]
     },
     {
       "name": "TagAccess",
