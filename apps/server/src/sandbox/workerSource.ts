@@ -174,11 +174,19 @@ const begin = (state, js, contextJson) => {
   state.promise = started.value;
 };
 
-// The reason a run failed, in words: a limit, or what the code threw.
+// The reason a run failed, in words: a limit, or what the code threw. Reading the thrown value runs
+// code of the guest (getters, toJSON), so it counts against the CPU limit like the rest.
 const describe = (state, errorHandle) => {
-  if (state.interrupted) return "CPU time limit exceeded (" + state.limits.cpuMillis + " ms)";
+  const cpuReason = () => "CPU time limit exceeded (" + state.limits.cpuMillis + " ms)";
+  if (state.interrupted) return cpuReason();
   const vm = state.context;
-  const dumped = vm.dump(errorHandle);
+  let dumped;
+  try {
+    dumped = inGuest(state, () => vm.dump(errorHandle));
+  } catch {
+    dumped = undefined;
+  }
+  if (state.interrupted) return cpuReason();
   const message = dumped && typeof dumped === "object" ? String(dumped.message) : String(dumped);
   if (/out of memory/i.test(message)) {
     state.limitHit = true;
@@ -190,12 +198,16 @@ const describe = (state, errorHandle) => {
   }
   try {
     const describeFn = vm.getProp(state.internals, "describe");
-    const described = vm.callFunction(describeFn, vm.undefined, errorHandle);
+    const described = inGuest(state, () => vm.callFunction(describeFn, vm.undefined, errorHandle));
     describeFn.dispose();
-    if (described.value) return described.value.consume((handle) => vm.getString(handle));
+    if (state.interrupted) {
+      (described.value || described.error).dispose();
+      return cpuReason();
+    }
+    if (described.value) return described.value.consume((handle) => (vm.typeof(handle) === "string" ? vm.getString(handle) : "threw a value"));
     described.error.dispose();
   } catch {}
-  return dumped && typeof dumped === "object" ? (dumped.name || "Error") + ": " + message : "threw " + message;
+  return "threw a value that cannot be shown";
 };
 
 // Runs what is due inside QuickJS, then looks at the code's promise: settled ends the run; pending
