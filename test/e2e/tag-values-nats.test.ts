@@ -119,6 +119,10 @@ describeWithNats("tag values on NATS (mh.tag.<domain>.<topic>)", () => {
     await publish("mh.tag.acme.svc.setpoint", { value: 40 })
     await until(() => received.some((m) => m.topic === "svc/setpoint"), "the NATS value over MQTT")
     expect(received.find((m) => m.topic === "svc/setpoint")!.payload).toBe("40")
+    // Handed to MQTT, not back to NATS: the service's message is the only one.
+    await settle()
+    expect(onSubject("mh.tag.acme.svc.setpoint").map((m) => m.origin)).toEqual([undefined])
+    expect(onSubject("mh.tag.acme.dev.speed")).toHaveLength(1)
   })
 
   it("takes in a value a service publishes: last value, tag defined, historian; recorded once and not published again", async () => {

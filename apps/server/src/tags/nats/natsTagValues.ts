@@ -35,12 +35,24 @@ export const startNatsTagValues = (context: IntakeContext, nats: NatsClient, nod
   outHeaders.set(ORIGIN_NODE_HEADER, nodeId)
   outHeaders.set("Content-Type", "application/json")
   const publishFailed = dropLogger("tag values could not be published on NATS")
+  // Each tag's subject, computed once (the cache starts over when large).
+  const subjects = new Map<string, string>()
+  const subjectOf = (domain: string, topic: string): string => {
+    const key = `${domain}\u0000${topic}`
+    let subject = subjects.get(key)
+    if (subject === undefined) {
+      if (subjects.size >= 10_000) subjects.clear()
+      subject = tagSubject(domain, topic)
+      subjects.set(key, subject)
+    }
+    return subject
+  }
   const unsubscribe = tagValues.subscribe((values, origin) => {
     // Values from NATS are on their subject already.
     if (origin === "nats" || stopped) return
     for (const value of values) {
       try {
-        connection.publish(tagSubject(value.domain, value.topic), encodeTagMessage(value), { headers: outHeaders })
+        connection.publish(subjectOf(value.domain, value.topic), encodeTagMessage(value), { headers: outHeaders })
       } catch (error) {
         publishFailed({ domain: value.domain, topic: value.topic, error: error instanceof Error ? error.message : String(error) })
       }

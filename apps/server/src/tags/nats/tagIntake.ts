@@ -29,6 +29,8 @@ export interface TagMessage {
 /** Log lines about dropped messages per window; beyond them, drops are counted into the next line. */
 const DROP_LOG_WINDOW_MS = 10_000
 const DROP_LOG_LINES = 20
+/** Parsed subjects kept at most. */
+const SUBJECT_CACHE_SIZE = 10_000
 
 /**
  * Logs why messages are dropped without letting a service that floods bad messages flood the log:
@@ -112,6 +114,18 @@ export const makeTagIntake = (context: IntakeContext, nodeId: string): TagIntake
     })
   }
 
+  // Values come on few subjects many times: each is parsed once (the cache starts over when large).
+  const subjects = new Map<string, ReturnType<typeof parseTagSubject>>()
+  const parse = (subject: string) => {
+    let parsed = subjects.get(subject)
+    if (parsed === undefined) {
+      if (subjects.size >= SUBJECT_CACHE_SIZE) subjects.clear()
+      parsed = parseTagSubject(subject)
+      subjects.set(subject, parsed)
+    }
+    return parsed
+  }
+
   // A subject may be long (a 512-byte topic escaped): logs get its start.
   const clip = (subject: string) => (subject.length > 200 ? `${subject.slice(0, 200)}…` : subject)
   const refuse = (value: TagValue, reason: string) => dropped({ domain: value.domain, topic: value.topic, reason })
@@ -142,7 +156,7 @@ export const makeTagIntake = (context: IntakeContext, nodeId: string): TagIntake
   const admit = (msg: TagMessage, now: number): void | Promise<void> => {
     const origin = msg.headers?.get(ORIGIN_NODE_HEADER) ?? ""
     if (origin === nodeId) return
-    const parsed = parseTagSubject(msg.subject)
+    const parsed = parse(msg.subject)
     if (!parsed.ok) return dropped({ subject: clip(msg.subject), reason: parsed.message })
     if (!domainExists(parsed.domain)) return dropped({ subject: clip(msg.subject), reason: `there is no domain ${parsed.domain}` })
     const decoded = decodeTagMessage(parsed.domain, parsed.topic, msg.data, now)
