@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
+import { tempDir } from "../support/temp.js"
 
 /** A flow: entry node `name` → (nodes) → response; ids as the Node-RED editor makes them. */
 const flowFile = (name: string, middle: ReadonlyArray<Record<string, unknown>>) => {
@@ -178,4 +179,29 @@ describe("Node-RED flows", () => {
     expect((await acme.request("GET", "/flows/flow/tab1")).status).toBe(404)
     expect((await fetch(`${server.url}/flows`, { headers: { authorization: `Bearer ${acme.token}`, domain: "domains:acme" }, redirect: "manual" })).status).toBe(301)
   }, 60_000)
+})
+
+describe("Node-RED flows after a restart", () => {
+  it("are rebuilt from the log: the flow deployed before runs again, in its domain", async () => {
+    const dir = tempDir()
+    try {
+      const first = await startTestServer({ dataDir: dir.path })
+      const admin = await adminApi(first.url, "machhub_admin")
+      const flows = flowFile("echo", [])
+      expect((await admin.json("POST", "/api/flows", flows)).status).toBe(200)
+      expect((await admin.json("POST", "/machhub/flow/execute/name/echo", "before")).body).toEqual({ success: true, msg: "before" })
+      await first.stop()
+
+      const second = await startTestServer({ dataDir: dir.path })
+      try {
+        const again = await adminApi(second.url, "machhub_admin")
+        expect((await again.json("GET", "/api/flows")).body.flows).toEqual(flows)
+        expect((await again.json("POST", "/machhub/flow/execute/name/echo", "after")).body).toEqual({ success: true, msg: "after" })
+      } finally {
+        await second.stop()
+      }
+    } finally {
+      dir.cleanup()
+    }
+  }, 90_000)
 })

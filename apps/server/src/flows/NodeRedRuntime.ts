@@ -23,8 +23,26 @@ const EXCLUDED_CORE_NODES = ["10-function.js", "90-exec.js", "10-file.js", "31-t
 // Node-RED's log levels (numbers) as this server's.
 const LEVELS: Record<number, LogLevel> = { 10: "error", 20: "error", 30: "warn", 40: "info", 50: "debug", 60: "debug", 98: "info", 99: "info" }
 
-/** The Node-RED runtime is a module-wide singleton: one server per process may run it. */
+/**
+ * The Node-RED runtime is a module-wide singleton that cannot be initialised twice: it is started
+ * once per process and kept; a server that stops only stops every flow and lets go of it, and a
+ * server started later in the same process (a restart in place) takes it over with its own flows.
+ * One server at a time runs flows.
+ */
 let owner: object | undefined
+let shared: Promise<Shared> | undefined
+
+/** What the runtime started once reaches through to: the server that runs flows now. */
+interface Current {
+  readonly deployed: DeployedFlows
+  readonly onComplete: (event: Record<string, unknown>) => void
+}
+let current: Current | undefined
+
+interface Shared {
+  readonly red: Red
+  readonly server: Server
+}
 
 interface Red {
   init(server: Server, settings: Record<string, unknown>): void
@@ -57,16 +75,13 @@ export const startNodeRed = async (options: {
   readonly bridge: FlowBridge
   readonly onComplete: (event: Record<string, unknown>) => void
 }): Promise<NodeRedRuntime> => {
+  if (owner !== undefined) throw new Error("another server in this process runs the flows (Node-RED runs once per process)")
   const token = {}
-  if (owner !== undefined) throw new Error("another server in this process runs the flows runtime (Node-RED runs once per process)")
   owner = token
   try {
     const userDir = join(options.dataDir, "node-red")
     mkdirSync(userDir, { recursive: true, mode: 0o700 })
     chmodSync(userDir, 0o700)
-    // Node-RED reads the userDir's package.json for modules installed there (none: installing is off).
-    const userPackage = join(userDir, "package.json")
-    if (!existsSync(userPackage)) writeFileSync(userPackage, JSON.stringify({ name: "machhub-flows", private: true, description: "Node-RED user directory of this server's flows" }), { mode: 0o600 })
     // A Unix socket path is at most ~107 bytes: a deep data dir gets an owner-only temporary one.
     let socketDir = userDir
     let ownSocketDir = false
@@ -79,49 +94,21 @@ export const startNodeRed = async (options: {
 
     await options.deployed.load()
     installBridge(options.bridge)
-    const red = loadNodeRed<Red>()
-    const server = createServer()
-    red.init(server, {
-      userDir,
-      nodesDir: [NODES_DIR],
-      nodesExcludes: EXCLUDED_CORE_NODES,
-      httpAdminRoot: "/",
-      // No Node-RED HTTP endpoints (`http in`): flows are entered through this server's routes.
-      httpNodeRoot: false,
-      httpStatic: undefined,
-      disableEditor: false,
-      storageModule: nodeRedStorage(options.deployed),
-      contextStorage: { default: domainContextStore() },
-      // Credentials live in memory only (nodeRedStorage.ts): a key per start is enough.
-      credentialSecret: randomBytes(32).toString("hex"),
-      functionExternalModules: false,
-      externalModules: { autoInstall: false, palette: { allowInstall: false, allowUpload: false }, modules: { allowInstall: false } },
-      editorTheme: { tours: false, projects: { enabled: false } },
-      telemetry: { enabled: false },
-      diagnostics: { enabled: false },
-      runtimeState: { enabled: false },
-      logging: {
-        console: { level: "off" },
-        machhub: {
-          level: "info",
-          metrics: false,
-          audit: false,
-          handler: () => (entry: { level: number; msg: unknown; type?: string; id?: string; name?: string }) => {
-            const message = entry.msg instanceof Error ? entry.msg.message : typeof entry.msg === "string" ? entry.msg : JSON.stringify(entry.msg)
-            log(LEVELS[entry.level] ?? "info", `flows: ${message}`, {
-              ...(entry.type === undefined ? {} : { nodeType: entry.type }),
-              ...(entry.id === undefined ? {} : { nodeId: entry.id })
-            })
-          }
-        }
-      }
+    current = { deployed: options.deployed, onComplete: options.onComplete }
+    const first = shared === undefined
+    shared ??= initNodeRed(userDir)
+    const { red, server } = await shared.catch((error: unknown) => {
+      shared = undefined
+      throw error
     })
-    server.on("request", red.httpAdmin as never)
-    red.hooks.add("onComplete.machhub", options.onComplete)
-    await red.start()
+    // Started just now, the runtime loaded the flows itself; taken over, it gets this server's.
+    if (!first) await applyFlows(red, options.deployed.runtimeFlows())
     await new Promise<void>((resolveListen, reject) => {
       server.once("error", reject)
-      server.listen(socketPath, () => resolveListen())
+      server.listen(socketPath, () => {
+        server.off("error", reject)
+        resolveListen()
+      })
     })
     chmodSync(socketPath, 0o600)
     let stopping: Promise<void> | undefined
@@ -134,20 +121,76 @@ export const startNodeRed = async (options: {
       stop: () =>
         (stopping ??= (async () => {
           try {
-            red.hooks.remove("onComplete.machhub")
-            await red.stop()
+            await reloading.catch(() => {})
+            // Every flow stops (their nodes close: subscriptions end, entries are withdrawn).
+            await applyFlows(red, [])
           } finally {
             await new Promise<void>((r) => server.close(() => r()))
             if (ownSocketDir) rmSync(socketDir, { recursive: true, force: true })
             installBridge(undefined)
+            current = undefined
             owner = undefined
           }
         })())
     }
   } catch (error) {
+    current = undefined
     owner = undefined
     throw error
   }
+}
+
+/** Starts Node-RED once per process: its userDir in the first server's data dir, flows from whichever server runs them. */
+const initNodeRed = async (userDir: string): Promise<Shared> => {
+  // Node-RED reads the userDir's package.json for modules installed there (none: installing is off).
+  const userPackage = join(userDir, "package.json")
+  if (!existsSync(userPackage)) writeFileSync(userPackage, JSON.stringify({ name: "machhub-flows", private: true, description: "Node-RED user directory of this server's flows" }), { mode: 0o600 })
+  const red = loadNodeRed<Red>()
+  const server = createServer()
+  const deployed: DeployedFlows = {
+    load: async () => {},
+    get: (domain) => current?.deployed.get(domain),
+    set: () => false,
+    runtimeFlows: () => current?.deployed.runtimeFlows() ?? []
+  }
+  red.init(server, {
+    userDir,
+    nodesDir: [NODES_DIR],
+    nodesExcludes: EXCLUDED_CORE_NODES,
+    httpAdminRoot: "/",
+    // No Node-RED HTTP endpoints (`http in`): flows are entered through this server's routes.
+    httpNodeRoot: false,
+    disableEditor: false,
+    storageModule: nodeRedStorage(deployed),
+    contextStorage: { default: domainContextStore() },
+    // Credentials live in memory only (nodeRedStorage.ts): a key per process is enough.
+    credentialSecret: randomBytes(32).toString("hex"),
+    functionExternalModules: false,
+    externalModules: { autoInstall: false, palette: { allowInstall: false, allowUpload: false }, modules: { allowInstall: false } },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    telemetry: { enabled: false },
+    diagnostics: { enabled: false },
+    runtimeState: { enabled: false },
+    logging: {
+      console: { level: "off" },
+      machhub: {
+        level: "info",
+        metrics: false,
+        audit: false,
+        handler: () => (entry: { level: number; msg: unknown; type?: string; id?: string; name?: string }) => {
+          const message = entry.msg instanceof Error ? entry.msg.message : typeof entry.msg === "string" ? entry.msg : JSON.stringify(entry.msg)
+          log(LEVELS[entry.level] ?? "info", `flows: ${message}`, {
+            ...(entry.type === undefined ? {} : { nodeType: entry.type }),
+            ...(entry.id === undefined ? {} : { nodeId: entry.id })
+          })
+        }
+      }
+    }
+  })
+  server.on("request", red.httpAdmin as never)
+  red.hooks.add("onComplete.machhub", (event) => current?.onComplete(event))
+  await red.start()
+  return { red, server }
 }
 
 /**
