@@ -40,6 +40,7 @@ import { log } from "./log.js"
 import { commandIntakeReadiness, edgeReadiness, healthRoutes, readModelsReadiness } from "./routes/health.js"
 import { readModelGate } from "./routes/readModelGate.js"
 import { runnerOf, runningOn, type EffectRunner } from "./runtime.js"
+import { configureSandbox } from "./sandbox/index.js"
 import { Authenticator, ServerLayer } from "./ServerLayer.js"
 
 export interface RunningServer {
@@ -65,6 +66,8 @@ export interface ServerHooks {
 /** The composition root: wires store, actors, buses, projections and the HTTP edge for one process, as its roles say. */
 export const startServer = async (config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> => {
   const roles = config.roles
+  // The sandbox's worker pool starts with the first run; this sizes it.
+  configureSandbox({ workers: config.sandboxWorkers })
   // Everything this process creates (the data dir, events.db, readmodels.db and their WAL/SHM files,
   // keys/) holds the log or credential material: owner-only, whatever the umask it was started with.
   process.umask(0o077)

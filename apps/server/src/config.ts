@@ -1,4 +1,4 @@
-import { hostname } from "node:os"
+import { availableParallelism, hostname } from "node:os"
 import { resolve } from "node:path"
 import { ALL_ROLES, hasAllRoles, parseRoles, type Roles } from "./roles.js"
 
@@ -64,6 +64,8 @@ export interface ServerConfig {
   readonly mosquittoBinary: string
   /** Seconds between the historian's retention passes (MACHHUB_HISTORIAN_PRUNE_SECONDS); each removes at most 10,000 expired points. */
   readonly historianPruneSeconds: number
+  /** Worker threads running process and function code (MACHHUB_SANDBOX_WORKERS; default: the cores). */
+  readonly sandboxWorkers: number
   /** How long `POST /machhub/flow/execute/name/<name>` waits for the flow's response node (MACHHUB_FLOW_TIMEOUT_MS); then 504. */
   readonly flowTimeoutMillis: number
   /**
@@ -189,6 +191,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535),
     mosquittoBinary: env["MACHHUB_MOSQUITTO_BIN"] || "/usr/sbin/mosquitto",
     historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600),
+    sandboxWorkers: integer(env, "MACHHUB_SANDBOX_WORKERS", availableParallelism(), 1, 256),
     flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000),
     timeZone: timeZoneOf(env, "MACHHUB_TIMEZONE")
   }
