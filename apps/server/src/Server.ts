@@ -34,6 +34,7 @@ import { startNatsTagValues } from "./tags/nats/natsTagValues.js"
 import type { MqttListeners, RunningMqtt } from "./mqtt/startMqtt.js"
 import { bodyLimitOf } from "./data/files/bodyLimit.js"
 import { bootstrapAdmin } from "./bootstrapAdmin.js"
+import { stopProcesses } from "./processes/edgeProcesses.js"
 import { stopFlows } from "./flows/edgeFlows.js"
 import type { ServerConfig } from "./config.js"
 import { log } from "./log.js"
@@ -176,6 +177,8 @@ export const startServer = async (config: ServerConfig, hooks: ServerHooks = {})
       // Terminal sessions end next, with a close frame and their recordings stored.
       await sockets.close()
       await http.close(config.shutdownGraceMillis)
+      // No trigger starts a run once requests have stopped.
+      stopProcesses(edge)
       // Flows stop before the tag values they write are closed.
       await stopFlows(edge)
       // Values still queued are written before the historian's file closes.

@@ -7,10 +7,13 @@ import { dataRoutes } from "./dataRoutes.js"
 import { eventCatalogRoutes } from "./eventCatalog.js"
 import { flowRoutes } from "./flows.js"
 import { flowsOf } from "../flows/edgeFlows.js"
+import { functionRoutes } from "./functions.js"
 import { historianRoutes } from "./historian.js"
 import { identityRoutes } from "./identityRoutes.js"
 import { machhubInfoRoutes } from "./machhubInfo.js"
 import { machineRoutes } from "./machines.js"
+import { processRoutes } from "./processes.js"
+import { runRoutes } from "./runs.js"
 import { sessionRoutes } from "./sessions.js"
 import { tagRoutes } from "./tags.js"
 import { tagValueRoutes } from "./tagValues.js"
@@ -35,6 +38,9 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...historianRoutes(context),
     ...machineRoutes(context),
     ...auditRoutes(context),
+    ...processRoutes(context),
+    ...functionRoutes(context),
+    ...runRoutes(context),
     ...eventCatalogRoutes(context),
     ...flowRoutes(context, flowsOf(context, context.config.natsUrl !== undefined)),
     ...documentationRoutes(router)
