@@ -11,6 +11,7 @@ import { tagsProjection } from "./tags/TagsProjection.js"
 import { auditProjection } from "./audit/AuditProjection.js"
 import { processesProjection } from "./processes/ProcessesProjection.js"
 import { runsProjection } from "./processes/RunsProjection.js"
+import { reportingMachinesProjection } from "./reporting/ReportingMachinesProjection.js"
 
 /**
  * Every read model a node serves, in the order they are applied. The ONE list: the server runs it and
@@ -29,5 +30,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   tagsProjection,
   processesProjection,
   runsProjection,
+  reportingMachinesProjection,
   auditProjection
 ]

@@ -1,8 +1,8 @@
 import { Schema } from "effect"
 import { EventSchema, type AnyEventSchema } from "../decider/Schemas.js"
 
-/** Machines registered for production reporting (SPEC §9), one stream per machine name. Stream `reportingMachine-<domain>-<name>`. */
-export const REPORTING_MACHINE_CATEGORY = "reportingMachine"
+/** Machines registered for production reporting (SPEC §9), one stream per machine name. Stream `reporting_machine-<domain>-<name>`. */
+export const REPORTING_MACHINE_CATEGORY = "reporting_machine"
 
 /** The days of the week a shift may start on, as written in shift definitions. */
 export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const

@@ -1348,13 +1348,13 @@ export const eventCatalog = {
     {
       "type": "DowntimeAnnotated",
       "categories": [
-        "reportingMachine"
+        "reporting_machine"
       ],
       "subjects": [
-        "mh.evt.<domain>.reportingMachine.DowntimeAnnotated"
+        "mh.evt.<domain>.reporting_machine.DowntimeAnnotated"
       ],
       "streams": [
-        "reportingMachine-<domain>-<id>"
+        "reporting_machine-<domain>-<id>"
       ],
       "description": "A person said why the machine was down from `start` to `end`; downtime reports group by this reason (downtime nobody annotated is `Uncategorized`).",
       "source": "core/src/reporting/ReportingEvents.ts",
@@ -1388,13 +1388,13 @@ export const eventCatalog = {
     {
       "type": "ReportingMachineDefined",
       "categories": [
-        "reportingMachine"
+        "reporting_machine"
       ],
       "subjects": [
-        "mh.evt.<domain>.reportingMachine.ReportingMachineDefined"
+        "mh.evt.<domain>.reporting_machine.ReportingMachineDefined"
       ],
       "streams": [
-        "reportingMachine-<domain>-<id>"
+        "reporting_machine-<domain>-<id>"
       ],
       "description": "A machine registered for production reporting, in full (not a diff): a first registration or a replacement.",
       "source": "core/src/reporting/ReportingEvents.ts",
@@ -1440,13 +1440,13 @@ export const eventCatalog = {
     {
       "type": "ReportingMachineRemoved",
       "categories": [
-        "reportingMachine"
+        "reporting_machine"
       ],
       "subjects": [
-        "mh.evt.<domain>.reportingMachine.ReportingMachineRemoved"
+        "mh.evt.<domain>.reporting_machine.ReportingMachineRemoved"
       ],
       "streams": [
-        "reportingMachine-<domain>-<id>"
+        "reporting_machine-<domain>-<id>"
       ],
       "description": "The machine is no longer reported on; its tags' history and its downtime annotations' events stay in the log.",
       "source": "core/src/reporting/ReportingEvents.ts",

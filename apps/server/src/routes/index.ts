@@ -14,6 +14,7 @@ import { machhubInfoRoutes } from "./machhubInfo.js"
 import { machineRoutes } from "./machines.js"
 import { processRoutes } from "./processes.js"
 import { runRoutes } from "./runs.js"
+import { reportingRoutes } from "./reporting.js"
 import { sessionRoutes } from "./sessions.js"
 import { tagRoutes } from "./tags.js"
 import { tagValueRoutes } from "./tagValues.js"
@@ -37,6 +38,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...tagValueRoutes(context),
     ...historianRoutes(context),
     ...machineRoutes(context),
+    ...reportingRoutes(context),
     ...auditRoutes(context),
     ...processRoutes(context),
     ...functionRoutes(context),
