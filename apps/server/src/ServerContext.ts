@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import type { Router, WebSocketRoutes } from "@machhub/adapters"
+import type { NatsClient, Router, WebSocketRoutes } from "@machhub/adapters"
 import type { CommandBusService, EventBusService, EventStoreService, PasswordHasherService, TokenServiceService } from "@machhub/core"
 import type { DomainsReadModel, GroupsReadModel, ProjectionRunnerService, UsersReadModel } from "@machhub/projections"
 import type { Authenticator } from "./auth/Authenticator.js"
@@ -43,6 +43,8 @@ export interface ServerContext {
   readonly tagValues: TagValues
   /** The tag rules a client's value write must pass (access R, autocreate). */
   readonly tagWrites: WriteGate
+  /** This server's NATS connection (NATS_URL); absent without one. */
+  readonly nats?: NatsClient | undefined
 }
 
 /** A route module adds its routes to the router. */

@@ -1,7 +1,6 @@
 import { Effect } from "effect"
 import { RECORD_CATEGORY, recordAggregateId, uuidv7, type ActorRef, type FlowNode } from "@machhub/core"
 import { makeRecordsReadModel, recordObject } from "@machhub/projections"
-import { Nats } from "@machhub/adapters"
 import type { Principal } from "../auth/Principal.js"
 import { log } from "../log.js"
 import { runCommand } from "../routes/runCommand.js"
@@ -43,7 +42,7 @@ interface Pending {
  * the domain its runtime id names (domainIds.ts): tags through the value pipeline and tag rules,
  * records through the same commands and read models as the data plane, events of its domain only.
  */
-export const makeFlowsService = (context: ServerContext, options: { readonly natsAvailable: boolean; readonly runs: FlowRuns }): FlowsService => {
+export const makeFlowsService = (context: ServerContext, options: { readonly runs: FlowRuns }): FlowsService => {
   const deployedFlows = makeDeployedFlows({ store: context.store, domains: context.domains, run: context.run })
   const records = makeRecordsReadModel(context.readModels)
   const entries = new Map<string, Array<(msg: Record<string, unknown>) => void>>()
@@ -70,6 +69,7 @@ export const makeFlowsService = (context: ServerContext, options: { readonly nat
       sessionId: undefined
     }
   }
+  const natsClient = context.nats
   const natsSubject = (domain: string, subject: string): string | { readonly problem: string } => {
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.>)?$|^>$/.test(subject)) {
       return { problem: `NATS subject ${JSON.stringify(subject)} must be tokens of letters, digits, _ or - separated by dots (a last > for the rest)` }
@@ -172,7 +172,7 @@ export const makeFlowsService = (context: ServerContext, options: { readonly nat
       eventSubscribers.add(subscriber)
       return () => eventSubscribers.delete(subscriber)
     },
-    natsAvailable: options.natsAvailable,
+    natsAvailable: context.nats !== undefined,
     natsPublish: (domain, subject, payload) => {
       const full = natsSubject(domain, subject)
       if (typeof full !== "string") return full.problem
@@ -203,15 +203,11 @@ export const makeFlowsService = (context: ServerContext, options: { readonly nat
     }
   }
 
-  let natsClient: { readonly connection: { publish: (subject: string, data: Uint8Array) => void; subscribe: (subject: string, options: { callback: (error: unknown, message: { subject: string; data: Uint8Array }) => void }) => { unsubscribe: () => void } } } | undefined
   let starting: Promise<NodeRedRuntime> | undefined
   let running: NodeRedRuntime | undefined
 
   const runtime = () =>
     (starting ??= (async () => {
-      if (options.natsAvailable) {
-        natsClient = await context.run.runPromise(Effect.serviceOption(Nats).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : undefined)))) as typeof natsClient
-      }
       const began = Date.now()
       const started = await startNodeRed({
         dataDir: context.config.dataDir,

@@ -5,9 +5,10 @@ import { recordedFlowRuns } from "./recordedFlowRuns.js"
 const services = new WeakMap<ServerContext, FlowsService>()
 
 /** The edge's flows (one per server; Node-RED itself starts on first use). */
-export const flowsOf = (context: ServerContext, natsAvailable: boolean): FlowsService => {
+/** `_natsAvailable` is read from the context itself (its NATS connection); kept for the route table's call. */
+export const flowsOf = (context: ServerContext, _natsAvailable?: boolean): FlowsService => {
   let service = services.get(context)
-  if (service === undefined) services.set(context, (service = makeFlowsService(context, { natsAvailable, runs: recordedFlowRuns(context) })))
+  if (service === undefined) services.set(context, (service = makeFlowsService(context, { runs: recordedFlowRuns(context) })))
   return service
 }
 
