@@ -175,6 +175,31 @@ describe("Node-RED flows", () => {
     const editorFlows = await acme.json("GET", "/flows/flows", undefined, { "node-red-api-version": "v2" })
     expect(editorFlows.body.flows.map((n: { id: string }) => n.id)).toContain("in1")
     expect(JSON.stringify(editorFlows.body)).not.toContain("acme.")
+    // The editor's deploy: { flows, rev } from the revision it loaded; a stale one is Node-RED's 409.
+    const copier = [
+      { id: "tab2", type: "tab", label: "Copy" },
+      { id: "tr1", type: "machhub.tag.read", z: "tab2", topic: "Line/+/Temp", wires: [["tw2"]] },
+      { id: "tw2", type: "machhub.tag.write", z: "tab2", topic: "Copy/Temp", wires: [] }
+    ]
+    const editorDeploy = await acme.json("POST", "/flows/flows", { flows: copier, rev: editorFlows.body.rev }, { "node-red-api-version": "v2", "node-red-deployment-type": "full" })
+    expect(editorDeploy.status, JSON.stringify(editorDeploy.body)).toBe(200)
+    expect(editorDeploy.body).toEqual({ rev: expect.any(String) })
+    const stale = await acme.json("POST", "/flows/flows", { flows: [], rev: editorFlows.body.rev }, { "node-red-api-version": "v2" })
+    expect(stale.status).toBe(409)
+    expect(stale.body).toMatchObject({ code: "version_mismatch" })
+    // The deployed tag.read subscription feeds the flow: a value on Line/A/Temp is copied.
+    expect((await acme.json("POST", "/machhub/tag/Line/A/Temp", { value: 21.5 })).status).toBe(200)
+    let copied: any
+    for (let i = 0; i < 100; i++) {
+      copied = await acme.json("GET", "/machhub/tag/value/Copy/Temp")
+      if (copied.status === 200) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(copied.body).toMatchObject({ value: 21.5 })
+    // beta's same topic is not acme's.
+    expect((await beta.json("POST", "/machhub/tag/Line/B/Temp", { value: 99 })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 200))
+    expect((await acme.json("GET", "/machhub/tag/value/Copy/Temp")).body).toMatchObject({ value: 21.5 })
     // Admin API paths that name nodes across domains are not served.
     expect((await acme.request("GET", "/flows/flow/tab1")).status).toBe(404)
     expect((await fetch(`${server.url}/flows`, { headers: { authorization: `Bearer ${acme.token}`, domain: "domains:acme" }, redirect: "manual" })).status).toBe(301)
