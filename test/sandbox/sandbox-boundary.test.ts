@@ -3,6 +3,7 @@ import {
   compileCode,
   maxLogLineChars,
   maxLogLines,
+  maxResultChars,
   SandboxPool,
   type HostApi,
   type Language,
@@ -326,6 +327,8 @@ describe("the sandbox's boundary", () => {
     expect(reason(await run("return () => 1"))).toBe("the result is not JSON: a function has no JSON form")
     expect(reason(await run("return { big: 10n }"))).toBe("the result is not JSON: Do not know how to serialize a BigInt")
     expect(reason(await run("const a = {}; a.self = a; return a"))).toMatch(/^the result is not JSON: .*circular/i)
+    const tooLarge = await run(`return "x".repeat(${maxResultChars})`, { limits: { memoryBytes: 64 * 1024 * 1024, cpuMillis: 5_000 } })
+    expect(reason(tooLarge)).toBe(`the result is too large (${maxResultChars + 2} characters of JSON; at most ${maxResultChars})`)
   })
 
   it("answers what the code throws, and a JSON.stringify the code replaced does not change the result", async () => {

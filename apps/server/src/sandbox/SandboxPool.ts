@@ -32,6 +32,8 @@ const maxStackBytes = 1024 * 1024
 /** Log lines kept per run, and characters per line: a chatty loop cannot flood the run log. */
 export const maxLogLines = 1_000
 export const maxLogLineChars = 4_096
+/** The largest result, as JSON text: results are recorded with the run. */
+export const maxResultChars = 16 * 1024 * 1024
 /** Host calls one run may have waiting at once (code that fires calls without awaiting them). */
 const maxCallsInFlight = 64
 /** Wall-clock slack beyond the CPU limit for host calls, when the run sets none. */
@@ -138,7 +140,8 @@ export class SandboxPool {
         maxStackBytes,
         maxLogLines,
         maxLogLineChars,
-        maxCallsInFlight
+        maxCallsInFlight,
+        maxResultChars
       }
     })
     const slot: Slot = { worker, ready: false, active: undefined }

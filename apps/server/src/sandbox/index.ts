@@ -3,7 +3,7 @@ import type { SandboxOptions, SandboxOutcome } from "./SandboxApi.js"
 
 export * from "./SandboxApi.js"
 export { compileCode } from "./compileCode.js"
-export { SandboxPool, type SandboxPoolOptions, maxLogLines, maxLogLineChars } from "./SandboxPool.js"
+export { SandboxPool, type SandboxPoolOptions, maxLogLines, maxLogLineChars, maxResultChars } from "./SandboxPool.js"
 
 /**
  * The server's one sandbox pool, started on first use. `configureSandbox` (before the first run)

@@ -22,7 +22,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 const { performance } = require("node:perf_hooks");
 const { readFileSync } = require("node:fs");
 const { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } = require(workerData.quickjs);
-const { guestPrelude, maxStackBytes, maxLogLines, maxLogLineChars, maxCallsInFlight } = workerData;
+const { guestPrelude, maxStackBytes, maxLogLines, maxLogLineChars, maxCallsInFlight, maxResultChars } = workerData;
 
 // Compiled once per worker; instantiated once per run.
 const wasmModule = new WebAssembly.Module(readFileSync(workerData.wasm));
@@ -235,6 +235,9 @@ const settle = (state) => {
         return finish(state, { ok: false, reason: state.interrupted || state.limitHit ? reason : "the result is not JSON: " + reason.replace(/^TypeError: /, "") });
       }
       const json = text.value.consume((handle) => vm.getString(handle));
+      if (json.length > maxResultChars) {
+        return finish(state, { ok: false, reason: "the result is too large (" + json.length + " characters of JSON; at most " + maxResultChars + ")" });
+      }
       return finish(state, { ok: true, resultJson: json });
     }
     if (promiseState.type === "rejected") {
