@@ -1,8 +1,8 @@
-import { systemActor, type ActorRef, type DefinitionOwner, type ProcessInput, type ProcessOutput, type RunLimits, type RunLogLine, type RunTrigger } from "@machhub/core"
+import { type ActorRef, type DefinitionOwner, type ProcessInput, type ProcessOutput, type RunLimits, type RunLogLine, type RunTrigger } from "@machhub/core"
 import { makeProcessesReadModel, makeRecordsReadModel, makeRunsReadModel, type FunctionRow, type ProcessesReadModel, type ProcessRow, type RunsReadModel } from "@machhub/projections"
 import { SchemaValidator } from "../data/SchemaValidator.js"
 import { log } from "../log.js"
-import { compileCode, defaultSandboxLimits, runSandboxed, type HostApi, type Language, type SandboxLimits } from "../sandbox/index.js"
+import { compileCode, defaultSandboxLimits, runSandboxed, type HostApi, type Language, type SandboxLimits, type SandboxOutcome } from "../sandbox/index.js"
 import type { ServerContext } from "../ServerContext.js"
 import { equalityQuery, makeHostApi, type HostSource } from "./hostApi.js"
 import { ownerPrincipal } from "./ownerPrincipal.js"
@@ -109,6 +109,10 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
     await run.step("record_write", { collection: output.config.collection, id: isObject(record) ? record["id"] : undefined })
   }
 
+  /** The sandbox's outcome; a failure of the sandbox itself (a worker gone) is the run's failure, never a run left open. */
+  const sandboxed = (options: Parameters<typeof runSandboxed>[0]): Promise<SandboxOutcome> =>
+    runSandboxed(options).catch((error: unknown) => ({ ok: false as const, reason: `the sandbox failed: ${message(error)}`, logs: [] }))
+
   /** Ends a run failed, logging (not throwing) when even that cannot be recorded. */
   const fail = async (run: RecordedRun, reason: string, logs: ReadonlyArray<RunLogLine>): Promise<RunOutcome> => {
     try {
@@ -135,7 +139,7 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
     }
     // An HTTP body or execute's input is merged into the inputs (SPEC §8).
     if (isObject(request.input)) Object.assign(inputs, request.input)
-    const outcome = await runSandboxed({
+    const outcome = await sandboxed({
       js: code.js,
       context: {
         inputs,
@@ -166,7 +170,7 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
     const run = await runLog.start({ domain: request.domain, kind: "function", name: definition.name, trigger: request.trigger, input: request.input, actor: request.actor, correlationId: request.correlationId })
     const code = compile(`f\u0000${request.domain}\u0000${definition.name}\u0000${row.codeVersion}`, definition.code, definition.language)
     if (!code.ok) return fail(run, code.reason, [])
-    const outcome = await runSandboxed({
+    const outcome = await sandboxed({
       js: code.js,
       context: {
         payload: request.input ?? null,
@@ -186,4 +190,3 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
   return { processes, runs, runLog, runProcess, runFunction, publisher: () => publishing }
 }
 
-export { systemActor }
