@@ -178,6 +178,34 @@ describe("processes over HTTP", () => {
     expect((await plant.json("POST", "/machhub/processes/execute", { name: "ticker" })).body).toBe("manual")
   })
 
+  it("runs a cron trigger (six fields: seconds first) in the trigger's time zone, and refuses an unknown zone", async () => {
+    const created = await plant.json("POST", "/api/processes", {
+      name: "everysecond",
+      language: "javascript",
+      code: "return context.trigger.config.timezone",
+      triggers: [{ type: "cron", config: { cron_expression: "* * * * * *", timezone: "Europe/Berlin" } }]
+    })
+    expect(created.status).toBe(201)
+    const runs = await eventually(async () => {
+      const list = await runsOf(plant, "everysecond", "finished")
+      return list.length > 0 ? list : undefined
+    }, "a cron run")
+    expect(runs[0].result).toBe("Europe/Berlin")
+    expect(runs[0].trigger.type).toBe("cron")
+    expect((await plant.json("DELETE", "/api/processes/everysecond")).status).toBe(200)
+    const bad = await plant.request("POST", "/api/processes", { name: "mars", code: "return 1", triggers: [{ type: "cron", config: { cron_expression: "* * * * *", timezone: "Mars/Olympus" } }] })
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain("Mars/Olympus")
+  })
+
+  it("shows runs only to callers who may read their kind", async () => {
+    const outsider = await seedDomainUser(admin, { domain: "plant", username: "outsider", group: "nobody", permissions: [{ feature: "tags", action: "read", scope: "domain" }] })
+    expect((await outsider.api.request("GET", "/api/runs")).status).toBe(403)
+    const some = (await runsOf(plant, "double"))[0]
+    expect((await outsider.api.request("GET", `/api/runs/${some.id}`)).status).toBe(404)
+    expect((await plant.request("GET", "/api/runs?status=sleeping")).status).toBe(400)
+  })
+
   it("changes triggers with PUT /machhub/processes/triggers/<id>", async () => {
     const changed = await plant.json("PUT", "/machhub/processes/triggers/plant.double", { triggers: [{ type: "http", config: { endpoint: "double" } }] })
     expect(changed.status).toBe(200)
