@@ -334,6 +334,8 @@ describe("the sandbox's boundary", () => {
   it("answers what the code throws, and a JSON.stringify the code replaced does not change the result", async () => {
     expect(reason(await run("throw new RangeError('out of range')"))).toBe("RangeError: out of range")
     expect(reason(await run("throw 'plain'"))).toBe('threw plain')
+    expect(reason(await run("throw null"))).toBe("threw null")
+    expect(reason(await run("throw Promise.resolve(1)"))).toBe("threw {}")
     expect(await run("JSON.stringify = () => '{\"forged\":true}'; return { real: 1 }")).toMatchObject({ ok: true, result: { real: 1 } })
   })
 })

@@ -182,7 +182,13 @@ const describe = (state, errorHandle) => {
   const vm = state.context;
   let dumped;
   try {
-    dumped = inGuest(state, () => vm.dump(errorHandle));
+    // dump disposes a handle to a promise it is given (and only then): it gets a copy.
+    const copy = errorHandle.dup();
+    try {
+      dumped = inGuest(state, () => vm.dump(copy));
+    } finally {
+      if (copy.alive) copy.dispose();
+    }
   } catch {
     dumped = undefined;
   }
