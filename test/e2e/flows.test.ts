@@ -1,3 +1,4 @@
+import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
@@ -143,6 +144,43 @@ describe("Node-RED flows", () => {
     expect(await timedOut.text()).toMatch(/did not reach a response node within 1500 ms/)
   }, 60_000)
 
+  it("relays the editor's live connection (/flows/comms) with only the active domain's nodes", async () => {
+    const debugFlow = (name: string) => [
+      { id: "tab9", type: "tab", label: "Debug" },
+      { id: "in9", type: "machhub.flow.in", z: "tab9", name, wires: [["dbg9", "out9"]] },
+      { id: "dbg9", type: "debug", z: "tab9", active: true, tosidebar: true, complete: "payload", wires: [] },
+      { id: "out9", type: "machhub.flow.response", z: "tab9", wires: [] }
+    ]
+    expect((await acme.json("POST", "/api/flows", debugFlow("debug-acme"))).status).toBe(200)
+    expect((await beta.json("POST", "/api/flows", debugFlow("debug-beta"))).status).toBe(200)
+
+    const refused = new WebSocket(`${server.url.replace("http", "ws")}/flows/comms`)
+    const refusedStatus = await new Promise<number>((resolve) => refused.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)))
+    expect(refusedStatus).toBe(401)
+
+    const socket = new WebSocket(`${server.url.replace("http", "ws")}/flows/comms`, { headers: { authorization: `Bearer ${acme.token}`, domain: "domains:acme" } })
+    const received: Array<{ topic: string; data: any }> = []
+    socket.on("message", (data) => {
+      const parsed = JSON.parse(String(data))
+      received.push(...(Array.isArray(parsed) ? parsed : [parsed]))
+    })
+    await new Promise((resolve, reject) => {
+      socket.on("open", resolve)
+      socket.on("error", reject)
+    })
+    socket.send(JSON.stringify({ subscribe: "debug" }))
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await beta.json("POST", "/machhub/flow/execute/name/debug-beta", "from beta")).status).toBe(200)
+    expect((await acme.json("POST", "/machhub/flow/execute/name/debug-acme", "from acme")).status).toBe(200)
+    for (let i = 0; i < 100 && !received.some((m) => m.topic === "debug"); i++) await new Promise((r) => setTimeout(r, 50))
+    socket.close()
+    const debug = received.filter((m) => m.topic === "debug")
+    expect(debug.length).toBe(1)
+    expect(debug[0]!.data).toMatchObject({ id: "dbg9", z: "tab9" })
+    expect(JSON.stringify(debug[0]!.data)).toContain("from acme")
+    expect(JSON.stringify(received)).not.toContain("beta")
+  }, 60_000)
+
   it("refuses flows files that are not one, and function nodes do not run", async () => {
     expect((await acme.json("POST", "/api/flows", { nodes: [] })).status).toBe(400)
     expect((await acme.json("POST", "/api/flows", [{ id: "a", type: "tab" }, { id: "a", type: "tab" }])).status).toBe(400)
@@ -173,7 +211,7 @@ describe("Node-RED flows", () => {
     expect(palette.status).toBe(200)
     expect(await palette.text()).toContain("machhub.tag.write")
     const editorFlows = await acme.json("GET", "/flows/flows", undefined, { "node-red-api-version": "v2" })
-    expect(editorFlows.body.flows.map((n: { id: string }) => n.id)).toContain("in1")
+    expect(editorFlows.body.flows.map((n: { id: string }) => n.id)).toContain("in9")
     expect(JSON.stringify(editorFlows.body)).not.toContain("acme.")
     // The editor's deploy: { flows, rev } from the revision it loaded; a stale one is Node-RED's 409.
     const copier = [

@@ -3,6 +3,7 @@ import { json, readJsonBody, text, type HttpRequest, type HttpResponse } from "@
 import { FLOWS_CATEGORY, FLOWS_DEPLOYMENT_ID, type FlowNode } from "@machhub/core"
 import { bodyReadByHandler, content, error, ok, requires, route, type AnyRoute, type CredentialPolicy } from "../api/RouteDeclaration.js"
 import { actorOf, type Principal } from "../auth/Principal.js"
+import { editorCommsRoute } from "../flows/editorComms.js"
 import { forwardToEditor } from "../flows/editorProxy.js"
 import { runtimeId } from "../flows/domainIds.js"
 import { flowsRevision } from "../flows/flowsRevision.js"
@@ -48,6 +49,8 @@ const BLOCKED_EDITOR_PATHS = /^\/(flow|flows\/state|context|credentials|library|
  */
 export const flowRoutes = (context: ServerContext, flows: FlowsService): ReadonlyArray<AnyRoute> => {
   const current = async (domain: string) => (await flows.deployed()).get(domain)
+  // The editor's live connection (status, debug): a WebSocket route beside the HTTP ones.
+  context.sockets.add(editorCommsRoute(context.authenticator, async () => (await flows.runtime()).socketPath))
 
   const deploy = (request: HttpRequest, principal: Principal, editor: boolean): HttpResponse | Promise<HttpResponse> => {
     const body = readJsonBody(request)
