@@ -224,6 +224,24 @@ describe("the sandbox's limits", () => {
   })
 })
 
+describe("the sandbox's queue", () => {
+  it("refuses runs beyond its queue while every worker is busy, and a context that is not JSON", async () => {
+    const small = new SandboxPool({ workers: 1, maxQueued: 1 })
+    try {
+      // Once its worker has started, a run goes to it at once instead of waiting in the queue.
+      await run("return 0", { on: small })
+      const busy = run("while (true) {}", { on: small, limits: { ...limits, cpuMillis: 300 } })
+      const waiting = run("return 'waited'", { on: small })
+      expect(reason(await run("return 'refused'", { on: small }))).toBe("the sandbox is busy (1 runs waiting)")
+      expect(reason(await busy)).toBe("CPU time limit exceeded (300 ms)")
+      expect(reason(await waiting)).toBe("succeeded with \"waited\"")
+      expect(reason(await run("return 1", { on: small, context: { big: 1n } }))).toBe("the context is not JSON: Do not know how to serialize a BigInt")
+    } finally {
+      await small.close()
+    }
+  })
+})
+
 describe("the sandbox's boundary", () => {
   it("has no require, process, module, timers, network or file access", async () => {
     const names = [

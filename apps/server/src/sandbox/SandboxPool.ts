@@ -47,6 +47,7 @@ const cpuBackstopSlackMillis = 1_000
 
 interface Job {
   readonly options: SandboxOptions
+  readonly contextJson: string
   readonly resolve: (outcome: SandboxOutcome) => void
 }
 
@@ -94,7 +95,7 @@ export class SandboxPool {
       return Promise.resolve({ ok: false, reason: `the sandbox is busy (${this.queue.length} runs waiting)`, logs: [] })
     }
     return new Promise((resolve) => {
-      this.queue.push({ options, resolve })
+      this.queue.push({ options, contextJson: contextJson!, resolve })
       this.dispatch()
     })
   }
@@ -192,7 +193,7 @@ export class SandboxPool {
       type: "run",
       runId,
       js: job.options.js,
-      contextJson: JSON.stringify(job.options.context ?? null),
+      contextJson: job.contextJson,
       limits: { memoryBytes: limits.memoryBytes, cpuMillis: limits.cpuMillis }
     })
   }
