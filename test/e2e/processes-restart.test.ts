@@ -27,19 +27,23 @@ describe("processes across restarts", () => {
     const dir = tempDir()
     cleanups.push(dir.cleanup)
     const first = await startTestServer({ dataDir: dir.path })
-    // What a crash leaves: RunStarted with no end.
+    // What a crash leaves: RunStarted with no end. The first names another edge (still running there).
+    const start = (runId: string, node?: string) =>
+      Effect.runPromise(first.commands.dispatch(knownCommand({
+        id: uuidv7(),
+        type: "startRun",
+        category: RUN_CATEGORY,
+        domain: "machhub_admin",
+        aggregateId: runId,
+        actor: { kind: "system", id: "test" },
+        payload: { kind: "process", name: "long", trigger: { type: "manual" }, ...(node === undefined ? {} : { node }) },
+        correlationId: uuidv7(),
+        newAggregate: true
+      })))
+    const elsewhere = uuidv7()
+    await start(elsewhere, "another-edge")
     const runId = uuidv7()
-    await Effect.runPromise(first.commands.dispatch(knownCommand({
-      id: uuidv7(),
-      type: "startRun",
-      category: RUN_CATEGORY,
-      domain: "machhub_admin",
-      aggregateId: runId,
-      actor: { kind: "system", id: "test" },
-      payload: { kind: "process", name: "long", trigger: { type: "manual" } },
-      correlationId: uuidv7(),
-      newAggregate: true
-    })))
+    await start(runId)
     await first.stop()
 
     const second = await startTestServer({ dataDir: dir.path })
@@ -53,6 +57,8 @@ describe("processes across restarts", () => {
     const history = await admin.json("GET", `/api/audit/streams/run-machhub_admin-${runId}`)
     const types = (Array.isArray(history.body) ? history.body : history.body.events).map((e: any) => e.type)
     expect(types).toEqual(["RunStarted", "RunFailed"])
+    // Runs are visited in start order: the other edge's was passed over before this one ended.
+    expect((await admin.json("GET", `/api/runs/${elsewhere}`)).body.status).toBe("running")
   }, 60_000)
 
   it("fires an interval slot that fell due while the server was down once at start", async () => {

@@ -8,7 +8,8 @@ export const StartRun = CommandSchema("startRun", {
   kind: RunKind,
   name: Schema.String,
   trigger: RunTrigger,
-  input: Schema.optional(Schema.Unknown)
+  input: Schema.optional(Schema.Unknown),
+  node: Schema.optional(Schema.String)
 })
 export type StartRun = typeof StartRun.Type
 

@@ -46,7 +46,8 @@ const decide = (command: RunCommand, state: RunState): Result.Result<ReadonlyArr
           kind: command.kind,
           name: command.name,
           trigger: command.trigger,
-          ...(command.input === undefined ? {} : { input: command.input })
+          ...(command.input === undefined ? {} : { input: command.input }),
+          ...(command.node === undefined ? {} : { node: command.node })
         }
       }])
     case "completeRunStep":

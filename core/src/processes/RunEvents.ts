@@ -34,7 +34,8 @@ export const RunStarted = EventSchema("RunStarted", {
   kind: RunKind,
   name: Schema.String.annotate({ description: "The process, function or flow that runs." }),
   trigger: RunTrigger,
-  input: Schema.optionalKey(Schema.Unknown.annotate({ description: "The input it was called with (an HTTP body, execute's input, a function's payload)." }))
+  input: Schema.optionalKey(Schema.Unknown.annotate({ description: "The input it was called with (an HTTP body, execute's input, a function's payload)." })),
+  node: Schema.optionalKey(Schema.String.annotate({ description: "The edge that runs it (a hash of its device name and data directory): at its restart, it ends its own runs left open as interrupted." }))
 }, "A run began; its actor (in meta) is the caller, or the system for a schedule or tag change.")
 export type RunStarted = typeof RunStarted.Type
 

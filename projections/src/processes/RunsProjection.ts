@@ -10,7 +10,7 @@ import { perDatabase } from "../runner/perDatabase.js"
  */
 export const runsProjection: Projection = {
   name: "runs",
-  version: 1,
+  version: 2,
   setup(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS runs (
       domain TEXT NOT NULL,
@@ -21,6 +21,7 @@ export const runsProjection: Projection = {
       trigger TEXT NOT NULL,
       input TEXT,
       actor TEXT NOT NULL,
+      node TEXT,
       result TEXT,
       reason TEXT,
       logs TEXT,
@@ -57,6 +58,7 @@ export const runsProjection: Projection = {
           trigger: JSON.stringify(e.data.trigger),
           input: e.data.input === undefined ? null : JSON.stringify(e.data.input),
           actor: JSON.stringify(event.meta.actor),
+          node: e.data.node ?? null,
           at: event.meta.at
         })
         return
@@ -77,8 +79,8 @@ export const runsProjection: Projection = {
 }
 
 const statements = perDatabase((db) => ({
-  start: db.prepare(`INSERT OR REPLACE INTO runs (domain, run_id, kind, name, status, trigger, input, actor, result, reason, logs, steps, started_at, ended_at)
-    VALUES (@domain, @runId, @kind, @name, 'running', @trigger, @input, @actor, NULL, NULL, NULL, 0, @at, NULL)`),
+  start: db.prepare(`INSERT OR REPLACE INTO runs (domain, run_id, kind, name, status, trigger, input, actor, node, result, reason, logs, steps, started_at, ended_at)
+    VALUES (@domain, @runId, @kind, @name, 'running', @trigger, @input, @actor, @node, NULL, NULL, NULL, 0, @at, NULL)`),
   step: db.prepare<[string, string, number, string, string | null, string]>("INSERT OR REPLACE INTO run_steps (domain, run_id, idx, step, detail, at) VALUES (?, ?, ?, ?, ?, ?)"),
   countStep: db.prepare<[string, string]>("UPDATE runs SET steps = steps + 1 WHERE domain = ? AND run_id = ?"),
   end: db.prepare<[string, string | null, string | null, string, string, string, string]>(

@@ -12,6 +12,8 @@ export interface RunRow {
   readonly trigger: RunTrigger
   readonly input?: unknown
   readonly actor: ActorRef
+  /** The edge that ran it, when recorded. */
+  readonly node?: string
   readonly result?: unknown
   readonly reason?: string
   readonly logs: ReadonlyArray<RunLogLine>
@@ -36,6 +38,7 @@ interface Raw {
   trigger: string
   input: string | null
   actor: string
+  node: string | null
   result: string | null
   reason: string | null
   logs: string | null
@@ -53,6 +56,7 @@ const toRow = (raw: Raw): RunRow => ({
   trigger: JSON.parse(raw.trigger) as RunTrigger,
   ...(raw.input === null ? {} : { input: JSON.parse(raw.input) as unknown }),
   actor: JSON.parse(raw.actor) as ActorRef,
+  ...(raw.node === null ? {} : { node: raw.node }),
   ...(raw.result === null ? {} : { result: JSON.parse(raw.result) as unknown }),
   ...(raw.reason === null ? {} : { reason: raw.reason }),
   logs: raw.logs === null ? [] : (JSON.parse(raw.logs) as ReadonlyArray<RunLogLine>),
@@ -76,7 +80,7 @@ export const makeRunsReadModel = (db: Database.Database) => {
   const steps = db.prepare<[string, string], { idx: number; step: string; detail: string | null; at: string }>(
     "SELECT idx, step, detail, at FROM run_steps WHERE domain = ? AND run_id = ? ORDER BY idx"
   )
-  const running = db.prepare<[], Raw>("SELECT * FROM runs WHERE status = 'running'")
+  const running = db.prepare<[], Raw>("SELECT * FROM runs WHERE status = 'running' ORDER BY run_id")
   return {
     get: (domain: string, id: string): RunRow | undefined => {
       const raw = one.get(domain, id)

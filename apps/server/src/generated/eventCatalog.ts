@@ -1570,6 +1570,12 @@ export const eventCatalog = {
           "type": "unknown",
           "optional": true,
           "description": "The input it was called with (an HTTP body, execute's input, a function's payload)."
+        },
+        {
+          "name": "node",
+          "type": "string",
+          "optional": true,
+          "description": "The edge that runs it (a hash of its device name and data directory): at its restart, it ends its own runs left open as interrupted."
         }
       ]
     },

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto"
+import { resolve } from "node:path"
 import { Effect, Result } from "effect"
 import { RUN_CATEGORY, uuidv7, type ActorRef, type CommandError, type RunKind, type RunLogLine, type RunTrigger } from "@machhub/core"
 import { runFor, type EffectRunner } from "../runtime.js"
@@ -6,7 +8,16 @@ import { runCommand, type CommandContext } from "../routes/runCommand.js"
 /** What a run log needs: the command bus, the read models to wait for, and a runner for Effects. */
 export interface RunLogContext extends CommandContext {
   readonly run: EffectRunner
+  /** Names this edge in the runs it starts (see `nodeId`); absent: runs name no edge. */
+  readonly config?: { readonly deviceName: string; readonly dataDir: string }
 }
+
+/**
+ * This edge, as runs name it: a hash of its device name and data directory (one process owns a data
+ * directory), stable across restarts, so a restarted edge ends only the runs it left open itself.
+ */
+export const nodeId = (config: { readonly deviceName: string; readonly dataDir: string }): string =>
+  createHash("sha256").update(`${config.deviceName}\u0000${resolve(config.dataDir)}`).digest("hex").slice(0, 16)
 
 export interface RunStart {
   readonly domain: string
@@ -75,6 +86,7 @@ export const makeRunLog = (context: RunLogContext): RunLog => {
     if (Result.isFailure(outcome)) throw asError(outcome.failure)
   }
 
+  const node = context.config === undefined ? undefined : nodeId(context.config)
   const start = async (run: RunStart): Promise<RecordedRun> => {
     const runId = uuidv7()
     const { domain, actor, correlationId } = run
@@ -82,7 +94,8 @@ export const makeRunLog = (context: RunLogContext): RunLog => {
       kind: run.kind,
       name: run.name,
       trigger: run.trigger,
-      ...(run.input === undefined ? {} : { input: run.input })
+      ...(run.input === undefined ? {} : { input: run.input }),
+      ...(node === undefined ? {} : { node })
     }, true)
     return {
       runId,

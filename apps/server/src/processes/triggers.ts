@@ -6,6 +6,7 @@ import { runCommand } from "../routes/runCommand.js"
 import { runFor } from "../runtime.js"
 import type { ServerContext } from "../ServerContext.js"
 import type { ProcessEngine } from "./engine.js"
+import { nodeId } from "./runLog.js"
 import { scheduleOf } from "./schedules.js"
 import { filterMatches } from "./topicFilter.js"
 
@@ -171,8 +172,10 @@ export const startTriggers = (context: ServerContext, engine: ProcessEngine): Ru
     while (!context.projections.isReady() && !stopped) await new Promise((resolve) => setTimeout(resolve, 50))
     if (stopped) return
     // Runs a previous life of this server left running: they never end otherwise.
+    const self = nodeId(context.config)
     for (const left of engine.runs.running()) {
-      if (Date.parse(left.startedAt) >= startedAt) continue
+      // Only this edge's own runs (or runs that name no edge): another edge's may still be going.
+      if (Date.parse(left.startedAt) >= startedAt || (left.node !== undefined && left.node !== self)) continue
       await engine.runLog.failIfRunning(left.domain, left.id, "interrupted", { kind: "system", id: "restart" }, uuidv7())
         .catch((error) => log("warn", "could not end an interrupted run", { runId: left.id, error: message(error) }))
     }
