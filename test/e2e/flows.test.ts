@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from "node:fs"
+import { join } from "node:path"
 import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
@@ -253,6 +255,11 @@ describe("Node-RED flows after a restart", () => {
       const flows = flowFile("echo", [])
       expect((await admin.json("POST", "/api/flows", flows)).status).toBe(200)
       expect((await admin.json("POST", "/machhub/flow/execute/name/echo", "before")).body).toEqual({ success: true, msg: "before" })
+      // Node-RED's userDir is in the data dir, owner-only, and holds no flows file: the flows are in the log.
+      const userDir = join(dir.path, "node-red")
+      expect(statSync(userDir).mode & 0o777).toBe(0o700)
+      // (package.json only where Node-RED was first started in this process: a later server takes it over.)
+      for (const name of readdirSync(userDir)) expect(["admin.sock", "package.json"]).toContain(name)
       await first.stop()
 
       const second = await startTestServer({ dataDir: dir.path })
