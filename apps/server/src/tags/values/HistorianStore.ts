@@ -64,6 +64,8 @@ export interface HistorianStore {
   readonly range: (series: number, from: number, to: number) => ReadonlyArray<StoredPoint>
   /** Up to `limit` points with after < ts < to, in time order: a page of a longer scan. */
   readonly page: (series: number, after: number, to: number, limit: number) => ReadonlyArray<StoredPoint>
+  /** The latest point with ts < t: the value in effect when a range starts. */
+  readonly before: (series: number, t: number) => StoredPoint | undefined
   /** How many points have from <= ts < to. */
   readonly count: (series: number, from: number, to: number) => number
   /** The latest `limit` points, newest first. */
@@ -149,6 +151,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
 
   const rangeQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts").raw()
   const pageQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts > ? AND ts < ? ORDER BY ts LIMIT ?").raw()
+  const beforeQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts < ? ORDER BY ts DESC LIMIT 1").raw()
   const countQuery = db.prepare("SELECT count(*) FROM samples WHERE series = ? AND ts >= ? AND ts < ?").pluck()
   const latestQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? ORDER BY ts DESC LIMIT ?").raw()
   // The bounds travel as one JSON array; each bucket is a correlated aggregate over its own index range.
@@ -183,6 +186,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
     lastValues: () => db.prepare("SELECT domain, topic, ts, value AS json FROM last_values").iterate() as Iterable<LastValueRow>,
     range: (id, from, to) => rangeQuery.all(id, from, to) as Array<StoredPoint>,
     page: (id, after, to, limit) => pageQuery.all(id, after, to, limit) as Array<StoredPoint>,
+    before: (id, t) => beforeQuery.get(id, t) as StoredPoint | undefined,
     count: (id, from, to) => countQuery.get(id, from, to) as number,
     latest: (id, limit) => latestQuery.all(id, limit) as Array<StoredPoint>,
     bucketSums,

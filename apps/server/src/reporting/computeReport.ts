@@ -1,0 +1,216 @@
+import type { DowntimeAnnotationRow, ReportingMachineRow } from "@machhub/projections"
+import type { HistorianStore } from "../tags/values/HistorianStore.js"
+import { formatInZone, nextBucketStart, bucketStart, type Zone } from "../tags/values/timeZone.js"
+import { addDays, formatLocalDate, localDateOf, localInstant } from "./localTime.js"
+import { addSums, emptySums, metricValue, type ProductionMetric, type Sums } from "./metrics.js"
+import type { GroupKey, ReportRequest } from "./reportRequest.js"
+import { shiftOccurrences, type ShiftOccurrence } from "./shifts.js"
+import { counterIncreases, executionSegments, type CountEvent, type Segment } from "./signals.js"
+
+/** What a report reads: the historian, the machines and their annotations, the zone and the clock. */
+export interface ReportSources {
+  readonly store: HistorianStore
+  readonly domain: string
+  readonly zone: Zone
+  readonly now: number
+  readonly machines: ReadonlyArray<ReportingMachineRow>
+  readonly downtime: (machine: string, from: number, to: number) => ReadonlyArray<DowntimeAnnotationRow>
+}
+
+type KeyValue = string | null
+export type Row = Record<string, unknown>
+
+/** A report's answer: rows per group (nested or flat) and the roll-up of everything. */
+export interface Report {
+  readonly items: Array<Row>
+  readonly aggregate: Row
+  /** The flat rows and their columns, for CSV. */
+  readonly columns: ReadonlyArray<string>
+  readonly flat: Array<Row>
+}
+
+const HOUR = 3_600_000
+const UNCATEGORIZED = "Uncategorized"
+
+interface Group {
+  readonly keys: ReadonlyArray<KeyValue>
+  readonly sums: Sums
+  downtimeMs: number
+}
+
+/** The instants where a machine's time must be cut so each slice has one day, hour, shift, reason and state. */
+const cutsOf = (request: ReportRequest, zone: Zone, segments: ReadonlyArray<Segment>, shifts: ReadonlyArray<ShiftOccurrence>, annotations: ReadonlyArray<DowntimeAnnotationRow>): Array<number> => {
+  const { from, to } = request
+  const cuts: Array<number> = [from, to]
+  const inside = (t: number) => t > from && t < to
+  if (request.groupBy.includes("day")) {
+    for (let date = localDateOf(zone, from); ; date = addDays(date, 1)) {
+      const t = localInstant(zone, addDays(date, 1), 0)
+      if (t >= to) break
+      cuts.push(t)
+    }
+  }
+  if (request.groupBy.includes("hour")) {
+    for (let t = nextBucketStart(zone, HOUR, bucketStart(zone, HOUR, from)); t < to; t = nextBucketStart(zone, HOUR, t)) cuts.push(t)
+  }
+  for (const s of segments) if (inside(s.start)) cuts.push(s.start)
+  for (const s of shifts) {
+    if (inside(s.start)) cuts.push(s.start)
+    if (inside(s.end)) cuts.push(s.end)
+  }
+  for (const a of annotations) {
+    if (inside(a.start)) cuts.push(a.start)
+    if (inside(a.end)) cuts.push(a.end)
+  }
+  cuts.sort((a, b) => a - b)
+  return cuts.filter((t, i) => i === 0 || t !== cuts[i - 1])
+}
+
+/** Σ counts of events with start <= at < end, moving a cursor along events sorted by time. */
+const takeCounts = (events: ReadonlyArray<CountEvent>, cursor: { i: number }, start: number, end: number): number => {
+  let total = 0
+  while (cursor.i < events.length && events[cursor.i]!.at < start) cursor.i++
+  while (cursor.i < events.length && events[cursor.i]!.at < end) total += events[cursor.i++]!.count
+  return total
+}
+
+/**
+ * Computes a production or downtime report. Each machine's period is cut into slices on which
+ * everything is constant (execution state, day, hour, shift, annotation); each slice adds its sums to
+ * the groups its keys name at every level of `groupBy`, and to the roll-up.
+ */
+export const computeReport = (request: ReportRequest, sources: ReportSources): Report => {
+  const { zone, store, domain } = sources
+  const levels = request.groupBy
+  const byLevel: Array<Map<string, Group>> = levels.map(() => new Map())
+  const total: Group = { keys: [], sums: emptySums(), downtimeMs: 0 }
+  const machineFilter = request.filter.machine
+  const groupFilter = request.filter.machineGroup
+  const shiftFilter = request.filter.shift
+
+  for (const machine of sources.machines) {
+    if (machineFilter !== undefined && !machineFilter.includes(machine.name)) continue
+    if (groupFilter !== undefined && (machine.group === undefined || !groupFilter.includes(machine.group))) continue
+    const series = (topic: string | undefined) => (topic === undefined ? undefined : store.findSeries(domain, topic))
+    const segments = executionSegments(store, series(machine.tags.execution), request.from, request.to, sources.now)
+    const parts = counterIncreases(store, series(machine.tags.partCount), request.from, request.to)
+    const rejects = counterIncreases(store, series(machine.tags.rejectCount), request.from, request.to)
+    const shifts = shiftOccurrences(zone, machine.shifts, request.from, request.to)
+    const annotations = request.kind === "downtime" ? sources.downtime(machine.name, request.from, request.to) : []
+    const cuts = cutsOf(request, zone, segments, shifts, annotations)
+    const ideal = machine.idealCycleSeconds === undefined ? undefined : machine.idealCycleSeconds * 1000
+    const partCursor = { i: 0 }
+    const rejectCursor = { i: 0 }
+    let segmentIndex = 0
+
+    for (let c = 0; c + 1 < cuts.length; c++) {
+      const start = cuts[c]!
+      const end = cuts[c + 1]!
+      const duration = end - start
+      while (segmentIndex < segments.length && segments[segmentIndex]!.end <= start) segmentIndex++
+      const state = segments[segmentIndex]?.state ?? "noData"
+      // The earliest-starting shift holding the slice names it (shifts of one machine should not overlap).
+      const shift = shifts.find((s) => s.start <= start && s.end >= end)
+      const planned = machine.shifts.length === 0 || shift !== undefined
+      const partCount = takeCounts(parts, partCursor, start, end)
+      const rejectCount = takeCounts(rejects, rejectCursor, start, end)
+      if (shiftFilter !== undefined && (shift === undefined || !shiftFilter.includes(shift.name))) continue
+      // A slice with nothing known makes no group of its own (an hour of no data is not a row of zeros).
+      if (state === "noData" && partCount === 0 && rejectCount === 0) continue
+
+      const sums = emptySums()
+      sums.totalParts = partCount
+      sums.rejectedParts = rejectCount
+      let downtimeMs = 0
+      if (state !== "noData") {
+        sums.allTime = duration
+        sums.minStart = start
+        sums.maxEnd = end
+        if (state === "inCycle") sums.timeInCycle = duration
+        if (planned) {
+          sums.plannedTime = duration
+          if (state === "inCycle") sums.plannedInCycle = duration
+          else sums.downtime = downtimeMs = duration
+        }
+        if (ideal !== undefined) {
+          sums.idealCycleTimeInCycle = sums.timeInCycle
+          sums.idealParts = duration / ideal
+          sums.idealAllTime = duration
+        }
+      }
+      if (ideal !== undefined) sums.idealPartTime = ideal * partCount
+      if (request.kind === "downtime" && downtimeMs === 0) continue
+
+      let reason: string = UNCATEGORIZED
+      if (request.kind === "downtime") {
+        // The latest annotation covering the slice gives the reason.
+        for (const a of annotations) if (a.start <= start && a.end >= end) reason = a.reason
+      }
+      const keyOf = (group: GroupKey): KeyValue => {
+        switch (group) {
+          case "machine":
+            return machine.name
+          case "machineGroup":
+            return machine.group ?? null
+          case "day":
+            return formatLocalDate(localDateOf(zone, start))
+          case "hour":
+            return formatInZone(zone, bucketStart(zone, HOUR, start))
+          case "shift":
+            return shift?.name ?? null
+          case "reason":
+            return reason
+        }
+      }
+      const keys = levels.map(keyOf)
+      for (let level = 0; level < levels.length; level++) {
+        const prefix = keys.slice(0, level + 1)
+        const id = JSON.stringify(prefix)
+        let group = byLevel[level]!.get(id)
+        if (group === undefined) byLevel[level]!.set(id, (group = { keys: prefix, sums: emptySums(), downtimeMs: 0 }))
+        addSums(group.sums, sums)
+        group.downtimeMs += downtimeMs
+      }
+      addSums(total.sums, sums)
+      total.downtimeMs += downtimeMs
+    }
+  }
+
+  const metricsOf = (group: Group): Row => {
+    const row: Row = {}
+    for (const metric of request.metrics) {
+      row[metric] = metric === "downtimeMs" ? group.downtimeMs : metricValue(metric as ProductionMetric, group.sums)
+    }
+    return row
+  }
+  const keyRow = (keys: ReadonlyArray<KeyValue>, from: number): Row => {
+    const row: Row = {}
+    for (let i = from; i < keys.length; i++) row[levels[i]!] = keys[i]
+    return row
+  }
+  const compare = (a: Group, b: Group): number => {
+    for (let i = 0; i < a.keys.length; i++) {
+      const x = a.keys[i] ?? null
+      const y = b.keys[i] ?? null
+      if (x === y) continue
+      if (x === null) return 1
+      if (y === null) return -1
+      return x < y ? -1 : 1
+    }
+    return 0
+  }
+  const sorted = byLevel.map((level) => [...level.values()].sort(compare))
+  const flat = levels.length === 0 ? [metricsOf(total)] : sorted[levels.length - 1]!.map((g) => ({ ...keyRow(g.keys, 0), ...metricsOf(g) }))
+
+  // Nested: each level's rows under their parent, each with its own roll-up.
+  const nest = (level: number, parent: ReadonlyArray<KeyValue>): Array<Row> =>
+    sorted[level]!
+      .filter((g) => parent.every((k, i) => g.keys[i] === k))
+      .map((g) => {
+        const row: Row = { ...keyRow(g.keys, level), ...metricsOf(g) }
+        if (level + 1 < levels.length) row["items"] = nest(level + 1, g.keys)
+        return row
+      })
+  const items = levels.length === 0 ? flat : request.flatten ? flat : nest(0, [])
+  return { items, aggregate: metricsOf(total), columns: [...levels, ...request.metrics], flat }
+}
