@@ -9,6 +9,8 @@ export interface DomainFlows {
   readonly rev: string
   /** Who deployed them: the flows act as this user (or key) in the domain. */
   readonly actor: ActorRef
+  /** The version of the domain's flows stream that recorded them: a later deploy has a higher one. */
+  readonly version: number
 }
 
 /**
@@ -19,7 +21,7 @@ export interface DeployedFlows {
   /** Reads every domain's flows stream (once, when the runtime starts). */
   readonly load: () => Promise<void>
   readonly get: (domain: string) => DomainFlows | undefined
-  /** A deploy committed (here or by another node): true when it changes what the domain runs. */
+  /** A deploy committed (here or by another node): true when it changes what the domain runs (an older one never does). */
   readonly set: (domain: string, flows: DomainFlows) => boolean
   /** Every domain's flows as the one runtime runs them (ids prefixed by domain). */
   readonly runtimeFlows: () => Array<Record<string, unknown>>
@@ -33,7 +35,7 @@ export const makeDeployedFlows = (parts: { readonly store: EventStoreService; re
     for (const event of events) {
       if (event.type !== "FlowsDeployed") continue
       const data = event.data as { flows?: unknown; rev?: unknown }
-      if (Array.isArray(data.flows) && typeof data.rev === "string") last = { flows: data.flows as ReadonlyArray<FlowNode>, rev: data.rev, actor: event.meta.actor }
+      if (Array.isArray(data.flows) && typeof data.rev === "string") last = { flows: data.flows as ReadonlyArray<FlowNode>, rev: data.rev, actor: event.meta.actor, version: event.version }
     }
     return last
   }
@@ -42,12 +44,14 @@ export const makeDeployedFlows = (parts: { readonly store: EventStoreService; re
       const names = new Set([ADMIN_DOMAIN, ...parts.domains.list().map((d) => d.name)])
       for (const domain of names) {
         const flows = await readDomain(domain)
-        if (flows !== undefined && !byDomain.has(domain)) byDomain.set(domain, flows)
+        const known = byDomain.get(domain)
+        if (flows !== undefined && (known === undefined || known.version < flows.version)) byDomain.set(domain, flows)
       }
     },
     get: (domain) => byDomain.get(domain),
     set: (domain, flows) => {
-      if (byDomain.get(domain)?.rev === flows.rev) return false
+      const known = byDomain.get(domain)
+      if (known !== undefined && (known.version >= flows.version || known.rev === flows.rev)) return false
       byDomain.set(domain, flows)
       return true
     },

@@ -26,7 +26,10 @@ export interface FlowsService {
   readonly runtime: () => Promise<NodeRedRuntime>
   readonly started: () => boolean
   readonly deployed: () => Promise<DeployedFlows>
-  /** A deploy of the domain was committed: the runtime runs the new file before this resolves. */
+  /**
+   * A deploy of the domain was committed: the runtime runs the new file (or a later one) before this
+   * resolves. Deploys made through other nodes reach the runtime as their events are applied here.
+   */
   readonly deployedNow: (domain: string, flows: DomainFlows) => Promise<void>
   readonly execute: (domain: string, name: string, payload: unknown, actor: ActorRef, correlationId: string) => Promise<ExecutionOutcome>
   readonly stop: () => Promise<void>
@@ -204,6 +207,7 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
   }
 
   let starting: Promise<NodeRedRuntime> | undefined
+  let followingDeploys = false
   let running: NodeRedRuntime | undefined
 
   const runtime = () =>
@@ -222,6 +226,24 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
         }
       })
       log("info", "flows runtime (Node-RED) started", { millis: Date.now() - began })
+      // Deploys committed from now on, through this node or another one (distributed mode), as this
+      // node's read models apply them; the runtime only ever moves to a later version of a domain's file.
+      if (!followingDeploys) {
+        followingDeploys = true
+        context.projections.onApplied((events) => {
+          for (const event of events) {
+            if (event.type !== "FlowsDeployed" || running === undefined) continue
+            const data = event.data as { flows?: unknown; rev?: unknown }
+            if (!Array.isArray(data.flows) || typeof data.rev !== "string") continue
+            const flows = { flows: data.flows as ReadonlyArray<FlowNode>, rev: data.rev, actor: event.meta.actor, version: event.version }
+            if (deployedFlows.set(event.meta.domain, flows)) {
+              running.reload().catch((error: unknown) =>
+                log("error", "could not run the flows just deployed", { domain: event.meta.domain, error: error instanceof Error ? error.message : String(error) })
+              )
+            }
+          }
+        })
+      }
       running = started
       return started
     })().catch((error: unknown) => {
@@ -239,6 +261,7 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
     deployedNow: async (domain, flows) => {
       const rt = await runtime()
       if (deployedFlows.set(domain, flows)) await rt.reload()
+      else await rt.idle()
     },
     execute: async (domain, name, payload, actor, correlationId) => {
       await runtime()

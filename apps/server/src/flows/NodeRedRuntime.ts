@@ -60,6 +60,8 @@ export interface NodeRedRuntime {
   readonly red: Red
   /** Loads every domain's flows again (after a deploy): Node-RED stops the changed nodes and starts them anew. */
   readonly reload: () => Promise<void>
+  /** Resolves once the reloads asked for so far are done. */
+  readonly idle: () => Promise<void>
   readonly stop: () => Promise<void>
 }
 
@@ -118,6 +120,7 @@ export const startNodeRed = async (options: {
       red,
       // One reload at a time; each resolves once the changed flows have started again.
       reload: () => (reloading = reloading.then(() => applyFlows(red, options.deployed.runtimeFlows()))),
+      idle: () => reloading.catch(() => {}),
       stop: () =>
         (stopping ??= (async () => {
           try {

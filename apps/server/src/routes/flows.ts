@@ -82,7 +82,7 @@ export const flowRoutes = (context: ServerContext, flows: FlowsService): Readonl
           idempotencyKey: idempotency.key
         }).pipe(
           Effect.flatMap((reply) =>
-            Effect.promise(() => flows.deployedNow(domain, { flows: file.flows, rev, actor })).pipe(
+            Effect.promise(() => flows.deployedNow(domain, { flows: file.flows, rev, actor, version: reply.version })).pipe(
               Effect.map(() => (editor ? json(200, { rev }, mutationHeaders(reply)) : json(200, { success: true, rev }, mutationHeaders(reply))))
             )
           )
