@@ -14,6 +14,7 @@ import { benchClusterRecords } from "./cluster-records.mjs"
 import { benchAudit } from "./audit.mjs"
 import { benchHistorian } from "./historian.mjs"
 import { benchSandbox } from "./sandbox.mjs"
+import { benchProcesses } from "./processes.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 
@@ -134,6 +135,8 @@ const main = async () => {
       })
       // Tag values: HTTP batch ingest into the historian, then queries on a year of minute points.
       await benchHistorian({ url, token, seconds, baselineRps, row })
+      // Functions called over HTTP and a tag_change process under 1,000 changes/s, each run recorded.
+      await benchProcesses({ url, token, seconds, row })
       server.child.kill("SIGTERM")
 
       // createRecord on 1 server (SQLite), 1 (JetStream) and 3 on one JetStream, each setup started and

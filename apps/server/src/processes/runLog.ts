@@ -71,9 +71,13 @@ export const makeRunLog = (context: RunLogContext): RunLog => {
     correlationId: string,
     type: T,
     payload: Parameters<typeof runCommand<T>>[1]["payload"],
-    newAggregate = false
+    newAggregate = false,
+    waitForReadModels = true
   ): Promise<void> => {
-    const outcome = await runFor(context.run, correlationId, Effect.result(runCommand(context, {
+    // Only a run's end waits for the read models (they then hold the whole run): its start and steps
+    // come before it in the log, so waiting for them too would only add latency to every run.
+    const target = waitForReadModels ? context : { ...context, projections: { ...context.projections, waitFor: () => Effect.succeed(true) } }
+    const outcome = await runFor(context.run, correlationId, Effect.result(runCommand(target, {
         type,
         category: RUN_CATEGORY,
         domain,
@@ -96,10 +100,10 @@ export const makeRunLog = (context: RunLogContext): RunLog => {
       trigger: run.trigger,
       ...(run.input === undefined ? {} : { input: run.input }),
       ...(node === undefined ? {} : { node })
-    }, true)
+    }, true, false)
     return {
       runId,
-      step: (step, detail) => send(domain, runId, actor, correlationId, "completeRunStep", { step, ...(detail === undefined ? {} : { detail }) }),
+      step: (step, detail) => send(domain, runId, actor, correlationId, "completeRunStep", { step, ...(detail === undefined ? {} : { detail }) }, false, false),
       finish: (result, logs) => send(domain, runId, actor, correlationId, "finishRun", { result: result ?? null, ...(logs === undefined ? {} : { logs }) }),
       fail: (reason, logs) => send(domain, runId, actor, correlationId, "failRun", { reason, ...(logs === undefined ? {} : { logs }) })
     }
