@@ -187,6 +187,16 @@ describe("Node-RED flows", () => {
     expect((await acme.json("POST", "/api/flows", { nodes: [] })).status).toBe(400)
     expect((await acme.json("POST", "/api/flows", [{ id: "a", type: "tab" }, { id: "a", type: "tab" }])).status).toBe(400)
     expect((await acme.json("POST", "/api/flows", [42])).status).toBe(400)
+    // The core function node (JavaScript in Node's vm, no boundary) is not loaded: such a file is refused,
+    // and the flows already deployed keep running.
+    const withFunction = await acme.request("POST", "/api/flows", [
+      { id: "t", type: "tab" },
+      { id: "f", type: "function", z: "t", func: "return process.env", wires: [] }
+    ])
+    expect(withFunction.status).toBe(400)
+    expect(await withFunction.text()).toMatch(/node types this server does not run: function/)
+    expect((await beta.json("POST", "/api/flows", [{ id: "t", type: "tab" }, { id: "x", type: "no.such.node", z: "t", wires: [] }])).status).toBe(400)
+    expect((await acme.json("POST", "/machhub/flow/execute/name/debug-acme", 1)).body).toEqual({ success: true, msg: 1 })
     const stale = await acme.json("POST", "/api/flows", { flows: [], rev: "not-the-current-one" })
     expect(stale.status).toBe(409)
   })

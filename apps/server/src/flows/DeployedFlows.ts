@@ -2,6 +2,7 @@ import { ADMIN_DOMAIN, FLOWS_CATEGORY, FLOWS_DEPLOYMENT_ID, streamName, type Flo
 import type { ActorRef, EventStoreService } from "@machhub/core"
 import type { DomainsReadModel } from "@machhub/projections"
 import type { EffectRunner } from "../runtime.js"
+import { log } from "../log.js"
 import { toRuntimeFlows } from "./domainIds.js"
 
 export interface DomainFlows {
@@ -23,8 +24,12 @@ export interface DeployedFlows {
   readonly get: (domain: string) => DomainFlows | undefined
   /** A deploy committed (here or by another node): true when it changes what the domain runs (an older one never does). */
   readonly set: (domain: string, flows: DomainFlows) => boolean
-  /** Every domain's flows as the one runtime runs them (ids prefixed by domain). */
-  readonly runtimeFlows: () => Array<Record<string, unknown>>
+  /**
+   * Every domain's flows as the one runtime runs them (ids prefixed by domain). With `missingTypes`,
+   * a domain whose file names a node type the runtime lacks is left out (and logged): Node-RED starts
+   * no flow at all while any type is missing, so one domain's file must not stop the others'.
+   */
+  readonly runtimeFlows: (missingTypes?: (flows: ReadonlyArray<FlowNode>) => ReadonlyArray<string>) => Array<Record<string, unknown>>
 }
 
 export const makeDeployedFlows = (parts: { readonly store: EventStoreService; readonly domains: DomainsReadModel; readonly run: EffectRunner }): DeployedFlows => {
@@ -55,6 +60,14 @@ export const makeDeployedFlows = (parts: { readonly store: EventStoreService; re
       byDomain.set(domain, flows)
       return true
     },
-    runtimeFlows: () => [...byDomain].flatMap(([domain, { flows }]) => toRuntimeFlows(domain, flows))
+    runtimeFlows: (missingTypes) =>
+      [...byDomain].flatMap(([domain, { flows }]) => {
+        const missing = missingTypes?.(flows) ?? []
+        if (missing.length > 0) {
+          log("error", "a domain's flows are not run: they use node types this server does not have", { domain, types: missing })
+          return []
+        }
+        return toRuntimeFlows(domain, flows)
+      })
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { log, type LogLevel } from "../log.js"
+import type { FlowNode } from "@machhub/core"
 import type { DeployedFlows } from "./DeployedFlows.js"
 import { installBridge, type FlowBridge } from "./FlowBridge.js"
 import { loadNodeRed } from "./loadNodeRed.js"
@@ -50,7 +51,7 @@ interface Red {
   stop(): Promise<void>
   readonly httpAdmin: (req: unknown, res: unknown) => void
   readonly hooks: { add(name: string, hook: (event: Record<string, unknown>) => void): void; remove(name: string): void }
-  readonly nodes: { setFlows(flows: ReadonlyArray<unknown>, credentials: null, type: "flows"): Promise<unknown> }
+  readonly nodes: { getType(type: string): unknown; setFlows(flows: ReadonlyArray<unknown>, credentials: null, type: "flows"): Promise<unknown> }
   readonly events: { on(name: string, listener: (event: { readonly id?: string }) => void): void; off(name: string, listener: (event: { readonly id?: string }) => void): void }
 }
 
@@ -60,6 +61,8 @@ export interface NodeRedRuntime {
   readonly red: Red
   /** Loads every domain's flows again (after a deploy): Node-RED stops the changed nodes and starts them anew. */
   readonly reload: () => Promise<void>
+  /** The node types a flows file uses that this runtime does not have (function, exec... are left out). */
+  readonly missingTypes: (flows: ReadonlyArray<FlowNode>) => ReadonlyArray<string>
   /** Resolves once the reloads asked for so far are done. */
   readonly idle: () => Promise<void>
   readonly stop: () => Promise<void>
@@ -104,7 +107,7 @@ export const startNodeRed = async (options: {
       throw error
     })
     // Started just now, the runtime loaded the flows itself; taken over, it gets this server's.
-    if (!first) await applyFlows(red, options.deployed.runtimeFlows())
+    if (!first) await applyFlows(red, options.deployed.runtimeFlows(missingTypesOf(red)))
     await new Promise<void>((resolveListen, reject) => {
       server.once("error", reject)
       server.listen(socketPath, () => {
@@ -119,7 +122,8 @@ export const startNodeRed = async (options: {
       socketPath,
       red,
       // One reload at a time; each resolves once the changed flows have started again.
-      reload: () => (reloading = reloading.then(() => applyFlows(red, options.deployed.runtimeFlows()))),
+      reload: () => (reloading = reloading.then(() => applyFlows(red, options.deployed.runtimeFlows(missingTypesOf(red))))),
+      missingTypes: missingTypesOf(red),
       idle: () => reloading.catch(() => {}),
       stop: () =>
         (stopping ??= (async () => {
@@ -154,7 +158,7 @@ const initNodeRed = async (userDir: string): Promise<Shared> => {
     load: async () => {},
     get: (domain) => current?.deployed.get(domain),
     set: () => false,
-    runtimeFlows: () => current?.deployed.runtimeFlows() ?? []
+    runtimeFlows: () => current?.deployed.runtimeFlows(missingTypesOf(red)) ?? []
   }
   red.init(server, {
     userDir,
@@ -194,6 +198,18 @@ const initNodeRed = async (userDir: string): Promise<Shared> => {
   red.hooks.add("onComplete.machhub", (event) => current?.onComplete(event))
   await red.start()
   return { red, server }
+}
+
+/** Types that are no registered node: not tabs, subflows or groups, nor instances of a subflow of the same file. */
+const missingTypesOf = (red: Red) => (flows: ReadonlyArray<FlowNode>): ReadonlyArray<string> => {
+  const subflows = new Set(flows.filter((n) => n["type"] === "subflow").map((n) => String(n["id"])))
+  const missing = new Set<string>()
+  for (const node of flows) {
+    const type = String(node["type"])
+    if (type === "tab" || type === "subflow" || type === "group") continue
+    if (type.startsWith("subflow:") ? !subflows.has(type.slice(8)) : red.nodes.getType(type) === undefined) missing.add(type)
+  }
+  return [...missing]
 }
 
 /**

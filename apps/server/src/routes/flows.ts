@@ -61,6 +61,12 @@ export const flowRoutes = (context: ServerContext, flows: FlowsService): Readonl
     if (!idempotency.ok) return idempotency.response
     return (async () => {
       const domain = principal.domain
+      // A node type the runtime lacks would keep Node-RED from starting any flow: refused here.
+      const missing = (await flows.runtime()).missingTypes(file.flows)
+      if (missing.length > 0) {
+        const message = `The flows use node types this server does not run: ${missing.join(", ")} (function, exec, file, tcp and udp nodes are not loaded; use a process or function for code)`
+        return editor ? json(400, { code: "invalid_request", message }) : text(400, message)
+      }
       const now = await current(domain)
       // The editor sends the revision it started from: a deploy over someone else's is refused, as Node-RED does.
       if (file.rev !== undefined && now !== undefined && file.rev !== now.rev) {
@@ -127,7 +133,7 @@ export const flowRoutes = (context: ServerContext, flows: FlowsService): Readonl
       body: bodyReadByHandler(FlowsFile),
       responses: {
         200: ok("Deployed (or unchanged): the revision the domain now runs", Deployed),
-        400: error("Not a flows file: not an array of objects, an id missing or used twice, over 5,000 entries"),
+        400: error("Not a flows file (not an array of objects, an id missing or used twice, over 5,000 entries), or a node type this server does not run (function, exec...)"),
         403: error("Missing permission flows:read-write:domain"),
         409: error("The flows were deployed again since `rev`")
       },
