@@ -9,6 +9,8 @@ describe("compiling process and function code (the body of async function execut
     expect(compiled.js).toMatch(/^async function execute\(context\) \{/)
     expect(compiled.js).not.toContain(": number")
     expect(compiled.js).not.toContain("interface")
+    // The source map back to the body, which names the body's line in runtime errors.
+    expect(compiled.js).toMatch(/\n\/\/# sourceMappingURL=data:application\/json;base64,[A-Za-z0-9+/=]+\n$/)
   })
 
   it("runs JavaScript exactly as written, inside execute", () => {

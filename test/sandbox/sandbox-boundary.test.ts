@@ -213,7 +213,7 @@ describe("the sandbox's limits", () => {
 
   it("refuses too many sdk calls waiting at once", async () => {
     const outcome = await run(`await Promise.all(Array.from({ length: 100 }, () => sdk.tags.read("line1/temp")))`)
-    expect(reason(outcome)).toBe("Error: too many sdk calls waiting at once (at most 64)")
+    expect(reason(outcome)).toBe("Error: too many sdk calls waiting at once (at most 64) (line 1)")
   })
 
   it("keeps other runs going while one runs away, and runs well after a run hit a limit", async () => {
@@ -250,8 +250,8 @@ describe("the sandbox's boundary", () => {
     ]
     const outcome = await run(`return ${JSON.stringify(names)}.filter((name) => typeof globalThis[name] !== "undefined")`)
     expect(outcome).toMatchObject({ ok: true, result: [] })
-    expect(reason(await run("return require('node:fs')"))).toBe("ReferenceError: 'require' is not defined")
-    expect(reason(await run("return process.env"))).toBe("ReferenceError: 'process' is not defined")
+    expect(reason(await run("return require('node:fs')"))).toBe("ReferenceError: 'require' is not defined (line 1)")
+    expect(reason(await run("return process.env"))).toBe("ReferenceError: 'process' is not defined (line 1)")
   })
 
   it("cannot load a module with import()", async () => {
@@ -268,8 +268,8 @@ describe("the sandbox's boundary", () => {
   })
 
   it("reaches nothing of the host through sdk's constructors", async () => {
-    expect(reason(await run("return sdk.constructor.constructor('return process')()"))).toBe("ReferenceError: 'process' is not defined")
-    expect(reason(await run("return sdk.tags.read.constructor('return require')()('fs')"))).toBe("ReferenceError: 'require' is not defined")
+    expect(reason(await run("return sdk.constructor.constructor('return process')()"))).toBe("ReferenceError: 'process' is not defined (line 1)")
+    expect(reason(await run("return sdk.tags.read.constructor('return require')()('fs')"))).toBe("ReferenceError: 'require' is not defined (line 1)")
     const global = await run("const g = sdk.collection.constructor('return this')(); return typeof g.process + ',' + (g === globalThis)")
     expect(global).toMatchObject({ ok: true, result: "undefined,true" })
   })
@@ -309,13 +309,13 @@ describe("the sandbox's boundary", () => {
   it("passes a host error to the code as a rejected promise with its message only", async () => {
     const caught = await run(`try { await sdk.collections.get("fails") } catch (e) { return [e.name, e.message, String(e.stack).includes("host")] }`)
     expect(caught).toMatchObject({ ok: true, result: ["Error", "record fails is not readable", false] })
-    expect(reason(await run(`return await sdk.collections.get("fails")`))).toBe("Error: record fails is not readable")
+    expect(reason(await run(`return await sdk.collections.get("fails")`))).toBe("Error: record fails is not readable (line 1)")
   })
 
   it("refuses a host answer that is not JSON, and arguments of the wrong kind", async () => {
-    expect(reason(await run(`return await sdk.collections.update("bigint", {})`))).toBe("Error: Do not know how to serialize a BigInt")
-    expect(reason(await run(`return await sdk.tags.read(42)`))).toBe("TypeError: topic must be a string")
-    expect(reason(await run(`return await sdk.tags.read("")`))).toBe("Error: sdk.tags.read: topic must be a non-empty string")
+    expect(reason(await run(`return await sdk.collections.update("bigint", {})`))).toBe("Error: Do not know how to serialize a BigInt (line 1)")
+    expect(reason(await run(`return await sdk.tags.read(42)`))).toBe("TypeError: topic must be a string (line 1)")
+    expect(reason(await run(`return await sdk.tags.read("")`))).toBe("Error: sdk.tags.read: topic must be a non-empty string (line 1)")
   })
 
   it("starts every run in a fresh context: nothing one run leaves reaches the next", async () => {
@@ -350,8 +350,12 @@ describe("the sandbox's boundary", () => {
   })
 
   it("answers what the code throws, and a JSON.stringify the code replaced does not change the result", async () => {
-    expect(reason(await run("throw new RangeError('out of range')"))).toBe("RangeError: out of range")
+    expect(reason(await run("throw new RangeError('out of range')"))).toBe("RangeError: out of range (line 1)")
     expect(reason(await run("throw 'plain'"))).toBe('threw plain')
+    // The line is the body's, in both languages (TypeScript through the source map esbuild writes).
+    expect(reason(await run("const a = 1\nconst f = () => {\n  return null.x\n}\nreturn f()"))).toBe("TypeError: cannot read property 'x' of null (line 3)")
+    const typescript = "type A = { x: number }\ninterface B { y: string }\nconst f = (a: A): number => {\n\n  throw new Error('deep')\n}\nreturn f({ x: 1 })"
+    expect(reason(await run(typescript, { language: "typescript" }))).toBe("Error: deep (line 5)")
     expect(reason(await run("throw null"))).toBe("threw null")
     expect(reason(await run("throw Promise.resolve(1)"))).toBe("threw {}")
     expect(await run("JSON.stringify = () => '{\"forged\":true}'; return { real: 1 }")).toMatchObject({ ok: true, result: { real: 1 } })

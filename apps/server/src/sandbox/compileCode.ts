@@ -18,7 +18,8 @@ const target = "es2022"
  * column in the body (both 1-based) and esbuild's message. TypeScript loses its types (esbuild
  * transpiles, it does not typecheck: a type error is not a compile error, as in MACHHUB). JavaScript
  * is parsed by the same compiler so both languages refuse bad syntax the same way at deploy time,
- * and runs exactly as written.
+ * and runs exactly as written (so a runtime error's line is the body's line plus one); TypeScript's
+ * JavaScript carries an inline source map back to the body.
  */
 export const compileCode = (code: string, language: Language): CompileResult => {
   const wrapped = wrap(code, language)
@@ -28,9 +29,13 @@ export const compileCode = (code: string, language: Language): CompileResult => 
       target,
       format: "esm",
       sourcefile: "code",
+      sourcemap: language === "typescript" ? "external" : false,
       logLevel: "silent"
     })
-    return { ok: true, js: language === "typescript" ? output.code : wrapped }
+    if (language === "javascript") return { ok: true, js: wrapped }
+    // esbuild prints TypeScript out anew, so its lines are not the body's: the source map travels
+    // with the code, and the sandbox reads it to name the body's line in a runtime error.
+    return { ok: true, js: `${output.code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(output.map).toString("base64")}\n` }
   } catch (cause) {
     return toCompileError(cause, code)
   }

@@ -78,7 +78,7 @@ const run = async (message) => {
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(maxStackBytes);
   const state = {
-    runId, runtime, instance, memory, context: undefined, limits,
+    runId, js, runtime, instance, memory, context: undefined, limits,
     cpuUsed: 0, segmentStart: 0, inGuest: false, interrupted: false,
     calls: new Map(), nextCallId: 1, logLines: 0, logsDropped: 0,
     promise: undefined, internals: undefined, finished: false, limitHit: false
@@ -210,10 +210,72 @@ const describe = (state, errorHandle) => {
       (described.value || described.error).dispose();
       return cpuReason();
     }
-    if (described.value) return described.value.consume((handle) => (vm.typeof(handle) === "string" ? vm.getString(handle) : "threw a value"));
+    if (described.value) {
+      const text = described.value.consume((handle) => (vm.typeof(handle) === "string" ? vm.getString(handle) : "threw a value"));
+      const line = bodyLine(state, errorHandle);
+      return line === undefined ? text : text + " (line " + line + ")";
+    }
     described.error.dispose();
   } catch {}
   return "threw a value that cannot be shown";
+};
+
+// The line of the body where an error was thrown: the first frame of the code in its stack (QuickJS
+// writes "code.js:<line>:<column>"), less the wrapper's line; through the source map for TypeScript.
+const bodyLine = (state, errorHandle) => {
+  const vm = state.context;
+  try {
+    if (vm.typeof(errorHandle) !== "object") return undefined;
+    const stack = inGuest(state, () => vm.getProp(errorHandle, "stack"));
+    const text = stack.consume((handle) => (vm.typeof(handle) === "string" ? vm.getString(handle) : ""));
+    const frame = /code\.js:(\d+)(?::(\d+))?/.exec(text);
+    if (frame === null) return undefined;
+    const line = Number(frame[1]);
+    const column = frame[2] === undefined ? 1 : Number(frame[2]);
+    const map = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+\/=]+)\s*$/.exec(state.js);
+    const original = map === null ? line : originalLine(JSON.parse(Buffer.from(map[1], "base64").toString("utf8")).mappings, line, column);
+    return original === undefined || original - 1 < 1 ? undefined : original - 1;
+  } catch {
+    return undefined;
+  }
+};
+
+const base64Digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const decodeVlq = (segment) => {
+  const fields = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = base64Digits.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) shift += 5;
+    else {
+      fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return fields;
+};
+
+// Source map v3: the original line (1-based) of the last mapping at or before the generated
+// position, or the line's first mapping.
+const originalLine = (mappings, line, column) => {
+  const lines = mappings.split(";");
+  let sourceLine = 0;
+  let found;
+  for (let index = 0; index < lines.length && index < line; index++) {
+    let generatedColumn = 0;
+    for (const segment of lines[index].split(",")) {
+      if (segment === "") continue;
+      const fields = decodeVlq(segment);
+      generatedColumn += fields[0];
+      if (fields.length < 4) continue;
+      sourceLine += fields[2];
+      if (index === line - 1 && (found === undefined || generatedColumn <= column - 1)) found = sourceLine + 1;
+    }
+  }
+  return found;
 };
 
 // Runs what is due inside QuickJS, then looks at the code's promise: settled ends the run; pending
