@@ -297,6 +297,14 @@ describe("functions over HTTP", () => {
     expect((await admin.request("GET", "/api/functions")).status).toBe(200)
   })
 
+  it("answers a large result whole but keeps a note of its size in the run", async () => {
+    await admin.json("POST", "/api/functions", { name: "big", language: "javascript", code: "return 'x'.repeat(300 * 1024)" })
+    const called = await admin.json("POST", "/machhub/function/execute", { name: "big", payload: null })
+    expect(called.body.result).toHaveLength(300 * 1024)
+    const run = (await admin.json("GET", `/api/runs/${called.headers.get("app-run-id")}`)).body
+    expect(run.result._omitted).toMatch(/bytes of JSON/)
+  })
+
   it("refuses a payload over the body limit with 413", async () => {
     const huge = await admin.request("POST", "/machhub/function/execute", { name: "spin", payload: "x".repeat(20 * 1024 * 1024) })
     expect(huge.status).toBe(413)

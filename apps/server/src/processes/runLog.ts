@@ -56,6 +56,23 @@ export class RunLogError extends Error {
   }
 }
 
+/** The largest input, result or step detail a run's events keep, as JSON text; the caller still gets the whole result. */
+export const MAX_RECORDED_BYTES = 256 * 1024
+
+/** A value as a run records it: itself, or a note saying how large it was when over MAX_RECORDED_BYTES. */
+export const recordable = (value: unknown): unknown => {
+  if (value === undefined) return undefined
+  let json: string | undefined
+  try {
+    json = JSON.stringify(value)
+  } catch {
+    return { _omitted: "the value has no JSON form" }
+  }
+  if (json === undefined) return null
+  const bytes = Buffer.byteLength(json)
+  return bytes <= MAX_RECORDED_BYTES ? value : { _omitted: `the value is ${bytes} bytes of JSON; runs keep values up to ${MAX_RECORDED_BYTES}` }
+}
+
 const asError = (error: CommandError): RunLogError =>
   new RunLogError(error._tag, error._tag === "CommandRejected" ? error.reason : undefined, error.message)
 
@@ -98,13 +115,13 @@ export const makeRunLog = (context: RunLogContext): RunLog => {
       kind: run.kind,
       name: run.name,
       trigger: run.trigger,
-      ...(run.input === undefined ? {} : { input: run.input }),
+      ...(run.input === undefined ? {} : { input: recordable(run.input) }),
       ...(node === undefined ? {} : { node })
     }, true, false)
     return {
       runId,
-      step: (step, detail) => send(domain, runId, actor, correlationId, "completeRunStep", { step, ...(detail === undefined ? {} : { detail }) }, false, false),
-      finish: (result, logs) => send(domain, runId, actor, correlationId, "finishRun", { result: result ?? null, ...(logs === undefined ? {} : { logs }) }),
+      step: (step, detail) => send(domain, runId, actor, correlationId, "completeRunStep", { step, ...(detail === undefined ? {} : { detail: recordable(detail) }) }, false, false),
+      finish: (result, logs) => send(domain, runId, actor, correlationId, "finishRun", { result: recordable(result ?? null), ...(logs === undefined ? {} : { logs }) }),
       fail: (reason, logs) => send(domain, runId, actor, correlationId, "failRun", { reason, ...(logs === undefined ? {} : { logs }) })
     }
   }
