@@ -7,6 +7,7 @@ import { actorOf, type Principal } from "../auth/Principal.js"
 import { unfitBoundTag } from "../reporting/boundTags.js"
 import { reportingMachines } from "../reporting/reportingMachines.js"
 import { reportRoutes } from "../reporting/reportRoutes.js"
+import { graphqlRoutes } from "../graphql/graphqlRoutes.js"
 import type { ServerContext } from "../ServerContext.js"
 import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
 import { idempotencyKeyOf } from "./idempotency.js"
@@ -265,6 +266,7 @@ export const reportingRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
       }
     }),
 
-    ...reportRoutes(context)
+    ...reportRoutes(context),
+    ...graphqlRoutes(context)
   ]
 }
