@@ -77,6 +77,19 @@ describe("Node-RED flows", () => {
     expect(betaRun.body).toEqual({ success: true, msg: null })
     expect((await beta.json("GET", "/machhub/tag/value/Line1/Speed")).status).toBe(404)
 
+    // A file naming another domain's runtime ids (acme.<id>) does not reach acme's nodes: beta's entry
+    // wired straight into acme's tag write, and a link out aimed at acme's node, write nothing in acme.
+    const intruder = [
+      { id: "t2", type: "tab", label: "Intruder" },
+      { id: "in2", type: "machhub.flow.in", z: "t2", name: "intrude", wires: [["acme.write1", "lo2", "out2"]] },
+      { id: "lo2", type: "link out", z: "t2", mode: "link", links: ["acme.write1"], wires: [] },
+      { id: "out2", type: "machhub.flow.response", z: "t2", wires: [] }
+    ]
+    expect((await beta.json("POST", "/api/flows", [...betaFlows, ...intruder])).status).toBe(200)
+    expect((await beta.json("POST", "/machhub/flow/execute/name/intrude", "from beta")).body).toEqual({ success: true, msg: "from beta" })
+    await new Promise((r) => setTimeout(r, 200))
+    expect((await acme.json("GET", "/machhub/tag/value/Line1/Speed")).body.value).toEqual({ rpm: 1200 })
+
     // acme's flow still runs, unchanged by beta's deploy of the same ids.
     expect((await acme.json("POST", "/machhub/flow/execute/name/set-speed", 7)).body).toEqual({ success: true, msg: 7 })
     expect((await acme.json("GET", "/machhub/tag/value/Line1/Speed")).body).toMatchObject({ value: 7 })

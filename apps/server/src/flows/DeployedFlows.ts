@@ -3,7 +3,7 @@ import type { ActorRef, EventStoreService } from "@machhub/core"
 import type { DomainsReadModel } from "@machhub/projections"
 import type { EffectRunner } from "../runtime.js"
 import { log } from "../log.js"
-import { toRuntimeFlows } from "./domainIds.js"
+import { toRuntimeFlows, withoutForeignReferences } from "./domainIds.js"
 
 export interface DomainFlows {
   readonly flows: ReadonlyArray<FlowNode>
@@ -60,14 +60,18 @@ export const makeDeployedFlows = (parts: { readonly store: EventStoreService; re
       byDomain.set(domain, flows)
       return true
     },
-    runtimeFlows: (missingTypes) =>
-      [...byDomain].flatMap(([domain, { flows }]) => {
+    runtimeFlows: (missingTypes) => {
+      const prepared = [...byDomain].flatMap(([domain, { flows }]): Array<[string, Array<Record<string, unknown>>]> => {
         const missing = missingTypes?.(flows) ?? []
         if (missing.length > 0) {
           log("error", "a domain's flows are not run: they use node types this server does not have", { domain, types: missing })
           return []
         }
-        return toRuntimeFlows(domain, flows)
+        return [[domain, toRuntimeFlows(domain, flows)]]
       })
+      const owners = new Map<string, string>()
+      for (const [domain, nodes] of prepared) for (const node of nodes) owners.set(String(node["id"]), domain)
+      return prepared.flatMap(([domain, nodes]) => withoutForeignReferences(domain, nodes, owners))
+    }
   }
 }

@@ -53,3 +53,49 @@ export const toRuntimeFlows = (domain: string, flows: ReadonlyArray<FlowNode>): 
     return ownEnv === undefined ? out : { ...out, env: ownEnv }
   })
 }
+
+/** Fields by which Node-RED connects nodes (wires, link targets, the tab and group, catch/status scopes). */
+const WIRING = ["wires", "links", "z", "g", "scope"] as const
+
+/**
+ * A domain's runtime nodes with every reference to another domain's node taken out. Node-RED wires
+ * nodes by id across the whole runtime (wires, link targets, config node references, `z`), so a file
+ * naming `<other domain>.<id>` would reach that domain's node: any value naming an existing node of
+ * another domain is dropped (an array element) or emptied, a subflow instance of another domain's
+ * subflow is left out, and `link call` nodes only call their static target (a dynamic one is looked
+ * up by name among every domain's link-in nodes).
+ */
+export const withoutForeignReferences = (
+  domain: string,
+  nodes: ReadonlyArray<Record<string, unknown>>,
+  owners: ReadonlyMap<string, string>
+): Array<Record<string, unknown>> => {
+  const foreign = (value: string) => {
+    const owner = owners.get(value)
+    return owner !== undefined && owner !== domain
+  }
+  const clean = (value: unknown): unknown => {
+    if (typeof value === "string") return foreign(value) ? "" : value
+    if (Array.isArray(value)) return value.filter((item) => !(typeof item === "string" && foreign(item))).map(clean)
+    if (typeof value === "object" && value !== null) {
+      const out: Record<string, unknown> = {}
+      for (const [key, item] of Object.entries(value)) out[key] = clean(item)
+      return out
+    }
+    return value
+  }
+  // Wiring fields name nodes only: there, anything but this domain's own ids goes (also an id of
+  // another domain not deployed yet, which a later deploy would otherwise connect).
+  const own = `${domain}.`
+  const ownOnly = (value: unknown): unknown =>
+    typeof value === "string" ? (value.startsWith(own) ? value : "") : Array.isArray(value) ? value.filter((item) => typeof item !== "string" || item.startsWith(own)).map(ownOnly) : value
+  return nodes.flatMap((node) => {
+    const type = node["type"]
+    if (typeof type === "string" && type.startsWith("subflow:") && !type.slice(8).startsWith(own)) return []
+    const out = clean(node) as Record<string, unknown>
+    // A catch or status node's scope may be a word ("group"): only its list of ids is wiring.
+    for (const key of WIRING) if (key in out && (key !== "scope" || Array.isArray(out[key]))) out[key] = ownOnly(out[key])
+    if (type === "link call") out["linkType"] = "static"
+    return [out]
+  })
+}
