@@ -160,6 +160,27 @@ describe("processes over HTTP", () => {
     expect(runs[0].actor).toEqual({ kind: "system", id: "trigger:tag_change" })
   })
 
+  it("cuts a chain of tag_change runs that trigger each other after 8 runs", async () => {
+    for (const [name, from, to] of [["ping", "Loop/A", "Loop/B"], ["pong", "Loop/B", "Loop/A"]] as const) {
+      const created = await plant.json("POST", "/api/processes", {
+        name,
+        language: "javascript",
+        code: "return context.trigger.data.payload + 1",
+        triggers: [{ type: "tag_change", config: { tag: from } }],
+        outputs: [{ type: "tag_write", config: { tag: to } }]
+      })
+      expect(created.status).toBe(201)
+    }
+    await plant.json("POST", "/machhub/tag/Loop/A", { value: 0 })
+    const all = async () => [...(await runsOf(plant, "ping")), ...(await runsOf(plant, "pong"))]
+    await eventually(async () => {
+      const runs = await all()
+      return runs.length >= 8 && runs.every((r) => r.status !== "running") ? true : undefined
+    }, "the chain to stop")
+    expect(await all()).toHaveLength(8)
+    expect((await plant.json("GET", "/machhub/tag/value/Loop/A")).body.value).toBe(8)
+  })
+
   it("runs an interval trigger on its own", async () => {
     await plant.json("POST", "/api/processes", {
       name: "ticker",

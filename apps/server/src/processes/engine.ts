@@ -4,7 +4,7 @@ import { SchemaValidator } from "../data/SchemaValidator.js"
 import { log } from "../log.js"
 import { compileCode, defaultSandboxLimits, runSandboxed, type HostApi, type Language, type SandboxLimits, type SandboxOutcome } from "../sandbox/index.js"
 import type { ServerContext } from "../ServerContext.js"
-import { equalityQuery, makeHostApi, type HostSource } from "./hostApi.js"
+import { equalityQuery, makeHostApi, type HostSource, type Publisher } from "./hostApi.js"
 import { ownerPrincipal } from "./ownerPrincipal.js"
 import { makeRunLog, type RecordedRun, type RunLog } from "./runLog.js"
 import { filterMatches, hasWildcard } from "./topicFilter.js"
@@ -20,6 +20,8 @@ export interface RunRequest {
   readonly input?: unknown
   readonly actor: ActorRef
   readonly correlationId: string
+  /** How many tag changes, each written by the previous run, led to this run (tag_change triggers). */
+  readonly depth?: number
 }
 
 export interface ProcessEngine {
@@ -28,8 +30,8 @@ export interface ProcessEngine {
   readonly runLog: RunLog
   readonly runProcess: (row: ProcessRow, request: RunRequest) => Promise<RunOutcome>
   readonly runFunction: (row: FunctionRow, request: RunRequest) => Promise<RunOutcome>
-  /** The process whose code is publishing a tag value right now, if any (see HostSource.publishing). */
-  readonly publisher: () => string | undefined
+  /** The run whose code (or output) is publishing a tag value right now, if any (see HostSource.publishing). */
+  readonly publisher: () => Publisher | undefined
 }
 
 const limitsOf = (limits: RunLimits | undefined): SandboxLimits => ({
@@ -61,7 +63,7 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
   const processes = makeProcessesReadModel(context.readModels)
   const runs = makeRunsReadModel(context.readModels)
   const runLog = makeRunLog(context)
-  let publishing: string | undefined
+  let publishing: Publisher | undefined
   const source: HostSource = {
     context,
     records: makeRecordsReadModel(context.readModels, context.projections.onApplied),
@@ -81,8 +83,8 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
     return { ok: true, js: outcome.js }
   }
 
-  const hostFor = (domain: string, owner: DefinitionOwner, runName: string, correlationId: string): HostApi =>
-    makeHostApi(source, { domain, principal: ownerPrincipal(context, domain, owner), ownerName: owner.username, runName, correlationId })
+  const hostFor = (domain: string, owner: DefinitionOwner, runName: string, correlationId: string, depth = 0): HostApi =>
+    makeHostApi(source, { domain, principal: ownerPrincipal(context, domain, owner), ownerName: owner.username, runName, correlationId, depth })
 
   const resolveInput = async (host: HostApi, domain: string, input: ProcessInput): Promise<unknown> => {
     if (input.type === "tag") {
@@ -126,7 +128,7 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
   const runProcess = async (row: ProcessRow, request: RunRequest): Promise<RunOutcome> => {
     const { definition } = row
     const run = await runLog.start({ domain: request.domain, kind: "process", name: definition.name, trigger: request.trigger, input: request.input, actor: request.actor, correlationId: request.correlationId })
-    const host = hostFor(request.domain, row.owner, definition.name, request.correlationId)
+    const host = hostFor(request.domain, row.owner, definition.name, request.correlationId, request.depth)
     const code = compile(`p\u0000${request.domain}\u0000${definition.name}\u0000${row.codeVersion}`, definition.code, definition.language)
     if (!code.ok) return fail(run, code.reason, [])
     const inputs: Record<string, unknown> = {}

@@ -15,8 +15,17 @@ export interface HostSource {
   readonly context: ServerContext
   readonly records: RecordsReadModel
   readonly schemas: SchemaValidator
-  /** Told which process published a value, around the synchronous publish, so its own tag_change trigger skips it. */
-  readonly publishing: (by: string | undefined) => void
+  /**
+   * Told which run published a value (its process and how many tag changes led to it), around the
+   * synchronous publish, so its own tag_change trigger skips it and chains of processes stay bounded.
+   */
+  readonly publishing: (by: Publisher | undefined) => void
+}
+
+/** The run publishing a tag value right now. */
+export interface Publisher {
+  readonly name: string
+  readonly depth: number
 }
 
 /** What a run acts as: the owner's principal in the run's domain (undefined: it may reach nothing), and the run's name. */
@@ -25,6 +34,8 @@ export interface HostBinding {
   readonly principal: Principal | undefined
   readonly ownerName: string
   readonly runName: string
+  /** How many tag changes, each publishing the next, led to this run (0: none). */
+  readonly depth?: number
   readonly correlationId: string
   readonly log?: (level: LogLevel, message: string) => void
 }
@@ -107,7 +118,7 @@ export const makeHostApi = (source: HostSource, binding: HostBinding): HostApi =
     topicOf(topic)
     const refusal = await context.tagWrites(p, domain, [topic])
     if (refusal !== undefined) throw new Error(refusal.message)
-    source.publishing(binding.runName)
+    source.publishing({ name: binding.runName, depth: binding.depth ?? 0 })
     try {
       context.tagValues.publish([{ domain, topic, value: value ?? null, timestamp: Date.now() }], "internal")
     } finally {

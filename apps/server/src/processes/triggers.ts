@@ -14,6 +14,11 @@ import { filterMatches } from "./topicFilter.js"
 const MAX_DELAY = 2 ** 31 - 1
 /** Tag-change runs of one process waiting or running at most; past it changes are dropped (and counted in the log). */
 const MAX_PENDING_TAG_RUNS = 64
+/**
+ * Tag-change runs in a row, each triggered by a value the previous one wrote, before the chain is
+ * cut: two processes writing each other's tags would otherwise run each other forever.
+ */
+export const MAX_TAG_CHAIN = 8
 
 const triggerActor = (type: string): ActorRef => ({ kind: "system", id: `trigger:${type}` })
 
@@ -42,14 +47,15 @@ export const startTriggers = (context: ServerContext, engine: ProcessEngine): Ru
   const pending = new Map<string, number>()
   const keyOf = (domain: string, name: string) => `${domain}\u0000${name}`
 
-  const run = (domain: string, name: string, trigger: ProcessTrigger, data: unknown): Promise<void> | undefined => {
+  const run = (domain: string, name: string, trigger: ProcessTrigger, data: unknown, depth = 0): Promise<void> | undefined => {
     const row = engine.processes.process(domain, name)
     if (row === undefined || !row.definition.enabled) return undefined
     return engine.runProcess(row, {
       domain,
       trigger: { type: trigger.type, ...(trigger.config === undefined ? {} : { config: trigger.config }), data },
       actor: triggerActor(trigger.type),
-      correlationId: uuidv7()
+      correlationId: uuidv7(),
+      depth
     }).then(() => undefined, (error) => log("error", "a triggered process run failed to run", { domain, process: name, error: message(error) }))
   }
 
@@ -133,12 +139,17 @@ export const startTriggers = (context: ServerContext, engine: ProcessEngine): Ru
   const onTagValues = context.tagValues.subscribe((values) => {
     if (stopped) return
     const publisher = engine.publisher()
+    const depth = publisher === undefined ? 0 : publisher.depth + 1
+    if (depth >= MAX_TAG_CHAIN) {
+      log("warn", "a chain of tag_change runs was cut: each run's write triggered the next", { process: publisher?.name, runs: depth })
+      return
+    }
     for (const value of values) {
       const byName = tagTriggers.get(value.domain)
       if (byName === undefined) continue
       for (const [name, triggers] of byName) {
         // A process's own writes do not trigger it again (no loop through its own tag).
-        if (name === publisher) continue
+        if (name === publisher?.name) continue
         for (const { trigger } of triggers) {
           if (!filterMatches(trigger.config.tag, value.topic)) continue
           const key = keyOf(value.domain, name)
@@ -148,7 +159,7 @@ export const startTriggers = (context: ServerContext, engine: ProcessEngine): Ru
             continue
           }
           pending.set(key, waiting + 1)
-          const started = run(value.domain, name, trigger, { topic: value.topic, payload: value.value, timestamp: new Date(value.timestamp).toISOString() })
+          const started = run(value.domain, name, trigger, { topic: value.topic, payload: value.value, timestamp: new Date(value.timestamp).toISOString() }, depth)
           const done = () => pending.set(key, (pending.get(key) ?? 1) - 1)
           if (started === undefined) done()
           else void started.finally(done)
