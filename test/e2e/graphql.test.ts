@@ -132,10 +132,27 @@ describe("POST /graphql: MachineMetrics' read-only schema, limits and permission
     expect((await gql(stranger.api, "{ machines { name } }")).body).toEqual({ data: { machines: [] } })
   })
 
-  it("answers a GraphiQL page on GET /graphql", async () => {
+  it("answers a GraphiQL page on GET /graphql whose scripts and styles this server serves", async () => {
     const page = await fetch(`${server.url}/graphql`)
     expect(page.status).toBe(200)
     expect(page.headers.get("content-type")).toMatch(/^text\/html/)
+    const html = await page.text()
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
+    expect(assets).toHaveLength(5)
+    for (const asset of assets) {
+      expect(asset.startsWith("/graphql/assets/"), asset).toBe(true)
+      const file = await fetch(`${server.url}${asset}`)
+      expect(file.status, asset).toBe(200)
+      expect((await file.text()).length, asset).toBeGreaterThan(100)
+    }
+  })
+
+  it("lets GraphiQL introspect the schema: introspection fields are outside the limits", async () => {
+    const { getIntrospectionQuery } = await import("graphql")
+    const answer = await gql(reporter, getIntrospectionQuery())
+    expect(answer.status).toBe(200)
+    expect(answer.body.errors).toBeUndefined()
+    expect(answer.body.data.__schema.queryType.name).toBe("Query")
   })
 })
 

@@ -2,7 +2,7 @@ import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentN
 import { Schema } from "effect"
 import type { HttpRequest, HttpResponse } from "@machhub/adapters"
 import { isAllowed } from "@machhub/core"
-import { bodyReadByHandler, content, error, ok, publicRoute, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
+import { bodyReadByHandler, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
 import type { Principal } from "../auth/Principal.js"
 import { computeReport } from "../reporting/computeReport.js"
 import { PRODUCTION_METRICS } from "../reporting/metrics.js"
@@ -10,7 +10,7 @@ import { reportingMachines } from "../reporting/reportingMachines.js"
 import type { ServerContext } from "../ServerContext.js"
 import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
 import { zoneOf } from "../tags/values/timeZone.js"
-import { graphiqlPage } from "./graphiqlPage.js"
+import { graphiqlRoutes } from "./graphiql.js"
 import { checkLimits } from "./limits.js"
 import { makeRateLimit } from "./rateLimit.js"
 import { reportingSchema, type GraphqlContext } from "./schema.js"
@@ -131,14 +131,6 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
       },
       handler: ({ request, principal }) => run(request, principal)
     }),
-    route({
-      method: "GET",
-      path: "/graphql",
-      tag: "reporting",
-      summary: "GraphiQL: a page to write and run queries against POST /graphql",
-      access: publicRoute,
-      responses: { 200: content("text/html", "The GraphiQL page") },
-      handler: () => ({ status: 200, contentType: "text/html; charset=utf-8", body: graphiqlPage() })
-    })
+    ...graphiqlRoutes()
   ]
 }
