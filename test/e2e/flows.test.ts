@@ -131,6 +131,13 @@ describe("Node-RED flows", () => {
     expect(record.status).toBe(200)
     expect(record.body).toMatchObject({ lot: "L-17", qty: 40 })
 
+    // The collection's schema holds for flows too: the write is refused and no response is reached.
+    const schema = { type: "object", properties: { qty: { type: "number" } } }
+    expect((await admin.inDomain("acme").json("POST", "/api/collections", { name: "batches", schema })).status).toBeLessThan(300)
+    const refused = await acme.request("POST", "/machhub/flow/execute/name/save-batch", { lot: "L-18", qty: "forty" })
+    expect(refused.status).toBe(504)
+    expect(await refused.text()).toMatch(/node rw1 \(machhub\.record\.write\) failed: field qty: must be number/)
+
     // A tag defined in beta does not reach acme's event trigger; one defined in acme does.
     expect((await beta.json("PUT", "/api/tags/Beta/Only", { access: "RW" })).status).toBe(200)
     expect((await acme.json("PUT", "/api/tags/Acme/Defined", { access: "RW" })).status).toBe(200)

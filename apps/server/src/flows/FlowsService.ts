@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { RECORD_CATEGORY, recordAggregateId, uuidv7, type ActorRef, type FlowNode } from "@machhub/core"
 import { makeRecordsReadModel, recordObject } from "@machhub/projections"
 import type { Principal } from "../auth/Principal.js"
+import { SchemaValidator } from "../data/SchemaValidator.js"
 import { log } from "../log.js"
 import { runCommand } from "../routes/runCommand.js"
 import type { ServerContext } from "../ServerContext.js"
@@ -19,7 +20,7 @@ const EXECUTION = "_machhubExecution"
 export type ExecutionOutcome =
   | { readonly _tag: "Answered"; readonly payload: unknown }
   | { readonly _tag: "NoEntry" }
-  | { readonly _tag: "TimedOut"; readonly millis: number }
+  | { readonly _tag: "TimedOut"; readonly millis: number; readonly failure?: string }
 
 export interface FlowsService {
   /** Starts Node-RED if it is not running yet (about a second the first time). */
@@ -38,6 +39,8 @@ export interface FlowsService {
 interface Pending {
   readonly runId: string
   readonly resolve: (payload: unknown) => void
+  /** The last node that failed with the run's message: named when no response comes. */
+  failure?: string
 }
 
 /**
@@ -48,6 +51,7 @@ interface Pending {
 export const makeFlowsService = (context: ServerContext, options: { readonly runs: FlowRuns }): FlowsService => {
   const deployedFlows = makeDeployedFlows({ store: context.store, domains: context.domains, run: context.run })
   const records = makeRecordsReadModel(context.readModels)
+  const schemas = new SchemaValidator()
   const entries = new Map<string, Array<(msg: Record<string, unknown>) => void>>()
   const pending = new Map<string, Pending>()
   const entryKey = (domain: string, name: string) => `${domain}\u0000${name}`
@@ -103,6 +107,7 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
       if (typeof executionId !== "string") return
       const waiting = pending.get(executionId)
       if (waiting === undefined) return
+      if (error !== undefined) waiting.failure = `node ${editorId(node.id)} (${node.type}) failed: ${error}`
       options.runs.step(waiting.runId, { node: editorId(node.id), type: node.type, ...(node.name ? { name: node.name } : {}), ...(error === undefined ? {} : { error }) })
     },
     readTag: (domain, topic) => context.tagValues.last(domain, topic),
@@ -129,6 +134,14 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
       if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(collection)) throw new Error("collection must be 1 to 64 letters, digits or _ starting with a letter")
       const actor = actorOf(domain)
       const local = id === undefined ? uuidv7() : id.includes(":") ? id.slice(id.lastIndexOf(":") + 1) : id
+      // The collection's JSON Schema holds for flows as for every client (on the record as merged).
+      const definition = records.collection(domain, collection)
+      if (definition !== undefined && definition.schema !== null) {
+        const existing = id === undefined ? undefined : records.get(domain, collection, local)
+        const merged = { ...(existing === undefined ? {} : (JSON.parse(existing.data) as Record<string, unknown>)), ...data }
+        const problem = schemas.violation(`${domain}\u0000${collection}`, definition.version, definition.schema, merged)
+        if (problem !== undefined) throw new Error(problem)
+      }
       const command = id === undefined
         ? runCommand(context, {
           type: "createRecord",
@@ -271,17 +284,18 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
       const runId = await options.runs.start({ name, domain, actor, correlationId, input: payload })
       const millis = context.config.flowTimeoutMillis
       const outcome = await new Promise<ExecutionOutcome>((resolve) => {
-        const timer = setTimeout(() => {
-          pending.delete(executionId)
-          resolve({ _tag: "TimedOut", millis })
-        }, millis)
-        pending.set(executionId, {
+        const entry: Pending = {
           runId,
           resolve: (answer) => {
             clearTimeout(timer)
             resolve({ _tag: "Answered", payload: answer })
           }
-        })
+        }
+        const timer = setTimeout(() => {
+          pending.delete(executionId)
+          resolve({ _tag: "TimedOut", millis, ...(entry.failure === undefined ? {} : { failure: entry.failure }) })
+        }, millis)
+        pending.set(executionId, entry)
         try {
           start({ _msgid: executionId, payload, [EXECUTION]: executionId })
         } catch (error) {
@@ -295,7 +309,9 @@ export const makeFlowsService = (context: ServerContext, options: { readonly run
       await new Promise((resolve) => setImmediate(resolve))
       // Answered once the run is in the log: GET /api/runs right after sees it ended.
       if (outcome._tag === "Answered") await options.runs.finish(runId, outcome.payload)
-      else if (outcome._tag === "TimedOut") await options.runs.fail(runId, `no response node was reached within ${outcome.millis} ms`)
+      else if (outcome._tag === "TimedOut") {
+        await options.runs.fail(runId, `no response node was reached within ${outcome.millis} ms${outcome.failure === undefined ? "" : `; ${outcome.failure}`}`)
+      }
       return outcome
     },
     stop: async () => {

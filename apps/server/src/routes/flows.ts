@@ -168,7 +168,7 @@ export const flowRoutes = (context: ServerContext, flows: FlowsService): Readonl
             case "NoEntry":
               return text(404, `No flow named ${params.name} in domain ${principal.domain}: deploy one whose machhub.flow.in node has this name`)
             case "TimedOut":
-              return text(504, `The flow ${params.name} did not reach a response node within ${outcome.millis} ms`)
+              return text(504, `The flow ${params.name} did not reach a response node within ${outcome.millis} ms${outcome.failure === undefined ? "" : ` (${outcome.failure})`}`)
           }
         })
       }
