@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { adminApi, seedDomainUser, type Api } from "../support/api.js"
+import { adminApi, api, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 
 /**
@@ -219,5 +219,23 @@ describe("production and downtime reports", () => {
     expect((await outsider.api.json("POST", "/reports/production", body)).status).toBe(403)
     const other = await seedDomainUser(root, { domain: "elsewhere", username: "stranger", group: "analysts", permissions: [perm("reports", "read", "domain")] })
     expect((await other.api.json("POST", "/reports/production", body)).body).toEqual({ items: [{ totalParts: 0 }], aggregate: { totalParts: 0 } })
+  })
+
+  it("answers a MachineMetrics client holding an API key of the reporting scope, on reports and GraphQL", async () => {
+    const root = await adminApi(server.url)
+    const owner = await seedDomainUser(root, {
+      domain: "plant", username: "integrator", group: "integrators",
+      permissions: [perm("api_keys", "read-write", "self"), perm("reports", "read", "domain"), perm("machines", "read", "domain")]
+    })
+    const key = await owner.api.json("POST", "/api/api-key/generate", { name: "MachineMetrics client", features: [], scopes: ["reporting"] })
+    expect(key.status).toBe(200)
+    const client = api(server.url, key.body.token as string)
+    const report = await client.json("POST", "/reports/production", { start: "2026-01-10T10:00:00Z", end: "2026-01-10T11:00:00Z", data: data(["totalParts"]), groupBy: [{ group: "machine" }], filter: { machine: ["M1"] } })
+    expect(report.status, JSON.stringify(report.body)).toBe(200)
+    expect(report.body.items).toEqual([{ machine: "M1", totalParts: 100 }])
+    const graph = await client.json("POST", "/graphql", { query: '{ machines(where: { name: { _eq: "M2" } }) { name production(start: "2026-01-10T10:00:00Z", end: "2026-01-10T11:00:00Z") { totalParts } } }' })
+    expect(graph.body).toEqual({ data: { machines: [{ name: "M2", production: { totalParts: 43 } }] } })
+    // The scope reads; it does not annotate.
+    expect((await client.json("POST", "/api/reporting/downtime", { machine: "M1", start: "2026-01-10T10:00:00Z", end: "2026-01-10T10:01:00Z", reason: "x" })).status).toBe(403)
   })
 })
