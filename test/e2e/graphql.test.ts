@@ -132,6 +132,29 @@ describe("POST /graphql: MachineMetrics' read-only schema, limits and permission
     expect((await gql(stranger.api, "{ machines { name } }")).body).toEqual({ data: { machines: [] } })
   })
 
+  it("answers a collection's records with the caller's collection access", async () => {
+    for (const [name, qty] of [["bolt", 5], ["nut", 12], ["gear", 30]] as const) {
+      const made = await admin.json("POST", "/machhub/parts", { name, qty })
+      expect(made.status).toBe(201)
+    }
+    const query = '{ records(collection: "parts", where: { qty: { _gte: 10 } }, order_by: [{ qty: desc }]) }'
+    const root = await adminApi(server.url)
+    const reader = await seedDomainUser(root, {
+      domain: "plant", username: "partsreader", group: "partsreaders",
+      permissions: [perm("reports", "read", "domain"), perm("collections", "read", "domain")]
+    })
+    const answer = await gql(reader.api, query)
+    expect(answer.status).toBe(200)
+    expect(answer.body.data.records.map((r: { name: string; qty: number }) => [r.name, r.qty])).toEqual([["gear", 30], ["nut", 12]])
+    // Without collections:read the field errs; another domain has no such records.
+    const denied = await gql(reporter, query)
+    expect(denied.body.data.records).toBeNull()
+    expect(denied.body.errors[0].extensions.code).toBe("FORBIDDEN")
+    const stranger = await seedDomainUser(root, { domain: "elsewhere", username: "partsstranger", group: "g2", permissions: [perm("reports", "read", "domain"), perm("collections", "read", "domain")] })
+    expect((await gql(stranger.api, query)).body).toEqual({ data: { records: [] } })
+    expect((await gql(reader.api, '{ records(collection: "parts", where: { name: { _like: "b%" } }) }')).body.errors[0].message).toMatch(/_like is not supported on records/)
+  })
+
   it("answers a GraphiQL page on GET /graphql whose scripts and styles this server serves", async () => {
     const page = await fetch(`${server.url}/graphql`)
     expect(page.status).toBe(200)

@@ -12,6 +12,8 @@ import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
 import { zoneOf } from "../tags/values/timeZone.js"
 import { graphiqlRoutes } from "./graphiql.js"
 import { checkLimits } from "./limits.js"
+import { readRecords } from "./records.js"
+import { makeRecordsReadModel } from "@machhub/projections"
 import { makeRateLimit } from "./rateLimit.js"
 import { reportingSchema, type GraphqlContext } from "./schema.js"
 
@@ -55,6 +57,7 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
   const tags = tagDefinitions(context)
   const zone = zoneOf(context.config.timeZone) ?? zoneOf("UTC")!
   const rate = makeRateLimit()
+  const records = makeRecordsReadModel(context.readModels, context.projections.onApplied)
 
   const run = (request: HttpRequest, principal: Principal): HttpResponse => {
     const limited = rate.take(principal.domain)
@@ -105,6 +108,7 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
           { kind: "production", from: start, to: end, metrics: PRODUCTION_METRICS, groupBy: [], filter: {}, flatten: false, csv: false },
           { store: context.tagValues.store, domain: principal.domain, zone, now: Date.now(), machines: [machine], downtime: () => [] }
         ).aggregate,
+      records: (args) => readRecords(context.readModels, records, principal, args),
       deadline: Date.now() + QUERY_SECONDS * 1000
     }
     const result = execute({ schema: reportingSchema, document, contextValue, variableValues: variables ?? undefined, operationName: operationName ?? undefined })

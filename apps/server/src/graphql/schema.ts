@@ -12,7 +12,8 @@ import {
 import type { ReportingMachineRow, TagRow } from "@machhub/projections"
 import { PRODUCTION_METRICS } from "../reporting/metrics.js"
 import { applyListArgs, listInputs, StringComparison, matches, type ListArgs } from "./where.js"
-import { GraphQLInputObjectType } from "graphql"
+import { GraphQLInputObjectType, GraphQLInt } from "graphql"
+import type { RecordsArgs } from "./records.js"
 
 /** What resolvers read, all within the caller's domain, and what the caller may see. */
 export interface GraphqlContext {
@@ -21,6 +22,8 @@ export interface GraphqlContext {
   readonly tags: () => ReadonlyArray<TagRow>
   readonly last: (topic: string) => { readonly value: unknown; readonly timestamp: number } | undefined
   readonly production: (machine: ReportingMachineRow, start: number, end: number) => Record<string, unknown>
+  /** A collection's records, with the caller's collection access. */
+  readonly records: (args: RecordsArgs) => ReadonlyArray<Record<string, unknown>>
   /** When the query must have finished (10 s after it started). */
   readonly deadline: number
 }
@@ -183,6 +186,22 @@ const queryFields: GraphQLFieldConfigMap<unknown, GraphqlContext> = {
       })
       return applyListArgs(rows, args)
     }
+  }
+}
+
+queryFields["records"] = {
+  type: new GraphQLList(new GraphQLNonNull(JSONScalar)),
+  description: "The records of a collection (collections:read, or the collection's public read; a self scope sees its own records)",
+  args: {
+    collection: { type: new GraphQLNonNull(GraphQLString) },
+    where: { type: JSONScalar, description: "{ <field>: { _eq _neq _gt _gte _lt _lte _in _nin } }, all holding; _and nests more" },
+    limit: { type: GraphQLInt },
+    offset: { type: GraphQLInt },
+    order_by: { type: JSONScalar, description: "[{ <field>: asc|desc }]" }
+  },
+  resolve: (_root, args: RecordsArgs, context: GraphqlContext) => {
+    if (Date.now() > context.deadline) throw new GraphQLError("The query ran past its 10 s limit", { extensions: { code: "TIMEOUT" } })
+    return context.records(args)
   }
 }
 
