@@ -234,7 +234,17 @@ describe("Node-RED flows", () => {
     const page = await acme.request("GET", "/flows/")
     expect(page.status).toBe(200)
     expect(page.headers.get("content-type")).toMatch(/text\/html/)
-    expect(await page.text()).toMatch(/Node-RED/)
+    const html = await page.text()
+    expect(html).toMatch(/Node-RED/)
+    // Everything the page and the editor's start-up ask for is served through /flows.
+    const assets = [...html.matchAll(/(?:src|href)="([^"#]+)"/g)].map((m) => m[1]!).filter((a) => !a.startsWith("http") && !a.startsWith("/"))
+    const boot = ["settings", "settings/user", "theme", "plugins", "nodes", "locales/editor", "locales/node-red", "icons", "red/keymap.json"]
+    expect(assets.length).toBeGreaterThan(3)
+    for (const asset of [...assets, ...boot]) {
+      const answer = await acme.request("GET", `/flows/${asset}`, undefined, { accept: asset === "nodes" || asset === "plugins" ? "application/json" : "*/*" })
+      expect(answer.status, asset).toBe(200)
+    }
+    expect((await acme.request("GET", "/flows/nodes", undefined, { accept: "text/html" })).status).toBe(200)
     // The browser's way in: the jwt cookie (Domain header absent: the admin domain).
     const byCookie = await fetch(`${server.url}/flows/`, { headers: { cookie: `jwt=${admin.token}` } })
     expect(byCookie.status).toBe(200)

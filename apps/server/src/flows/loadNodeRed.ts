@@ -8,29 +8,26 @@ let unwrapping = false
 /**
  * Where the process resolves with the `import` condition first (the test runner does, to run the
  * TypeScript sources), a dual package such as `mustache` resolves to its ES module, which `require`
- * returns as a namespace object, while Node-RED expects the CommonJS export. Node-RED requires
+ * returns as a namespace object (mustache's .mjs, i18next's dist/esm), while Node-RED expects the
+ * CommonJS export. Node-RED requires
  * modules lazily (at init, at start, when an editor page is first asked for), so from the first load
- * on, such namespaces required from installed packages are unwrapped to their default export.
+ * on, such namespaces required by Node-RED's packages are unwrapped to their default export.
  */
 const unwrapEsmNamespaces = (): void => {
   if (unwrapping) return
   unwrapping = true
-  const loader = Module as unknown as { _load: Load; _resolveFilename: (request: string, parent: unknown, isMain: boolean) => string }
+  const loader = Module as unknown as { _load: Load }
   const original = loader._load
-  const installed = `${sep}node_modules${sep}`
+  // Only Node-RED's own packages: any other caller gets what it asked for.
+  const nodeRed = [`${sep}node_modules${sep}@node-red${sep}`, `${sep}node_modules${sep}node-red${sep}`]
   loader._load = function (request, parent, isMain) {
     const loaded = original.call(this, request, parent, isMain)
+    // An ES module namespace (not a CommonJS object marked __esModule) required by Node-RED.
     if (
-      typeof loaded === "object" && loaded !== null && (loaded as { __esModule?: unknown }).__esModule === true && "default" in loaded &&
-      parent?.filename?.includes(installed) === true
+      typeof loaded === "object" && loaded !== null && (loaded as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === "Module" &&
+      "default" in loaded && nodeRed.some((dir) => parent?.filename?.includes(dir) === true)
     ) {
-      let file = ""
-      try {
-        file = loader._resolveFilename(request, parent, isMain)
-      } catch {
-        file = ""
-      }
-      if (file.endsWith(".mjs")) return (loaded as { default: unknown }).default
+      return (loaded as { default: unknown }).default
     }
     return loaded
   }
