@@ -11,6 +11,21 @@ export interface Segment {
   readonly state: ExecutionState
 }
 
+/** Points read from the historian at a time, so a long period never holds all its raw points at once. */
+const PAGE = 10_000
+
+/** The points of [from, to) in time order, a page at a time. */
+function* pointsOf(store: HistorianStore, series: number, from: number, to: number): Generator<StoredPoint> {
+  // `page` takes points after its bound: start just before `from` so a point at `from` is included.
+  let after = from - 1
+  for (;;) {
+    const page = store.page(series, after, to, PAGE)
+    yield* page
+    if (page.length < PAGE) return
+    after = page[page.length - 1]![0]
+  }
+}
+
 /** MTConnect `Execution` values that mean the controller reports a state (any but ACTIVE is not in cycle). */
 const KNOWN_EXECUTION = new Set(["ACTIVE", "READY", "INTERRUPTED", "FEED_HOLD", "STOPPED", "OPTIONAL_STOP", "PROGRAM_STOPPED", "PROGRAM_COMPLETED", "WAIT"])
 
@@ -44,7 +59,7 @@ export const executionSegments = (store: HistorianStore, series: number | undefi
   const before = store.before(series, from)
   let state: ExecutionState = before === undefined ? "noData" : executionState(pointValue(before))
   let at = from
-  for (const point of store.range(series, from, end)) {
+  for (const point of pointsOf(store, series, from, end)) {
     push(at, point[0], state)
     at = point[0]
     state = executionState(pointValue(point))
@@ -77,7 +92,7 @@ export const counterIncreases = (store: HistorianStore, series: number | undefin
   const before = store.before(series, from)
   let previous = before === undefined ? undefined : numberOf(before)
   const out: Array<CountEvent> = []
-  for (const point of store.range(series, from, to)) {
+  for (const point of pointsOf(store, series, from, to)) {
     const value = numberOf(point)
     if (value === undefined) continue
     if (previous !== undefined) {
