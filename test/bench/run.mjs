@@ -15,6 +15,7 @@ import { benchAudit } from "./audit.mjs"
 import { benchHistorian } from "./historian.mjs"
 import { benchSandbox } from "./sandbox.mjs"
 import { benchProcesses } from "./processes.mjs"
+import { benchReports } from "./reports.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 
@@ -82,8 +83,9 @@ const main = async () => {
         NATS_URL: "",
         MACHHUB_DATA_DIR: join(dir, "server"),
         MACHHUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        // The per-key rate limit would otherwise be what the API-key figure measures.
-        MACHHUB_KEY_RATE_LIMIT: "1000000"
+        // The per-key and GraphQL rate limits would otherwise be what the API-key and GraphQL figures measure.
+        MACHHUB_KEY_RATE_LIMIT: "1000000",
+        MACHHUB_GRAPHQL_RATE_LIMIT: "10000000"
       }, /listening on http:\/\/[^:]+:(\d+)/)
       children.push(server.child)
       const url = `http://127.0.0.1:${server.port}`
@@ -137,6 +139,8 @@ const main = async () => {
       await benchHistorian({ url, token, seconds, baselineRps, row })
       // Functions called over HTTP and a tag_change process under 1,000 changes/s, each run recorded.
       await benchProcesses({ url, token, seconds, row })
+      // Production reports from the historian (50 machines × 30 days) and GraphQL over those machines.
+      await benchReports({ url, token, seconds, row, serverPid: server.child.pid })
       server.child.kill("SIGTERM")
 
       // createRecord on 1 server (SQLite), 1 (JetStream) and 3 on one JetStream, each setup started and

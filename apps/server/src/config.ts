@@ -73,6 +73,8 @@ export interface ServerConfig {
    * by default): one for every domain of this server.
    */
   readonly timeZone: string
+  /** GraphQL requests allowed per domain per minute (MACHHUB_GRAPHQL_RATE_LIMIT, MachineMetrics' 1,000 by default); then 429. */
+  readonly graphqlRequestsPerMinute: number
 }
 
 export class ConfigError extends Error {}
@@ -193,6 +195,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600),
     sandboxWorkers: integer(env, "MACHHUB_SANDBOX_WORKERS", availableParallelism(), 1, 256),
     flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000),
-    timeZone: timeZoneOf(env, "MACHHUB_TIMEZONE")
+    timeZone: timeZoneOf(env, "MACHHUB_TIMEZONE"),
+    graphqlRequestsPerMinute: integer(env, "MACHHUB_GRAPHQL_RATE_LIMIT", 1000, 1, 10_000_000)
   }
 }

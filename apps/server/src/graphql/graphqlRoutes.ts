@@ -17,6 +17,9 @@ import { makeRecordsReadModel } from "@machhub/projections"
 import { makeRateLimit } from "./rateLimit.js"
 import { reportingSchema, type GraphqlContext } from "./schema.js"
 
+/** Query texts whose parse and validation are kept; past it the cache starts over. */
+const MAX_CACHED_DOCUMENTS = 500
+
 /** MachineMetrics' limit on one query's run. */
 export const QUERY_SECONDS = 10
 
@@ -56,13 +59,14 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
   const machines = reportingMachines(context)
   const tags = tagDefinitions(context)
   const zone = zoneOf(context.config.timeZone) ?? zoneOf("UTC")!
-  const rate = makeRateLimit()
+  const documents = new Map<string, { readonly document: DocumentNode | undefined; readonly errors: ReadonlyArray<GraphQLError> }>()
+  const rate = makeRateLimit(context.config.graphqlRequestsPerMinute)
   const records = makeRecordsReadModel(context.readModels, context.projections.onApplied)
 
   const run = (request: HttpRequest, principal: Principal): HttpResponse => {
     const limited = rate.take(principal.domain)
     if (!limited.ok) {
-      return answer(429, JSON_TYPE, { errors: [{ message: `More than 1,000 GraphQL requests this minute in domain ${principal.domain}; retry in ${limited.retryAfterSeconds} s` }] }, { "Retry-After": String(limited.retryAfterSeconds) })
+      return answer(429, JSON_TYPE, { errors: [{ message: `More than ${context.config.graphqlRequestsPerMinute} GraphQL requests this minute in domain ${principal.domain}; retry in ${limited.retryAfterSeconds} s` }] }, { "Retry-After": String(limited.retryAfterSeconds) })
     }
     const mediaType = mediaTypeOf(request)
     const requestError = (status: number, message: string) => answer(status, JSON_TYPE, { errors: [{ message }] })
@@ -80,14 +84,23 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
 
     // A document that cannot run: 400 with graphql-response+json, 200 with application/json (GraphQL over HTTP).
     const documentErrors = (errors: ReadonlyArray<GraphQLError>) => answer(mediaType.startsWith(GRAPHQL_RESPONSE) ? 400 : 200, mediaType, { errors })
-    let document: DocumentNode
-    try {
-      document = parse(query, { maxTokens: 5000 })
-    } catch (problem) {
-      return documentErrors([problem instanceof GraphQLError ? problem : new GraphQLError("The query does not parse")])
+    // Parsed and validated once per query text: dashboards send the same few queries over and over.
+    let checked = documents.get(query)
+    if (checked === undefined) {
+      try {
+        const document = parse(query, { maxTokens: 5000 })
+        checked = { document, errors: validate(reportingSchema, document) }
+      } catch (problem) {
+        checked = { document: undefined, errors: [problem instanceof GraphQLError ? problem : new GraphQLError("The query does not parse")] }
+      }
+      // Only short texts are kept, so the cache stays small whatever callers send.
+      if (query.length <= 10_000) {
+        if (documents.size >= MAX_CACHED_DOCUMENTS) documents.clear()
+        documents.set(query, checked)
+      }
     }
-    const invalid = validate(reportingSchema, document)
-    if (invalid.length > 0) return documentErrors(invalid)
+    if (checked.document === undefined || checked.errors.length > 0) return documentErrors(checked.errors)
+    const document = checked.document
     const operation = getOperationAST(document, operationName ?? undefined)
     if (operation == null) return documentErrors([new GraphQLError(operationName == null ? "Several operations: name one with operationName" : `No operation named ${operationName}`)])
     if (operation.operation !== "query") {

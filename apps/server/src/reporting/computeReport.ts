@@ -5,7 +5,7 @@ import { addDays, formatLocalDate, localDateOf, localInstant } from "./localTime
 import { addSums, emptySums, metricValue, type ProductionMetric, type Sums } from "./metrics.js"
 import type { GroupKey, ReportRequest } from "./reportRequest.js"
 import { shiftOccurrences, type ShiftOccurrence } from "./shifts.js"
-import { counterIncreases, executionSegments, type CountEvent, type Segment } from "./signals.js"
+import { counterIncreases, executionSegments, type CountEvent } from "./signals.js"
 
 /** What a report reads: the historian, the machines and their annotations, the zone and the clock. */
 export interface ReportSources {
@@ -38,8 +38,11 @@ interface Group {
   downtimeMs: number
 }
 
-/** The instants where a machine's time must be cut so each slice has one day, hour, shift, reason and state. */
-const cutsOf = (request: ReportRequest, zone: Zone, segments: ReadonlyArray<Segment>, shifts: ReadonlyArray<ShiftOccurrence>, annotations: ReadonlyArray<DowntimeAnnotationRow>): Array<number> => {
+/**
+ * The instants where a machine's time must be cut so each interval has one day, hour, shift and
+ * annotation (execution changes are summed within an interval, not cut at).
+ */
+const cutsOf = (request: ReportRequest, zone: Zone, shifts: ReadonlyArray<ShiftOccurrence>, annotations: ReadonlyArray<DowntimeAnnotationRow>): Array<number> => {
   const { from, to } = request
   const cuts: Array<number> = [from, to]
   const inside = (t: number) => t > from && t < to
@@ -53,7 +56,6 @@ const cutsOf = (request: ReportRequest, zone: Zone, segments: ReadonlyArray<Segm
   if (request.groupBy.includes("hour")) {
     for (let t = nextBucketStart(zone, HOUR, bucketStart(zone, HOUR, from)); t < to; t = nextBucketStart(zone, HOUR, t)) cuts.push(t)
   }
-  for (const s of segments) if (inside(s.start)) cuts.push(s.start)
   for (const s of shifts) {
     if (inside(s.start)) cuts.push(s.start)
     if (inside(s.end)) cuts.push(s.end)
@@ -75,9 +77,10 @@ const takeCounts = (events: ReadonlyArray<CountEvent>, cursor: { i: number }, st
 }
 
 /**
- * Computes a production or downtime report. Each machine's period is cut into slices on which
- * everything is constant (execution state, day, hour, shift, annotation); each slice adds its sums to
- * the groups its keys name at every level of `groupBy`, and to the roll-up.
+ * Computes a production or downtime report. Each machine's period is cut into intervals on which
+ * every key is constant (day, hour, shift, annotation); the execution segments overlapping an
+ * interval give its time in and out of cycle, and the interval adds its sums to the groups its keys
+ * name at every level of `groupBy`, and to the roll-up.
  */
 export const computeReport = (request: ReportRequest, sources: ReportSources): Report => {
   const { zone, store, domain } = sources
@@ -97,7 +100,7 @@ export const computeReport = (request: ReportRequest, sources: ReportSources): R
     const rejects = counterIncreases(store, series(machine.tags.rejectCount), request.from, request.to)
     const shifts = shiftOccurrences(zone, machine.shifts, request.from, request.to)
     const annotations = request.kind === "downtime" ? sources.downtime(machine.name, request.from, request.to) : []
-    const cuts = cutsOf(request, zone, segments, shifts, annotations)
+    const cuts = cutsOf(request, zone, shifts, annotations)
     const ideal = machine.idealCycleSeconds === undefined ? undefined : machine.idealCycleSeconds * 1000
     const partCursor = { i: 0 }
     const rejectCursor = { i: 0 }
@@ -106,44 +109,57 @@ export const computeReport = (request: ReportRequest, sources: ReportSources): R
     for (let c = 0; c + 1 < cuts.length; c++) {
       const start = cuts[c]!
       const end = cuts[c + 1]!
-      const duration = end - start
+      // The time in and out of cycle within the interval, from the execution segments overlapping it.
       while (segmentIndex < segments.length && segments[segmentIndex]!.end <= start) segmentIndex++
-      const state = segments[segmentIndex]?.state ?? "noData"
-      // The earliest-starting shift holding the slice names it (shifts of one machine should not overlap).
-      const shift = shifts.find((s) => s.start <= start && s.end >= end)
-      const planned = machine.shifts.length === 0 || shift !== undefined
+      let inCycle = 0
+      let notInCycle = 0
+      let firstData = Number.POSITIVE_INFINITY
+      let lastData = Number.NEGATIVE_INFINITY
+      for (let j = segmentIndex; j < segments.length && segments[j]!.start < end; j++) {
+        const segment = segments[j]!
+        if (segment.state === "noData") continue
+        const a = Math.max(segment.start, start)
+        const b = Math.min(segment.end, end)
+        if (b <= a) continue
+        if (segment.state === "inCycle") inCycle += b - a
+        else notInCycle += b - a
+        if (a < firstData) firstData = a
+        if (b > lastData) lastData = b
+      }
       const partCount = takeCounts(parts, partCursor, start, end)
       const rejectCount = takeCounts(rejects, rejectCursor, start, end)
+      const data = inCycle + notInCycle
+      // An interval with nothing known makes no group of its own (an hour of no data is not a row of zeros).
+      if (data === 0 && partCount === 0 && rejectCount === 0) continue
+      // The earliest-starting shift holding the interval names it (shifts of one machine should not overlap).
+      const shift = shifts.find((s) => s.start <= start && s.end >= end)
       if (shiftFilter !== undefined && (shift === undefined || !shiftFilter.includes(shift.name))) continue
-      // A slice with nothing known makes no group of its own (an hour of no data is not a row of zeros).
-      if (state === "noData" && partCount === 0 && rejectCount === 0) continue
+      const planned = machine.shifts.length === 0 || shift !== undefined
+      const downtimeMs = planned ? notInCycle : 0
+      if (request.kind === "downtime" && downtimeMs === 0) continue
 
       const sums = emptySums()
       sums.totalParts = partCount
       sums.rejectedParts = rejectCount
-      let downtimeMs = 0
-      if (state !== "noData") {
-        sums.allTime = duration
-        sums.minStart = start
-        sums.maxEnd = end
-        if (state === "inCycle") sums.timeInCycle = duration
-        if (planned) {
-          sums.plannedTime = duration
-          if (state === "inCycle") sums.plannedInCycle = duration
-          else sums.downtime = downtimeMs = duration
-        }
-        if (ideal !== undefined) {
-          sums.idealCycleTimeInCycle = sums.timeInCycle
-          sums.idealParts = duration / ideal
-          sums.idealAllTime = duration
-        }
+      sums.allTime = data
+      sums.timeInCycle = inCycle
+      sums.minStart = firstData
+      sums.maxEnd = lastData
+      if (planned) {
+        sums.plannedTime = data
+        sums.plannedInCycle = inCycle
+        sums.downtime = notInCycle
       }
-      if (ideal !== undefined) sums.idealPartTime = ideal * partCount
-      if (request.kind === "downtime" && downtimeMs === 0) continue
+      if (ideal !== undefined) {
+        sums.idealCycleTimeInCycle = inCycle
+        sums.idealParts = data / ideal
+        sums.idealAllTime = data
+        sums.idealPartTime = ideal * partCount
+      }
 
       let reason: string = UNCATEGORIZED
       if (request.kind === "downtime") {
-        // The latest annotation covering the slice gives the reason.
+        // The latest annotation covering the interval gives the reason.
         for (const a of annotations) if (a.start <= start && a.end >= end) reason = a.reason
       }
       const keyOf = (group: GroupKey): KeyValue => {

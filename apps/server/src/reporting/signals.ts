@@ -41,6 +41,19 @@ export const executionState = (value: unknown): ExecutionState => {
   return KNOWN_EXECUTION.has(upper) ? "notInCycle" : "noData"
 }
 
+/** States by the stored JSON text of a value: a signal repeats a few texts millions of times. */
+const statesByText = new Map<string, ExecutionState>()
+const stateOfPoint = (point: StoredPoint): ExecutionState => {
+  const text = point[2]
+  if (text === null) return "noData"
+  let state = statesByText.get(text)
+  if (state === undefined) {
+    state = executionState(JSON.parse(text))
+    if (statesByText.size < 1000) statesByText.set(text, state)
+  }
+  return state
+}
+
 /**
  * The execution segments of [from, to): the value in effect at `from` is the last point before it
  * (none: no data until the first point), each point holds until the next one, and nothing after
@@ -57,12 +70,12 @@ export const executionSegments = (store: HistorianStore, series: number | undefi
     else segments.push({ start, end: stop, state })
   }
   const before = store.before(series, from)
-  let state: ExecutionState = before === undefined ? "noData" : executionState(pointValue(before))
+  let state: ExecutionState = before === undefined ? "noData" : stateOfPoint(before)
   let at = from
   for (const point of pointsOf(store, series, from, end)) {
     push(at, point[0], state)
     at = point[0]
-    state = executionState(pointValue(point))
+    state = stateOfPoint(point)
   }
   push(at, end, state)
   push(end, to, "noData")
@@ -76,7 +89,8 @@ export interface CountEvent {
 }
 
 const numberOf = (point: StoredPoint): number | undefined => {
-  const value = point[1] ?? pointValue(point)
+  if (point[1] !== null) return point[1]
+  const value = pointValue(point)
   const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN
   return Number.isFinite(n) ? n : undefined
 }
