@@ -2,6 +2,9 @@
 // - function calls over HTTP: POST /machhub/function/execute of a trivial TypeScript function,
 //   calls/s with 8 in flight and p50/p99 latency one at a time (each call is a recorded run:
 //   RunStarted and RunFinished, plus the sandbox run);
+// - a Node-RED flow executed over HTTP (POST /machhub/flow/execute/name/<name>: an entry, a change
+//   node adding the two numbers with JSONata, a response), calls/s and p50 next to the same logic as
+//   the function above (the flow's first call starts Node-RED, so it is warmed up first);
 // - a tag_change process under 1,000 tag changes/s (POST /machhub/tag/batch of 100 values every
 //   100 ms): runs/s finished, and the lag p99 from a value's timestamp to its run's end.
 //
@@ -49,7 +52,42 @@ export const benchProcesses = async ({ url, token, seconds, row }) => {
       calls++
     }
   }))
-  row("function calls/s over HTTP (8 in flight)", calls / ((performance.now() - started) / 1000), "calls/s", undefined, "each a run in the log")
+  const functionRate = calls / ((performance.now() - started) / 1000)
+  row("function calls/s over HTTP (8 in flight)", functionRate, "calls/s", undefined, "each a run in the log")
+
+  // The same sum as a Node-RED flow. A deploy replaces the domain's flows file: the bench server's own.
+  const flow = `bench_add_flow_${suffix}`
+  await call(url, token, "POST", "/api/flows", [
+    { id: "bench_tab", type: "tab", label: "bench" },
+    { id: "bench_in", type: "machhub.flow.in", z: "bench_tab", name: flow, wires: [["bench_sum"]] },
+    { id: "bench_sum", type: "change", z: "bench_tab", rules: [{ t: "set", p: "payload", pt: "msg", to: "payload.a + payload.b", tot: "jsonata" }], wires: [["bench_out"]] },
+    { id: "bench_out", type: "machhub.flow.response", z: "bench_tab", wires: [] }
+  ])
+  const runFlow = () => call(url, token, "POST", `/machhub/flow/execute/name/${flow}`, { a: 1, b: 2 })
+  const first = await runFlow()
+  if (first?.msg !== 3) throw new Error(`the bench flow answered ${JSON.stringify(first)}`)
+  for (let i = 0; i < 20; i++) await runFlow()
+  const flowLatencies = []
+  const flowSingle = performance.now() + Math.min(seconds, 3) * 1000
+  while (performance.now() < flowSingle) {
+    const began = performance.now()
+    await runFlow()
+    flowLatencies.push(performance.now() - began)
+  }
+  flowLatencies.sort((a, b) => a - b)
+  let flowCalls = 0
+  const flowDeadline = performance.now() + seconds * 1000
+  const flowStarted = performance.now()
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (performance.now() < flowDeadline) {
+      await runFlow()
+      flowCalls++
+    }
+  }))
+  const flowRate = flowCalls / ((performance.now() - flowStarted) / 1000)
+  row("Node-RED flow calls/s over HTTP (8 in flight), the function's sum as a change node", flowRate, "calls/s", undefined,
+    `p50 ${Math.round(percentile(flowLatencies, 50) * 1000)} µs, p99 ${Math.round(percentile(flowLatencies, 99) * 1000)} µs one at a time; ${(flowRate / functionRate).toFixed(2)}× the function; each a run in the log`)
+  await call(url, token, "POST", "/api/flows", [])
 
   // Tag changes at 1,000/s into a tag_change process.
   const processName = `bench_onchange_${suffix}`
