@@ -7,6 +7,9 @@ import { startTestServer, type TestServer } from "../support/server.js"
 import { tempDir } from "../support/temp.js"
 
 /** A flow: entry node `name` → (nodes) → response; ids as the Node-RED editor makes them. */
+// A secret in the server's environment, there before Node-RED starts: no flow may read it.
+process.env["MH_FLOWS_TEST_SECRET"] = "s3cret-of-the-server"
+
 const flowFile = (name: string, middle: ReadonlyArray<Record<string, unknown>>) => {
   const ids = middle.map((n) => n["id"] as string)
   const chain = [`${name}-in`, ...ids, `${name}-out`]
@@ -314,4 +317,29 @@ describe("Node-RED flows after a restart", () => {
       dir.cleanup()
     }
   }, 90_000)
+})
+
+describe("Node-RED flows and the server's environment", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer()
+  }, 60_000)
+  afterAll(() => server?.dispose())
+
+  it("reads none of the server's environment variables, by $env(), an env property or ${VAR}", async () => {
+    const admin = await adminApi(server.url)
+    const flows = flowFile("peek-env", [{
+      id: "peek",
+      type: "change",
+      rules: [
+        { t: "set", p: "payload.jsonata", pt: "msg", to: "$env('MH_FLOWS_TEST_SECRET')", tot: "jsonata" },
+        { t: "set", p: "payload.env", pt: "msg", to: "MH_FLOWS_TEST_SECRET", tot: "env" },
+        { t: "set", p: "payload.substituted", pt: "msg", to: "${MH_FLOWS_TEST_SECRET}", tot: "str" }
+      ]
+    }])
+    expect((await admin.json("POST", "/api/flows", flows)).status).toBe(200)
+    const executed = await admin.json("POST", "/machhub/flow/execute/name/peek-env", {})
+    expect(executed.status, JSON.stringify(executed.body)).toBe(200)
+    expect(JSON.stringify(executed.body)).not.toContain("s3cret-of-the-server")
+  })
 })

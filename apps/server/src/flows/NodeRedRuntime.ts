@@ -172,6 +172,10 @@ const initNodeRed = async (userDir: string): Promise<Shared> => {
     contextStorage: { default: domainContextStore() },
     // Credentials live in memory only (nodeRedStorage.ts): a key per process is enough.
     credentialSecret: randomBytes(32).toString("hex"),
+    // Node-RED resolves `${VAR}` settings, env properties and JSONata's $env() from process.env when a
+    // flow does not set the variable: every variable the server was started with (its secrets among
+    // them: the admin password, store URLs) is excluded, so a flow of any domain reads none of them.
+    envVarExcludes: Object.keys(process.env),
     functionExternalModules: false,
     externalModules: { autoInstall: false, palette: { allowInstall: false, allowUpload: false }, modules: { allowInstall: false } },
     editorTheme: { tours: false, projects: { enabled: false } },
