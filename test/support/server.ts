@@ -17,7 +17,8 @@ export interface TestServer extends RunningServer {
 export const startTestServer = async (overrides: Partial<ServerConfig> & { env?: Record<string, string> } = {}): Promise<TestServer> => {
   const dir = overrides.dataDir === undefined ? tempDir() : undefined
   const config: ServerConfig = {
-    ...loadConfig({ MACHHUB_PASSWORD_COST: "10", ...overrides.env }),
+    // MQTT over TCP on a free port: the machine's own broker holds 1883.
+    ...loadConfig({ MACHHUB_PASSWORD_COST: "10", MACHHUB_MQTT_PORT: "0", ...overrides.env }),
     host: "127.0.0.1",
     port: 0,
     adminPassword: ADMIN_PASSWORD,
