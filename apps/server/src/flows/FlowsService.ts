@@ -12,7 +12,7 @@ import { editorId } from "./domainIds.js"
 import type { FlowBridge } from "./FlowBridge.js"
 import type { FlowRuns } from "./FlowRuns.js"
 import { startNodeRed, type NodeRedRuntime } from "./NodeRedRuntime.js"
-import { topicMatches } from "./topicFilter.js"
+import { topicMatches } from "../tags/topicName.js"
 
 const EXECUTION = "_machhubExecution"
 

@@ -7,7 +7,8 @@ import type { ServerContext } from "../ServerContext.js"
 import { equalityQuery, makeHostApi, type HostSource, type Publisher } from "./hostApi.js"
 import { ownerPrincipal } from "./ownerPrincipal.js"
 import { makeRunLog, type RecordedRun, type RunLog } from "./runLog.js"
-import { filterMatches, hasWildcard } from "./topicFilter.js"
+import { topicMatches } from "../tags/topicName.js"
+import { hasWildcard } from "./topicFilter.js"
 
 /** How a run ended, as the execute routes answer it. */
 export type RunOutcome =
@@ -92,7 +93,7 @@ export const makeProcessEngine = (context: ServerContext): ProcessEngine => {
       // A wildcard: every defined tag of the domain it matches, with its last value.
       const map: Record<string, unknown> = {}
       for (const tag of context.readModels.prepare<[string], { topic: string }>("SELECT topic FROM tags WHERE domain = ? ORDER BY topic").all(domain)) {
-        if (filterMatches(input.config.tag, tag.topic)) map[tag.topic] = await host.tags.read(tag.topic)
+        if (topicMatches(input.config.tag, tag.topic)) map[tag.topic] = await host.tags.read(tag.topic)
       }
       return map
     }

@@ -1,34 +1,15 @@
-import { validateTopicName } from "../tags/topicName.js"
-
-/** Whether an MQTT topic filter (`+` one level, `#` the rest) matches a topic. */
-export const filterMatches = (filter: string, topic: string): boolean => {
-  if (filter === topic) return true
-  const f = filter.split("/")
-  const t = topic.split("/")
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true
-    if (i >= t.length) return false
-    if (f[i] !== "+" && f[i] !== t[i]) return false
-  }
-  return f.length === t.length
-}
+import { validateTopicFilter } from "../tags/topicName.js"
 
 export const hasWildcard = (filter: string): boolean => filter.includes("+") || filter.includes("#")
 
-/** Why a topic filter is not valid (`+` and `#` must fill a whole level, `#` only last), or undefined. */
+/**
+ * Why a trigger's or input's topic filter is not valid, or undefined: the tag rules for filters
+ * (`+` and `#` fill a whole level, `#` only last), and no shared subscription, which only means
+ * something to MQTT clients.
+ */
 export const filterProblem = (filter: unknown): string | undefined => {
   if (typeof filter !== "string" || filter === "") return "must be a non-empty topic or topic filter"
-  if (!hasWildcard(filter)) {
-    const check = validateTopicName(filter)
-    return check.ok ? undefined : check.message
-  }
-  const levels = filter.split("/")
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i]!
-    if (level.includes("#") && (level !== "#" || i !== levels.length - 1)) return "# must be a whole level, and the last one"
-    if (level.includes("+") && level !== "+") return "+ must be a whole level"
-  }
-  const concrete = filter.replace(/[+#]/g, "x")
-  const check = validateTopicName(concrete)
-  return check.ok ? undefined : check.message
+  const check = validateTopicFilter(filter)
+  if (!check.ok) return check.message
+  return check.shareName === undefined ? undefined : "a shared subscription ($share/...) is for MQTT clients, not a topic filter of a process"
 }

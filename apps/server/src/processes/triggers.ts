@@ -8,7 +8,7 @@ import type { ServerContext } from "../ServerContext.js"
 import type { ProcessEngine } from "./engine.js"
 import { nodeId } from "./runLog.js"
 import { scheduleOf } from "./schedules.js"
-import { filterMatches } from "./topicFilter.js"
+import { topicMatches } from "../tags/topicName.js"
 
 /** The longest a timer waits at once (setTimeout's limit); a later slot is looked at again then. */
 const MAX_DELAY = 2 ** 31 - 1
@@ -151,7 +151,7 @@ export const startTriggers = (context: ServerContext, engine: ProcessEngine): Ru
         // A process's own writes do not trigger it again (no loop through its own tag).
         if (name === publisher?.name) continue
         for (const { trigger } of triggers) {
-          if (!filterMatches(trigger.config.tag, value.topic)) continue
+          if (!topicMatches(trigger.config.tag, value.topic)) continue
           const key = keyOf(value.domain, name)
           const waiting = pending.get(key) ?? 0
           if (waiting >= MAX_PENDING_TAG_RUNS) {

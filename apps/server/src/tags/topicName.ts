@@ -101,3 +101,15 @@ export const validateTopicFilter = (filter: unknown): TopicFilterCheck => {
   if (wildcard !== undefined) return { ok: false, message: wildcard }
   return { ok: true, filter }
 }
+
+/** Whether an MQTT topic filter (`+` one level, a last `#` the rest) matches a topic name. */
+export const topicMatches = (filter: string, topic: string): boolean => {
+  const f = filter.split("/")
+  const t = topic.split("/")
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true
+    if (i >= t.length) return false
+    if (f[i] !== "+" && f[i] !== t[i]) return false
+  }
+  return f.length === t.length
+}
