@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from "node:os"
 import { resolve } from "node:path"
 import { ALL_ROLES, hasAllRoles, parseRoles, type Roles } from "./roles.js"
+import { parseMqttUrl, type ExternalBroker } from "./mqtt/mqttUrl.js"
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface ServerConfig {
@@ -62,6 +63,11 @@ export interface ServerConfig {
   readonly mqttsPort: number
   /** The Mosquitto binary run as the private MQTT broker (MACHHUB_MOSQUITTO_BIN, Debian's path by default). */
   readonly mosquittoBinary: string
+  /**
+   * An external MQTT broker (MQTT_URL) instead of the private Mosquitto child: several nodes share
+   * it in distributed mode. Absent: each node runs its own private broker.
+   */
+  readonly mqttUrl?: ExternalBroker | undefined
   /** Seconds between the historian's retention passes (MACHHUB_HISTORIAN_PRUNE_SECONDS); each removes at most 10,000 expired points. */
   readonly historianPruneSeconds: number
   /** Worker threads running process and function code (MACHHUB_SANDBOX_WORKERS; default: the cores). */
@@ -135,6 +141,15 @@ const corsOrigins = (env: NodeJS.ProcessEnv): ReadonlyArray<string> => {
   return [...new Set(origins)]
 }
 
+/** MQTT_URL: an external broker, checked at start so a typo is named before anything runs. */
+const mqttUrlOf = (env: NodeJS.ProcessEnv): ExternalBroker | undefined => {
+  const raw = env["MQTT_URL"]
+  if (raw === undefined || raw.trim() === "") return undefined
+  const parsed = parseMqttUrl(raw.trim())
+  if (!parsed.ok) throw new ConfigError(parsed.message)
+  return parsed.broker
+}
+
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig => {
   const store = oneOf(env, "MACHHUB_STORE", ["sqlite", "jetstream", "kurrentdb"], "sqlite")
   if (store === "jetstream" && !env["NATS_URL"]) {
@@ -192,6 +207,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     mqttPort: integer(env, "MACHHUB_MQTT_PORT", 1883, 0, 65535),
     mqttsPort: integer(env, "MACHHUB_MQTTS_PORT", 8883, 1, 65535),
     mosquittoBinary: env["MACHHUB_MOSQUITTO_BIN"] || "/usr/sbin/mosquitto",
+    mqttUrl: mqttUrlOf(env),
     historianPruneSeconds: integer(env, "MACHHUB_HISTORIAN_PRUNE_SECONDS", 60, 1, 24 * 3600),
     sandboxWorkers: integer(env, "MACHHUB_SANDBOX_WORKERS", availableParallelism(), 1, 256),
     flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000),
