@@ -19,9 +19,10 @@ import { sessionRoutes } from "./sessions.js"
 import { tagRoutes } from "./tags.js"
 import { tagValueRoutes } from "./tagValues.js"
 import { documentationRoutes, DOCUMENTATION_PATHS } from "./documentation.js"
+import { consoleRoutes, CONSOLE_PATHS } from "./console.js"
 
-/** Paths outside the read-model gate: documentation, which does not depend on this node's data. */
-export const UNGATED_PATHS: ReadonlyArray<string> = DOCUMENTATION_PATHS
+/** Paths outside the read-model gate: documentation and the console page, which do not depend on this node's data. */
+export const UNGATED_PATHS: ReadonlyArray<string> = [...DOCUMENTATION_PATHS, ...CONSOLE_PATHS]
 
 /**
  * Every API route of an edge, one declaration table per area (see api/RouteDeclaration.ts). Health
@@ -45,6 +46,7 @@ export const mountEdgeRoutes = (router: Router, context: ServerContext): void =>
     ...runRoutes(context),
     ...eventCatalogRoutes(context),
     ...flowRoutes(context, flowsOf(context, context.config.natsUrl !== undefined)),
-    ...documentationRoutes(router)
+    ...documentationRoutes(router),
+    ...consoleRoutes()
   ], context.authenticator)
 }

@@ -1,0 +1,8 @@
+export { Button } from "./Button"
+export { CopyButton } from "./CopyButton"
+export { Dialog } from "./Dialog"
+export { CheckboxField, SelectField, TextAreaField, TextField } from "./Field"
+export { ErrorMessage, Loading, NoPermission, Notice } from "./Messages"
+export { PageHeader } from "./PageHeader"
+export { Table, type Column } from "./Table"
+export { useLoad, type Loaded } from "./useLoad"

@@ -1,0 +1,5 @@
+import { PageHeader } from "../components"
+
+export default function Keys() {
+  return <PageHeader title="Keys" />
+}
