@@ -5,12 +5,17 @@ import { connect, createServer } from "node:net"
 import { userInfo } from "node:os"
 import { join } from "node:path"
 
-/** Where the private broker listens and the one credential that may connect to it. */
+/**
+ * Where the broker listens and the credential the edge connects with: the private broker's one
+ * internal credential, or an external broker's (MQTT_URL), which may take anonymous clients.
+ */
 export interface BrokerEndpoint {
   readonly host: string
   readonly port: number
-  readonly username: string
-  readonly password: string
+  readonly username?: string | undefined
+  readonly password?: string | undefined
+  /** An external broker reached over TLS (mqtts://). */
+  readonly tls?: boolean
 }
 
 export interface MosquittoBroker {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto"
-import { connect as connectTcp, type Socket } from "node:net"
+import type { Socket } from "node:net"
 import mqttPacket, { type IConnectPacket, type IPublishPacket, type ISubackPacket, type ISubscribePacket, type Packet } from "mqtt-packet"
+import { brokerCredentials, connectBroker } from "./brokerConnection.js"
 import { brokerFilter, brokerUnsubscribeFilter, namespacePrefix } from "./brokerTopics.js"
 import type { ClientAccess, MqttAuthenticate } from "./ClientAccess.js"
 import type { BrokerEndpoint } from "./MosquittoBroker.js"
@@ -263,8 +264,7 @@ export class MqttSession {
     }
 
     const endpoint = this.options.broker()
-    const upstream = connectTcp({ host: endpoint.host, port: endpoint.port })
-    upstream.setNoDelay(true)
+    const upstream = connectBroker(endpoint)
     this.upstream = upstream
     const parser = mqttPacket.parser({ protocolVersion: this.version })
     this.upstreamParser = parser
@@ -287,11 +287,15 @@ export class MqttSession {
     const properties = { ...connect.properties }
     // The broker never uses topic aliases towards the edge: it rewrites every topic it relays.
     delete properties.topicAliasMaximum
+    // The client's own credentials never reach the broker: the edge's replace them (or none, for a
+    // broker that takes anonymous clients).
+    const own: IConnectPacket = { ...connect }
+    delete own.username
+    delete own.password
     const forwarded: IConnectPacket = {
-      ...connect,
+      ...own,
       clientId: `${access.namespace}/${access.identity}/${clientId}`,
-      username: endpoint.username,
-      password: Buffer.from(endpoint.password),
+      ...brokerCredentials(endpoint),
       properties: Object.keys(properties).length === 0 ? undefined : properties
     }
     if (connect.will !== undefined) {
