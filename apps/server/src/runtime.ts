@@ -1,5 +1,6 @@
 import { Context, Effect, type Fiber, Logger, type ManagedRuntime, References } from "effect"
 import type { HttpHandler, HttpRequest } from "@machhub/adapters"
+import { EventStore } from "@machhub/core"
 import { jsonLinesLogger } from "./log.js"
 
 /**
@@ -13,15 +14,17 @@ export interface EffectRunner {
 
 /**
  * A server's runner. Programs a request starts need no service from the context (they close over
- * what they use) but the runtime's logger, so they run with just its logging references: a context
- * holding every service of the server would be copied whenever a program provides one (the actor
- * system does, for each fresh aggregate), measurably on createRecord. They do not go through
+ * what they use) but the runtime's logger, so they run with just its logging references and the
+ * store: a context holding every service of the server would be copied whenever a program provides
+ * one. The store is there because the actor system, deciding a fresh aggregate (each createRecord) in
+ * the caller's fiber, provides its own context (store and logger) only to a caller that lacks it, and
+ * a merge per request costs a measurable share of a createRecord. They do not go through
  * `runtime.runPromise` either, which registers each fiber in the runtime's scope (a weak-set entry and
  * a finalizer per request); stopping drains the HTTP edge, letting them finish, before the runtime is
  * disposed. Forked work is supervised: it joins the runtime's scope and is interrupted on disposal.
  */
 export const runnerOf = (runtime: ManagedRuntime.ManagedRuntime<any, any>, context: Context.Context<any>): EffectRunner => {
-  const run = Effect.runPromiseWith(Context.pick(Logger.CurrentLoggers, References.MinimumLogLevel)(context))
+  const run = Effect.runPromiseWith(Context.pick(Logger.CurrentLoggers, References.MinimumLogLevel, EventStore)(context))
   return {
     runPromise: (effect, options) => run(effect, options),
     runFork: (effect, options) => runtime.runFork(effect, options) as Fiber.Fiber<any, any>

@@ -102,6 +102,20 @@ export const makeActorSystem = <R>(
     // Actor fibers join the actor system's scope: closing it (the server stopping) interrupts them.
     const scope = yield* Scope.Scope
     const forkActor = Effect.runForkWith(context)
+    // What a command decided in its caller's fiber (a fresh aggregate, below) needs from the context
+    // the actor system was made in: all of it but the scope its actors are forked in. Providing it
+    // merges it into the caller's context, which copies both (a new map and a new fiber cache per
+    // command, a measurable share of a createRecord), so it is provided only to a caller whose context
+    // lacks some of it or holds something else under its key; the server's request runner already
+    // holds the same store and logger.
+    // A context's keys are their services' string ids, so each entry is looked up by a key of that id.
+    const callerEntries = [...Context.omit(Scope.Scope)(context).mapUnsafe].map(([id, value]) => ({ key: Context.Service<unknown>(id), value }))
+    const inCallerContext = <A, E>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E> =>
+      Effect.withFiber((fiber) =>
+        callerEntries.every(({ key, value }) => Context.getOrUndefined(fiber.context, key) === value)
+          ? (effect as Effect.Effect<A, E>)
+          : Effect.provideContext(effect, context)
+      )
     const idleMillis = options.idleMillis ?? 60_000
     const maxRetries = options.maxConflictRetries ?? 5
     const capacity = options.mailboxCapacity ?? 10_000
@@ -409,7 +423,7 @@ export const makeActorSystem = <R>(
           // Nobody else can address an aggregate whose id was generated for this command, so there is
           // no queue to keep in order: decide in the caller's fiber, without a mailbox, fiber or idle
           // timer. The append's version check still guards the (impossible) case of a clash.
-          return decideAndAppend(unregistered(stream, aggregate), command).pipe(Effect.provideContext(context))
+          return inCallerContext(decideAndAppend(unregistered(stream, aggregate), command))
         }
         const actor = actors.get(stream) ?? start(stream, aggregate)
         if (actor.mailbox.size >= capacity) {
