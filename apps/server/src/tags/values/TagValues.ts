@@ -39,49 +39,94 @@ export interface TagValuesOptions {
   readonly now?: () => number
 }
 
-interface Held {
-  value: unknown
-  timestamp: number
-  json: string
+/**
+ * What the pipeline holds for one tag: its last value, what its history holds last (event tags),
+ * and the point this tick adds to it. One object per tag, found with two Map lookups and no string
+ * built per value; the last value's JSON text is made when it is written, once per tag and tick.
+ */
+class TagState implements LastValueRow {
+  /** The last value's time (`ts` as a last_values row); -Infinity before the first. */
+  ts = Number.NEGATIVE_INFINITY
+  value: unknown = undefined
+  /** The last value changed since it was last written to historian.db. */
+  dirty = false
+  /** An event series' latest point as stored (number, or JSON text); `loaded` false until read. */
+  loaded = false
+  hasRecorded = false
+  recordedNum: number | null = null
+  recordedJson: string | null = null
+  /** The point this tick added, while it is not written yet: a later value at the same instant replaces it. */
+  pending: Point | undefined = undefined
+  constructor(readonly domain: string, readonly topic: string) {}
+  /** The last value as a last_values row holds it. */
+  get json(): string {
+    return lastJson(this.value)
+  }
 }
 
-const key = (domain: string, topic: string) => `${domain}\u0000${topic}`
+/** A point to write (PointWrite), mutable while its tick lasts. */
+class Point implements PointWrite {
+  constructor(
+    readonly state: TagState,
+    readonly series: number,
+    readonly ts: number,
+    public num: number | null,
+    public json: string | null,
+    public at: number | null,
+    readonly keepLatest: boolean
+  ) {}
+}
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value)
+const lastJson = (value: unknown): string => (isFiniteNumber(value) ? String(value) : JSON.stringify(value ?? null))
 
 export const openTagValues = (options: TagValuesOptions): TagValues => {
   const store = openHistorianStore(options.dataDir, options.synchronous)
   const now = options.now ?? Date.now
   const pruneBatch = options.pruneBatch ?? 10_000
 
-  // Every tag's last value, loaded once: reads are a Map lookup.
-  const lasts = new Map<string, Held>()
-  for (const row of store.lastValues()) lasts.set(key(row.domain, row.topic), { value: JSON.parse(row.json), timestamp: row.ts, json: row.json })
-
-  // The value of each event series' latest point, as JSON text (read from the store on first use).
-  const recorded = new Map<number, string | null>()
-  const recordedJson = (series: number): string | null => {
-    let json = recorded.get(series)
-    if (json === undefined) {
-      // A point queued but not yet written is in `recorded` already; otherwise the store has the latest.
-      const [latest] = store.latest(series, 1)
-      json = latest === undefined ? null : latest[2] ?? String(latest[1])
-      recorded.set(series, json)
-    }
-    return json
+  // Every tag's state by domain, then topic: the last values are loaded once, reads are Map lookups.
+  const domains = new Map<string, Map<string, TagState>>()
+  const stateOf = (domain: string, topic: string): TagState => {
+    let topics = domains.get(domain)
+    if (topics === undefined) domains.set(domain, (topics = new Map()))
+    let state = topics.get(topic)
+    if (state === undefined) topics.set(topic, (state = new TagState(domain, topic)))
+    return state
+  }
+  const find = (domain: string, topic: string): TagState | undefined => domains.get(domain)?.get(topic)
+  for (const row of store.lastValues()) {
+    const state = stateOf(row.domain, row.topic)
+    state.ts = row.ts
+    state.value = JSON.parse(row.json)
   }
 
-  let points: Array<PointWrite> = []
-  let pendingLasts = new Map<string, LastValueRow>()
+  /** An event series' latest stored point, read from the store on first use (later ones are kept here). */
+  const loadRecorded = (state: TagState, series: number): void => {
+    if (state.loaded) return
+    state.loaded = true
+    const [latest] = store.latest(series, 1)
+    // A series never written holds nothing: the first value after historizing starts is a change.
+    state.hasRecorded = latest !== undefined
+    state.recordedNum = latest === undefined ? null : latest[1]
+    state.recordedJson = latest === undefined ? null : latest[2]
+  }
+
+  let points: Array<Point> = []
+  let dirty: Array<TagState> = []
   let scheduled = false
   const listeners = new Set<ValueListener>()
 
   const flush = (): void => {
     scheduled = false
-    if (points.length === 0 && pendingLasts.size === 0) return
+    if (points.length === 0 && dirty.length === 0) return
     const writing = points
-    const writingLasts = pendingLasts
+    const writingLasts = dirty
     points = []
-    pendingLasts = new Map()
-    store.write(writing, writingLasts.values())
+    dirty = []
+    for (const point of writing) point.state.pending = undefined
+    for (const state of writingLasts) state.dirty = false
+    store.write(writing, writingLasts)
   }
 
   const flushSoon = () => {
@@ -96,32 +141,57 @@ export const openTagValues = (options: TagValuesOptions): TagValues => {
     })
   }
 
+  /**
+   * Adds a point for the tag, or, when this tick already added one at the same instant, replaces it
+   * as the store would (an event point by the later value; a timeseries interval's by the value of the
+   * latest time, as ON CONFLICT in HistorianStore): a batch of values stamped with one time, or many
+   * values in one sampling interval, is one row to write instead of thousands.
+   */
+  const addPoint = (state: TagState, series: number, ts: number, num: number | null, json: string | null, at: number | null, keepLatest: boolean) => {
+    const pending = state.pending
+    if (pending !== undefined && pending.ts === ts && pending.series === series && pending.keepLatest === keepLatest) {
+      if (!keepLatest || (at ?? ts) >= (pending.at ?? pending.ts)) {
+        pending.num = num
+        pending.json = json
+        pending.at = at
+      }
+      return
+    }
+    const point = new Point(state, series, ts, num, json, at, keepLatest)
+    state.pending = point
+    points.push(point)
+  }
+
   const publish = (values: ReadonlyArray<TagValue>, origin: ValueOrigin = "internal"): void => {
     for (const v of values) {
-      const k = key(v.domain, v.topic)
-      const previous = lasts.get(k)
-      const isNumber = typeof v.value === "number" && Number.isFinite(v.value)
-      const json = isNumber ? String(v.value) : JSON.stringify(v.value ?? null)
+      const state = stateOf(v.domain, v.topic)
       // The last value is the newest by its timestamp: a late value for an earlier time goes to history only.
-      if (previous === undefined || v.timestamp >= previous.timestamp) {
-        lasts.set(k, { value: v.value, timestamp: v.timestamp, json })
-        pendingLasts.set(k, { domain: v.domain, topic: v.topic, ts: v.timestamp, json })
+      if (v.timestamp >= state.ts) {
+        state.ts = v.timestamp
+        state.value = v.value
+        if (!state.dirty) {
+          state.dirty = true
+          dirty.push(state)
+        }
       }
       const settings = options.historize(v.domain, v.topic)
       if (settings === undefined) continue
+      const isNumber = isFiniteNumber(v.value)
       const num = isNumber ? (v.value as number) : null
-      const text = isNumber ? null : json
+      const text = isNumber ? null : JSON.stringify(v.value ?? null)
+      const series = store.seriesOf(v.domain, v.topic)
       if (settings.type === "event") {
         // A point per change of what the history holds: the same value sent again is not a change,
         // while the first value after a tag starts being historized always is.
-        const series = store.seriesOf(v.domain, v.topic)
-        if (recordedJson(series) === json) continue
-        recorded.set(series, json)
-        points.push({ series, ts: v.timestamp, num, json: text, at: null, keepLatest: false })
+        loadRecorded(state, series)
+        if (state.hasRecorded && state.recordedNum === num && state.recordedJson === text) continue
+        state.hasRecorded = true
+        state.recordedNum = num
+        state.recordedJson = text
+        addPoint(state, series, v.timestamp, num, text, null, false)
       } else {
         const interval = settings.samplingMillis ?? 1_000
-        const start = Math.floor(v.timestamp / interval) * interval
-        points.push({ series: store.seriesOf(v.domain, v.topic), ts: start, num, json: text, at: v.timestamp, keepLatest: true })
+        addPoint(state, series, Math.floor(v.timestamp / interval) * interval, num, text, v.timestamp, true)
       }
     }
     flushSoon()
@@ -171,8 +241,8 @@ export const openTagValues = (options: TagValuesOptions): TagValues => {
     publish,
     flush,
     last: (domain, topic) => {
-      const held = lasts.get(key(domain, topic))
-      return held === undefined ? undefined : { value: held.value, timestamp: held.timestamp }
+      const state = find(domain, topic)
+      return state === undefined || state.ts === Number.NEGATIVE_INFINITY ? undefined : { value: state.value, timestamp: state.ts }
     },
     subscribe: (listener) => {
       listeners.add(listener)
