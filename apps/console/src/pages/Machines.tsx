@@ -1,6 +1,7 @@
 import { useRef, useState, type FormEvent } from "react"
 import { api, errorMessage } from "../api"
 import { useCan, useSession } from "../session"
+import { masterPasswordCall } from "../components/masterPasswordCall"
 import { ErrorMessage } from "../components/Messages"
 import { SshTerminal } from "../components/SshTerminal"
 import { useLoad } from "../components/useLoad"
@@ -53,7 +54,7 @@ export default function MachinesPage() {
   }
   const newTicket = async (machine: Machine): Promise<string> => {
     if (master.current === undefined) throw new Error("Connect again: the master password is needed")
-    return (await api<Envelope<string>>("POST", `/api/v1/machine/${machine.id}/connect`, { password: master.current })).data
+    return (await masterPasswordCall<Envelope<string>>("POST", `/api/v1/machine/${machine.id}/connect`, { password: master.current })).data
   }
 
   return (
@@ -161,7 +162,7 @@ const RegisterForm = ({ onRegistered }: { onRegistered: () => void }) => {
       if (fields.passphrase !== "") body["passphrase"] = fields.passphrase
     }
     try {
-      await api("POST", "/api/v1/machine", body, { headers: { "X-Master-Password": fields.master } })
+      await masterPasswordCall("POST", "/api/v1/machine", body, { "X-Master-Password": fields.master })
       setMessage({ ok: true, text: `Registered ${fields.name}` })
       setFields((f) => ({ ...f, name: "", password: "", private_key: "", passphrase: "", master: "" }))
       onRegistered()
