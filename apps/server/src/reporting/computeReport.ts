@@ -5,7 +5,8 @@ import { addDays, formatLocalDate, localDateOf, localInstant } from "./localTime
 import { addSums, emptySums, metricValue, type ProductionMetric, type Sums } from "./metrics.js"
 import type { GroupKey, ReportRequest } from "./reportRequest.js"
 import { shiftOccurrences, type ShiftOccurrence } from "./shifts.js"
-import { counterIncreases, executionSegments, type CountEvent } from "./signals.js"
+import type { HourSummaries } from "./hourSummaries.js"
+import { countsByInterval, executionByInterval } from "./timeline.js"
 
 /** What a report reads: the historian, the machines and their annotations, the zone and the clock. */
 export interface ReportSources {
@@ -15,6 +16,10 @@ export interface ReportSources {
   readonly now: number
   readonly machines: ReadonlyArray<ReportingMachineRow>
   readonly downtime: (machine: string, from: number, to: number) => ReadonlyArray<DowntimeAnnotationRow>
+  /** The historian's hour summaries; without them every point of the period is read. */
+  readonly summaries?: HourSummaries | undefined
+  /** Throws to stop the report (a deadline passed); called between machines and between reads. */
+  readonly check?: (() => void) | undefined
 }
 
 type KeyValue = string | null
@@ -68,19 +73,12 @@ const cutsOf = (request: ReportRequest, zone: Zone, shifts: ReadonlyArray<ShiftO
   return cuts.filter((t, i) => i === 0 || t !== cuts[i - 1])
 }
 
-/** Σ counts of events with start <= at < end, moving a cursor along events sorted by time. */
-const takeCounts = (events: ReadonlyArray<CountEvent>, cursor: { i: number }, start: number, end: number): number => {
-  let total = 0
-  while (cursor.i < events.length && events[cursor.i]!.at < start) cursor.i++
-  while (cursor.i < events.length && events[cursor.i]!.at < end) total += events[cursor.i++]!.count
-  return total
-}
-
 /**
  * Computes a production or downtime report. Each machine's period is cut into intervals on which
- * every key is constant (day, hour, shift, annotation); the execution segments overlapping an
- * interval give its time in and out of cycle, and the interval adds its sums to the groups its keys
- * name at every level of `groupBy`, and to the roll-up.
+ * every key is constant (day, hour, shift, annotation); its signals give each interval its time in
+ * and out of cycle and its counts (whole hours from their summaries, the rest point by point, see
+ * timeline.ts), and the interval adds its sums to the groups its keys name at every level of
+ * `groupBy`, and to the roll-up.
  */
 export const computeReport = (request: ReportRequest, sources: ReportSources): Report => {
   const { zone, store, domain } = sources
@@ -94,40 +92,29 @@ export const computeReport = (request: ReportRequest, sources: ReportSources): R
   for (const machine of sources.machines) {
     if (machineFilter !== undefined && !machineFilter.includes(machine.name)) continue
     if (groupFilter !== undefined && (machine.group === undefined || !groupFilter.includes(machine.group))) continue
-    const series = (topic: string | undefined) => (topic === undefined ? undefined : store.findSeries(domain, topic))
-    const segments = executionSegments(store, series(machine.tags.execution), request.from, request.to, sources.now)
-    const parts = counterIncreases(store, series(machine.tags.partCount), request.from, request.to)
-    const rejects = counterIncreases(store, series(machine.tags.rejectCount), request.from, request.to)
+    sources.check?.()
+    const source = (topic: string | undefined, kind: "execution" | "counter") => {
+      const series = topic === undefined ? undefined : store.findSeries(domain, topic)
+      const table = series === undefined || sources.summaries === undefined ? undefined : sources.summaries.table(kind, domain, topic!, series)
+      return { store, series, table, check: sources.check }
+    }
     const shifts = shiftOccurrences(zone, machine.shifts, request.from, request.to)
     const annotations = request.kind === "downtime" ? sources.downtime(machine.name, request.from, request.to) : []
     const cuts = cutsOf(request, zone, shifts, annotations)
+    const execution = executionByInterval(source(machine.tags.execution, "execution"), cuts, sources.now)
+    const parts = countsByInterval(source(machine.tags.partCount, "counter"), cuts, sources.now)
+    const rejects = machine.tags.rejectCount === undefined ? undefined : countsByInterval(source(machine.tags.rejectCount, "counter"), cuts, sources.now)
     const ideal = machine.idealCycleSeconds === undefined ? undefined : machine.idealCycleSeconds * 1000
-    const partCursor = { i: 0 }
-    const rejectCursor = { i: 0 }
-    let segmentIndex = 0
 
     for (let c = 0; c + 1 < cuts.length; c++) {
       const start = cuts[c]!
       const end = cuts[c + 1]!
-      // The time in and out of cycle within the interval, from the execution segments overlapping it.
-      while (segmentIndex < segments.length && segments[segmentIndex]!.end <= start) segmentIndex++
-      let inCycle = 0
-      let notInCycle = 0
-      let firstData = Number.POSITIVE_INFINITY
-      let lastData = Number.NEGATIVE_INFINITY
-      for (let j = segmentIndex; j < segments.length && segments[j]!.start < end; j++) {
-        const segment = segments[j]!
-        if (segment.state === "noData") continue
-        const a = Math.max(segment.start, start)
-        const b = Math.min(segment.end, end)
-        if (b <= a) continue
-        if (segment.state === "inCycle") inCycle += b - a
-        else notInCycle += b - a
-        if (a < firstData) firstData = a
-        if (b > lastData) lastData = b
-      }
-      const partCount = takeCounts(parts, partCursor, start, end)
-      const rejectCount = takeCounts(rejects, rejectCursor, start, end)
+      const inCycle = execution.inCycle[c]!
+      const notInCycle = execution.notInCycle[c]!
+      const firstData = execution.firstData[c]!
+      const lastData = execution.lastData[c]!
+      const partCount = parts[c]!
+      const rejectCount = rejects === undefined ? 0 : rejects[c]!
       const data = inCycle + notInCycle
       // An interval with nothing known makes no group of its own (an hour of no data is not a row of zeros).
       if (data === 0 && partCount === 0 && rejectCount === 0) continue

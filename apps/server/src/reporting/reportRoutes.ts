@@ -7,6 +7,7 @@ import { computeReport } from "./computeReport.js"
 import { reportCsv } from "./csv.js"
 import { parseReportRequest, type ReportKind } from "./reportRequest.js"
 import { reportingMachines } from "./reportingMachines.js"
+import { reportSummaries } from "./reportSummaries.js"
 
 const ReportBody = Schema.Struct({
   startDay: Schema.optional(Schema.String.annotate({ description: "First day (ISO date, local to MACHHUB_TIMEZONE), included" })),
@@ -45,6 +46,7 @@ const readBody = (request: HttpRequest): { ok: true; value: unknown } | { ok: fa
 /** The report routes (SPEC §9): `POST /reports/production` and `POST /reports/downtime`, computed from the historian. */
 export const reportRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
   const machines = reportingMachines(context)
+  const summaries = reportSummaries(context)
   // Checked at start (config), so always known here.
   const zone = zoneOf(context.config.timeZone) ?? zoneOf("UTC")!
 
@@ -61,7 +63,8 @@ export const reportRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =>
       zone,
       now: Date.now(),
       machines: machines.list(principal.domain),
-      downtime: (machine, from, to) => machines.downtime(principal.domain, machine, from, to)
+      downtime: (machine, from, to) => machines.downtime(principal.domain, machine, from, to),
+      summaries
     })
     if (parsed.request.csv) {
       return { status: 200, contentType: "text/csv; charset=utf-8", body: reportCsv(report.columns, report.flat) }

@@ -14,11 +14,15 @@ export interface Segment {
 /** Points read from the historian at a time, so a long period never holds all its raw points at once. */
 const PAGE = 10_000
 
-/** The points of [from, to) in time order, a page at a time. */
-function* pointsOf(store: HistorianStore, series: number, from: number, to: number): Generator<StoredPoint> {
+/**
+ * The points of [from, to) in time order, a page at a time; `check` runs before each page, so a
+ * caller with a deadline can stop a long read by throwing.
+ */
+export function* pointsOf(store: HistorianStore, series: number, from: number, to: number, check?: () => void): Generator<StoredPoint> {
   // `page` takes points after its bound: start just before `from` so a point at `from` is included.
   let after = from - 1
   for (;;) {
+    check?.()
     const page = store.page(series, after, to, PAGE)
     yield* page
     if (page.length < PAGE) return
@@ -43,7 +47,7 @@ export const executionState = (value: unknown): ExecutionState => {
 
 /** States by the stored JSON text of a value: a signal repeats a few texts millions of times. */
 const statesByText = new Map<string, ExecutionState>()
-const stateOfPoint = (point: StoredPoint): ExecutionState => {
+export const stateOfPoint = (point: StoredPoint): ExecutionState => {
   const text = point[2]
   if (text === null) return "noData"
   let state = statesByText.get(text)
@@ -88,7 +92,8 @@ export interface CountEvent {
   readonly count: number
 }
 
-const numberOf = (point: StoredPoint): number | undefined => {
+/** A counter point's number, or undefined when its value is not one (skipped, the baseline kept). */
+export const numberOf = (point: StoredPoint): number | undefined => {
   if (point[1] !== null) return point[1]
   const value = pointValue(point)
   const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN

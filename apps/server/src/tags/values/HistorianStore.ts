@@ -68,6 +68,8 @@ export interface HistorianStore {
   readonly before: (series: number, t: number) => StoredPoint | undefined
   /** How many points have from <= ts < to. */
   readonly count: (series: number, from: number, to: number) => number
+  /** The time of the series' earliest point, if it has one (retention removes points from this end). */
+  readonly earliest: (series: number) => number | undefined
   /** The latest `limit` points, newest first. */
   readonly latest: (series: number, limit: number) => ReadonlyArray<StoredPoint>
   /**
@@ -153,6 +155,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
   const pageQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts > ? AND ts < ? ORDER BY ts LIMIT ?").raw()
   const beforeQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? AND ts < ? ORDER BY ts DESC LIMIT 1").raw()
   const countQuery = db.prepare("SELECT count(*) FROM samples WHERE series = ? AND ts >= ? AND ts < ?").pluck()
+  const earliestQuery = db.prepare("SELECT ts FROM samples WHERE series = ? ORDER BY ts LIMIT 1").pluck()
   const latestQuery = db.prepare("SELECT ts, num, value FROM samples WHERE series = ? ORDER BY ts DESC LIMIT ?").raw()
   // The bounds travel as one JSON array; each bucket is a correlated aggregate over its own index range.
   const sumsSql = (edges: boolean) =>
@@ -188,6 +191,7 @@ export const openHistorianStore = (dataDir: string, synchronous: "normal" | "ful
     page: (id, after, to, limit) => pageQuery.all(id, after, to, limit) as Array<StoredPoint>,
     before: (id, t) => beforeQuery.get(id, t) as StoredPoint | undefined,
     count: (id, from, to) => countQuery.get(id, from, to) as number,
+    earliest: (id) => earliestQuery.get(id) as number | undefined,
     latest: (id, limit) => latestQuery.all(id, limit) as Array<StoredPoint>,
     bucketSums,
     prune: (id, cutoff, budget) => {
