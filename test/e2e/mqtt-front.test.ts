@@ -206,6 +206,51 @@ describe("the MQTT edge in front of Mosquitto", () => {
     await client.publishAsync("still/here", "1", { qos: 1 })
   })
 
+  it("reads packets however the client's bytes are cut: one byte at a time, many packets at once, a large one in pieces", async () => {
+    for (const version of [4, 5] as const) {
+      const reader = await connect("alpha")
+      const messages = collect(reader)
+      await reader.subscribeAsync(`cut${version}/#`, { qos: 1 })
+      const writer = await raw()
+      const generate = (packet: mqttPacket.Packet) => mqttPacket.generate(packet, { protocolVersion: version })
+      writer.socket.write(generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: version, clientId: `cut${version}`, clean: true, keepalive: 60, username: "u", password: Buffer.from("alpha") }))
+      await until(() => writer.received().length > 0, "the CONNACK")
+      const large = "x".repeat(300_000)
+      const packets = [
+        generate({ cmd: "publish", topic: `cut${version}/a`, payload: Buffer.from("1"), qos: 0, retain: false, dup: false }),
+        generate({ cmd: "publish", topic: `cut${version}/b`, payload: Buffer.from("2"), qos: 1, messageId: 7, retain: false, dup: false }),
+        // MQTT 5 properties take the long way; the packets around them do not.
+        ...(version === 5 ? [generate({ cmd: "publish", topic: `cut${version}/c`, payload: Buffer.from("3"), qos: 0, retain: false, dup: false, properties: { contentType: "text/plain" } })] : []),
+        generate({ cmd: "publish", topic: `cut${version}/d`, payload: Buffer.from(large), qos: 0, retain: false, dup: false }),
+        generate({ cmd: "publish", topic: `cut${version}/e`, payload: Buffer.from(""), qos: 1, messageId: 8, retain: false, dup: false })
+      ]
+      const bytes = Buffer.concat(packets)
+      // The first packets one byte per write, the rest in uneven pieces (the large one across many).
+      const cut = packets[0]!.length + packets[1]!.length
+      for (let i = 0; i < cut; i++) {
+        writer.socket.write(bytes.subarray(i, i + 1))
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      for (let at = cut, size = 3; at < bytes.length; at += size, size = size * 7 % 65_521) writer.socket.write(bytes.subarray(at, at + size))
+      await until(() => messages.length === packets.length, "every value")
+      expect(messages.map((m) => [m.topic, m.payload.length > 10 ? m.payload.length : m.payload])).toEqual([
+        [`cut${version}/a`, "1"],
+        [`cut${version}/b`, "2"],
+        ...(version === 5 ? [[`cut${version}/c`, "3"]] : []),
+        [`cut${version}/d`, large.length],
+        [`cut${version}/e`, ""]
+      ])
+      // The QoS 1 flows went on: PUBACK 7 and 8 came back.
+      const answers: Array<mqttPacket.Packet> = []
+      const parser = mqttPacket.parser({ protocolVersion: version })
+      parser.on("packet", (packet) => answers.push(packet))
+      await until(() => writer.received().length >= 4 + 4 + 4, "the acknowledgements")
+      parser.parse(writer.received())
+      expect(answers.map((p) => [p.cmd, (p as { messageId?: number }).messageId])).toEqual([["connack", undefined], ["puback", 7], ["puback", 8]])
+      writer.socket.destroy()
+    }
+  })
+
   it("survives random bytes, with or without a valid CONNECT first, and keeps serving", async () => {
     // A fixed seed: the same bytes every run.
     let seed = 0x2f6b_1d3

@@ -37,6 +37,17 @@ const CONNECT_TIMEOUT_MS = 10_000
 /** Packets a client may send before its CONNECT is decided. */
 const MAX_EARLY_PACKETS = 1000
 
+/**
+ * Whether a byte can start a packet: a known type with the flag bits MQTT requires of it (0010 for
+ * PUBREL, SUBSCRIBE and UNSUBSCRIBE, 0000 for the others; PUBLISH's flags free but QoS 3).
+ */
+const validFirstByte = (byte: number): boolean => {
+  const type = byte >> 4
+  if (type === 0) return false
+  if (type === 3) return ((byte >> 1) & 0x03) !== 3
+  return (byte & 0x0f) === (type === 6 || type === 8 || type === 10 ? 2 : 0)
+}
+
 type Phase = "awaiting-connect" | "authenticating" | "open" | "closed"
 
 /**
@@ -55,6 +66,10 @@ export class MqttSession {
   private prefix = ""
   private upstream: Socket | undefined
   private readonly clientParser = mqttPacket.parser({})
+  /** The start of a packet not yet whole (see frame), and the length it announced (0: not yet read). */
+  private held: Array<Buffer> = []
+  private heldLength = 0
+  private heldNeeded = 0
   private upstreamParser: ReturnType<typeof mqttPacket.parser> | undefined
   private readonly early: Array<Packet> = []
   private readonly aliases = new Map<number, string>()
@@ -95,7 +110,7 @@ export class MqttSession {
     // Every packet of one chunk goes to the broker in one write.
     this.upstreamOutbox = []
     try {
-      this.clientParser.parse(chunk)
+      this.frame(chunk)
     } catch (error) {
       // Whatever a client sends, it ends its own connection at worst.
       this.failed("a client's packet could not be handled", error)
@@ -104,11 +119,104 @@ export class MqttSession {
       this.upstreamOutbox = undefined
       if (batch.length > 0) this.writeUpstream(batch.length === 1 ? batch[0]! : Buffer.concat(batch))
     }
-    // The parser holds an incomplete packet until its last byte: refuse to hold a huge one.
-    const announced = (this.clientParser as unknown as { packet?: { length?: number } }).packet?.length ?? 0
-    if ((this.phase as Phase) !== "closed" && announced > MAX_PACKET_BYTES) {
-      this.disconnect(V5.packetTooLarge)
+  }
+
+  /**
+   * Cuts the client's bytes into whole packets (fixed header, remaining length) before anything reads
+   * them: a packet announcing more than MAX_PACKET_BYTES ends the connection before its bytes are
+   * held, a plain PUBLISH is read here (the packet clients send most), and every other packet goes
+   * whole to mqtt-packet's parser, which so never holds part of one.
+   */
+  private frame(chunk: Buffer): void {
+    let bytes = chunk
+    if (this.heldLength > 0) {
+      this.held.push(chunk)
+      this.heldLength += chunk.length
+      // A large packet arriving in many chunks is joined once, when whole.
+      if (this.heldLength < this.heldNeeded) return
+      bytes = Buffer.concat(this.held, this.heldLength)
+      this.held = []
+      this.heldLength = 0
+      this.heldNeeded = 0
     }
+    let at = 0
+    while (at < bytes.length && this.phase !== "closed") {
+      if (!validFirstByte(bytes[at]!)) {
+        // Not a packet's first byte: the parser reports it at once, without waiting for a body.
+        this.clientParser.parse(bytes.subarray(at))
+        return
+      }
+      // The remaining length: one to four bytes of seven bits, least significant first.
+      let remaining = 0
+      let multiplier = 1
+      let header = 1
+      let complete = false
+      while (at + header < bytes.length) {
+        const digit = bytes[at + header]!
+        remaining += (digit & 0x7f) * multiplier
+        header++
+        if ((digit & 0x80) === 0) {
+          complete = true
+          break
+        }
+        if (header > 4) {
+          // Not a length: the parser reports the malformed packet.
+          this.clientParser.parse(bytes.subarray(at))
+          return
+        }
+        multiplier *= 0x80
+      }
+      if (!complete) {
+        this.hold(bytes.subarray(at), 0)
+        return
+      }
+      if (remaining > MAX_PACKET_BYTES) return this.disconnect(V5.packetTooLarge)
+      const total = header + remaining
+      if (at + total > bytes.length) {
+        this.hold(bytes.subarray(at), total)
+        return
+      }
+      const packet = bytes.subarray(at, at + total)
+      at += total
+      if (!this.plainPublish(packet, header)) this.clientParser.parse(packet)
+    }
+  }
+
+  private hold(rest: Buffer, needed: number): void {
+    this.held = [rest]
+    this.heldLength = rest.length
+    this.heldNeeded = needed
+  }
+
+  /**
+   * A PUBLISH of an open session without MQTT 5 properties, read without mqtt-packet (its general
+   * parser costs more than the rest of the relay); false for anything else, which the parser reads.
+   */
+  private plainPublish(packet: Buffer, header: number): boolean {
+    const first = packet[0]!
+    if (this.phase !== "open" || first >> 4 !== 3) return false
+    const qos = (first >> 1) & 0x03
+    if (qos === 3 || packet.length < header + 2) return false
+    const topicLength = packet.readUInt16BE(header)
+    let at = header + 2 + topicLength
+    if (topicLength === 0 || at > packet.length) return false
+    const topic = packet.toString("utf8", header + 2, at)
+    let messageId: number | undefined
+    if (qos > 0) {
+      if (at + 2 > packet.length) return false
+      messageId = packet.readUInt16BE(at)
+      at += 2
+    }
+    if (this.version === 5) {
+      // A property length of 0 is one zero byte; anything else (aliases, response topics...) goes the long way.
+      if (packet[at] !== 0) return false
+      at += 1
+    }
+    if (at > packet.length) return false
+    const publish: IPublishPacket = { cmd: "publish", topic, payload: packet.subarray(at), qos: qos as IPublishPacket["qos"], retain: (first & 0x01) !== 0, dup: (first & 0x08) !== 0 }
+    if (messageId !== undefined) publish.messageId = messageId
+    this.publishFromClient(publish, this.access!)
+    return true
   }
 
   /** The client reads again: relaying from the broker may resume. */

@@ -1,6 +1,7 @@
-import { makeTagsReadModel } from "@machhub/projections"
 import type { ServerContext } from "../ServerContext.js"
 import { log } from "../log.js"
+import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
+import type { TagValue } from "../tags/values/TagValue.js"
 import { startMqtt, type RunningMqtt } from "./startMqtt.js"
 import { payloadValue, valuePayload } from "./payloadValue.js"
 import { startServiceValueRelay } from "./serviceValueRelay.js"
@@ -11,7 +12,19 @@ import { startServiceValueRelay } from "./serviceValueRelay.js"
  * pipeline (last value, historian, NATS) with its origin, so that the pipeline does not send it back.
  */
 export const startEdgeMqtt = async (context: ServerContext): Promise<RunningMqtt | undefined> => {
-  const tags = makeTagsReadModel(context.readModels, context.projections.onApplied)
+  const tags = tagDefinitions(context)
+  // The values clients publish in one read of their bytes (thousands from a busy device) go to the
+  // pipeline together, once the read is done: one call, one historian write, one NATS round.
+  let received: Array<TagValue> = []
+  const hand = () => {
+    const values = received
+    received = []
+    try {
+      context.tagValues.publish(values, "mqtt")
+    } catch (error) {
+      log("error", "values published over MQTT could not be recorded", { count: values.length, error: error instanceof Error ? error.message : String(error) })
+    }
+  }
   const mqtt = await startMqtt({
     config: context.config,
     authenticator: context.authenticator,
@@ -22,8 +35,10 @@ export const startEdgeMqtt = async (context: ServerContext): Promise<RunningMqtt
     autocreate: context.config.tagsAutocreate,
     onPublished: (principal, topic, payload) => {
       const domain = principal.domain
-      context.tagValues.publish([{ domain, topic, value: payloadValue(payload), timestamp: Date.now() }], "mqtt")
+      if (received.length === 0) queueMicrotask(hand)
+      received.push({ domain, topic, value: payloadValue(payload), timestamp: Date.now() })
       // Defines the tag on its first value (the broker already has the value; this is bookkeeping).
+      if (tags.get(domain, topic) !== undefined) return
       const gate = context.tagWrites(principal, domain, [topic])
       if (gate instanceof Promise) {
         gate.catch((error: unknown) => log("error", "a tag could not be defined from its first MQTT value", { domain, topic, error: String(error) }))
