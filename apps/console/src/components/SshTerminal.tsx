@@ -170,7 +170,7 @@ export const SshTerminal = ({ title, newTicket }: { title: string; newTicket: ()
   }
 
   return (
-    <section className="terminal" aria-label={`Terminal: ${title}`} data-status={status.kind} data-cols={size.cols} data-rows={size.rows}>
+    <section className="ssh-terminal" aria-label={`Terminal: ${title}`} data-status={status.kind} data-cols={size.cols} data-rows={size.rows}>
       <div className="terminal-bar">
         <strong>{title}</strong>{" "}
         <span role="status" data-testid="terminal-status">

@@ -37,11 +37,12 @@ export const UPlotChart = ({ title, data, series, categories, bars = false, heig
       title,
       width,
       height,
-      scales: { x: { time: categories === undefined } },
+      // Categories sit at 0..n-1, each centred in its own slot with a tick of its own.
+      scales: { x: categories === undefined ? { time: true } : { time: false, range: () => [-0.5, categories.length - 0.5] } },
       axes: [
         categories === undefined
           ? {}
-          : { values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? (categories[i] ?? "") : "")) },
+          : { splits: () => categories.map((_, i) => i), values: (_u, splits) => splits.map((i) => categories[i] ?? "") },
         {}
       ],
       series: [
