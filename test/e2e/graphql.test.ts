@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 import { makeRateLimit } from "../../apps/server/src/graphql/rateLimit.js"
+import { openHistorianStore } from "../../apps/server/src/tags/values/HistorianStore.js"
+import { tempDir } from "../support/temp.js"
 
 const perm = (feature: string, action: string, scope: string) => ({ feature, action, scope })
 const GQL = "application/graphql-response+json"
@@ -188,5 +190,52 @@ describe("GraphQL rate limit", () => {
     expect(rate.take("other").ok).toBe(true)
     now += 30_000
     expect(rate.take("plant").ok).toBe(true)
+  })
+})
+
+describe("GraphQL time limit", () => {
+  let server: TestServer
+  const dir = tempDir()
+  const t0 = Date.parse("2026-01-01T00:00:00Z")
+
+  beforeAll(async () => {
+    // A machine whose month holds 1,000,000 execution points (written into historian.db before the
+    // server starts, as fast as SQLite takes them): reading them takes seconds, far past a 200 ms
+    // limit, while listing the machines takes a few milliseconds.
+    const store = openHistorianStore(dir.path)
+    const series = store.seriesOf("plant", "busy/execution")
+    for (let batch = 0; batch < 100; batch++) {
+      store.write(Array.from({ length: 10_000 }, (_, i) => {
+        const n = batch * 10_000 + i
+        return { series, ts: t0 + n * 1000, num: null, json: n % 2 === 0 ? '"ACTIVE"' : '"READY"', at: null, keepLatest: false }
+      }), [])
+    }
+    store.close()
+    server = await startTestServer({ dataDir: dir.path, graphqlTimeLimitMillis: 200 })
+    const root = await adminApi(server.url)
+    await root.json("POST", "/api/domains", { name: "plant" })
+    const admin = root.inDomain("plant")
+    for (const topic of ["busy/execution", "busy/parts"]) await admin.json("PUT", `/api/tags/${topic}`, { access: "RW", historize: { type: "event" } })
+    await admin.json("POST", "/api/reporting/machines", { name: "Busy", tags: { execution: "busy/execution", partCount: "busy/parts" } })
+  })
+  afterAll(async () => {
+    await server.dispose()
+    dir.cleanup()
+  })
+
+  it("stops a query while a resolver runs: the report stops reading, and the answer holds TIMEOUT errors, not the data", async () => {
+    const admin = (await adminApi(server.url)).inDomain("plant")
+    const answer = await admin.json("POST", "/graphql", { query: '{ machines { name production(start: "2026-01-01T00:00:00Z", end: "2026-02-01T00:00:00Z") { timeInCycle } } }' }, { accept: GQL })
+    // A query that ran (however far) is a 200 with the standard errors array.
+    expect(answer.status).toBe(200)
+    expect(answer.body.errors.length).toBeGreaterThan(0)
+    for (const error of answer.body.errors) {
+      expect(error.extensions.code).toBe("TIMEOUT")
+      expect(error.message).toBe("The query ran past its 200 ms limit")
+    }
+    // Checked only before each resolver, the production resolver would start in time and answer
+    // after seconds; stopped while it reads, it answers no production.
+    const machines = answer.body.data.machines as Array<{ production: unknown }> | null
+    expect(machines === null || machines.every((m) => m.production === null)).toBe(true)
   })
 })

@@ -81,6 +81,8 @@ export interface ServerConfig {
   readonly timeZone: string
   /** GraphQL requests allowed per domain per minute (MACHHUB_GRAPHQL_RATE_LIMIT, MachineMetrics' 1,000 by default); then 429. */
   readonly graphqlRequestsPerMinute: number
+  /** How long one GraphQL query may run (MACHHUB_GRAPHQL_TIME_LIMIT_MS, MachineMetrics' 10 s by default); then its fields answer TIMEOUT errors. */
+  readonly graphqlTimeLimitMillis: number
 }
 
 export class ConfigError extends Error {}
@@ -212,6 +214,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServerConfig =
     sandboxWorkers: integer(env, "MACHHUB_SANDBOX_WORKERS", availableParallelism(), 1, 256),
     flowTimeoutMillis: integer(env, "MACHHUB_FLOW_TIMEOUT_MS", 30_000, 10, 10 * 60_000),
     timeZone: timeZoneOf(env, "MACHHUB_TIMEZONE"),
-    graphqlRequestsPerMinute: integer(env, "MACHHUB_GRAPHQL_RATE_LIMIT", 1000, 1, 10_000_000)
+    graphqlRequestsPerMinute: integer(env, "MACHHUB_GRAPHQL_RATE_LIMIT", 1000, 1, 10_000_000),
+    graphqlTimeLimitMillis: integer(env, "MACHHUB_GRAPHQL_TIME_LIMIT_MS", 10_000, 1, 10 * 60_000)
   }
 }

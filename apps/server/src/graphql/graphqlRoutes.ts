@@ -7,6 +7,7 @@ import type { Principal } from "../auth/Principal.js"
 import { computeReport } from "../reporting/computeReport.js"
 import { PRODUCTION_METRICS } from "../reporting/metrics.js"
 import { reportingMachines } from "../reporting/reportingMachines.js"
+import { reportSummaries } from "../reporting/reportSummaries.js"
 import type { ServerContext } from "../ServerContext.js"
 import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
 import { zoneOf } from "../tags/values/timeZone.js"
@@ -15,13 +16,12 @@ import { checkLimits } from "./limits.js"
 import { readRecords } from "./records.js"
 import { makeRecordsReadModel } from "@machhub/projections"
 import { makeRateLimit } from "./rateLimit.js"
+import { deadlineOf } from "./deadline.js"
 import { reportingSchema, type GraphqlContext } from "./schema.js"
 
 /** Query texts whose parse and validation are kept; past it the cache starts over. */
 const MAX_CACHED_DOCUMENTS = 500
 
-/** MachineMetrics' limit on one query's run. */
-export const QUERY_SECONDS = 10
 
 const GRAPHQL_RESPONSE = "application/graphql-response+json"
 const JSON_TYPE = "application/json; charset=utf-8"
@@ -61,6 +61,8 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
   const zone = zoneOf(context.config.timeZone) ?? zoneOf("UTC")!
   const documents = new Map<string, { readonly document: DocumentNode | undefined; readonly errors: ReadonlyArray<GraphQLError> }>()
   const rate = makeRateLimit(context.config.graphqlRequestsPerMinute)
+  const summaries = reportSummaries(context)
+  const timeLimit = context.config.graphqlTimeLimitMillis
   const records = makeRecordsReadModel(context.readModels, context.projections.onApplied)
 
   const run = (request: HttpRequest, principal: Principal): HttpResponse => {
@@ -110,6 +112,8 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
     if (overLimits.length > 0) return documentErrors(overLimits)
 
     context.tagValues.flush()
+    // The limit counts from here: what ran before (parse, validation, limits) is bounded by the query's size.
+    const deadline = deadlineOf(Date.now() + timeLimit, timeLimit)
     const may = (feature: "machines" | "tags" | "reports") => isAllowed(principal.permissions, { feature, action: "read", scope: "domain" }, principal.superuser)
     const contextValue: GraphqlContext = {
       may,
@@ -119,10 +123,10 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
       production: (machine, start, end) =>
         computeReport(
           { kind: "production", from: start, to: end, metrics: PRODUCTION_METRICS, groupBy: [], filter: {}, flatten: false, csv: false },
-          { store: context.tagValues.store, domain: principal.domain, zone, now: Date.now(), machines: [machine], downtime: () => [] }
+          { store: context.tagValues.store, domain: principal.domain, zone, now: Date.now(), machines: [machine], downtime: () => [], summaries, check: deadline.check }
         ).aggregate,
       records: (args) => readRecords(context.readModels, records, principal, args),
-      deadline: Date.now() + QUERY_SECONDS * 1000
+      deadline
     }
     const result = execute({ schema: reportingSchema, document, contextValue, variableValues: variables ?? undefined, operationName: operationName ?? undefined })
     // Every resolver here is synchronous: the result is never a promise.
@@ -136,7 +140,7 @@ export const graphqlRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
       tag: "reporting",
       summary: "Read-only GraphQL over the active domain: machines, machineGroups, tags (MachineMetrics' schema)",
       description:
-        "GraphQL over HTTP. Refused before execution: mutations and subscriptions, answers deeper than 3 levels, more than 5 list selections; 10 s per query; 1,000 requests a minute per domain (429 with Retry-After). Document errors are 400 with Accept: application/graphql-response+json, 200 with application/json.",
+        "GraphQL over HTTP. Refused before execution: mutations and subscriptions, answers deeper than 3 levels, more than 5 list selections. 10 s per query (MACHHUB_GRAPHQL_TIME_LIMIT_MS), enforced while it runs: fields still running or not started then answer TIMEOUT errors; 1,000 requests a minute per domain (429 with Retry-After). Document errors are 400 with Accept: application/graphql-response+json, 200 with application/json.",
       access: requires("reports", "read", "domain"),
       body: bodyReadByHandler(GraphqlRequest, "{ query, variables?, operationName? }"),
       responses: {

@@ -14,6 +14,7 @@ import { PRODUCTION_METRICS } from "../reporting/metrics.js"
 import { applyListArgs, listInputs, StringComparison, matches, type ListArgs } from "./where.js"
 import { GraphQLInputObjectType, GraphQLInt } from "graphql"
 import type { RecordsArgs } from "./records.js"
+import type { Deadline } from "./deadline.js"
 
 /** What resolvers read, all within the caller's domain, and what the caller may see. */
 export interface GraphqlContext {
@@ -24,14 +25,14 @@ export interface GraphqlContext {
   readonly production: (machine: ReportingMachineRow, start: number, end: number) => Record<string, unknown>
   /** A collection's records, with the caller's collection access. */
   readonly records: (args: RecordsArgs) => ReadonlyArray<Record<string, unknown>>
-  /** When the query must have finished (10 s after it started). */
-  readonly deadline: number
+  /** The query's time limit (10 s by default), checked by every resolver and inside reports while they run. */
+  readonly deadline: Deadline
 }
 
 const JSONScalar = new GraphQLScalarType({ name: "JSON", description: "Any JSON value", serialize: (value) => value })
 
 const guard = (context: GraphqlContext, feature: "machines" | "tags" | "reports") => {
-  if (Date.now() > context.deadline) throw new GraphQLError("The query ran past its 10 s limit", { extensions: { code: "TIMEOUT" } })
+  context.deadline.check()
   if (!context.may(feature)) throw new GraphQLError(`Missing permission ${feature}:read:domain`, { extensions: { code: "FORBIDDEN" } })
 }
 
@@ -200,7 +201,7 @@ queryFields["records"] = {
     order_by: { type: JSONScalar, description: "[{ <field>: asc|desc }]" }
   },
   resolve: (_root, args: RecordsArgs, context: GraphqlContext) => {
-    if (Date.now() > context.deadline) throw new GraphQLError("The query ran past its 10 s limit", { extensions: { code: "TIMEOUT" } })
+    context.deadline.check()
     return context.records(args)
   }
 }
