@@ -137,8 +137,26 @@ describe("console data pages in a real browser", () => {
     const outcome = await textOf(page.getByTestId("run-outcome"), (t) => t.includes("hello"), "the process's result")
     expect(JSON.parse(outcome)).toEqual({ hello: "plant" })
     await screenshot(page, "data-processes")
+  })
+
+  it("runs a deployed flow from its page and lists the run with a step per node", async () => {
+    const flows = [
+      { id: "tab1", type: "tab", label: "Flow 1" },
+      { id: "shout-in", type: "machhub.flow.in", z: "tab1", name: "shout", wires: [["upper"]] },
+      { id: "upper", type: "change", z: "tab1", rules: [{ t: "set", p: "payload", pt: "msg", to: "$uppercase(payload.word)", tot: "jsonata" }], wires: [["shout-out"]] },
+      { id: "shout-out", type: "machhub.flow.response", z: "tab1", wires: [] }
+    ]
+    expect((await admin.json("POST", "/api/flows", flows)).status).toBe(200)
     await go(page, "#/flows", "Flows")
     await page.getByRole("link", { name: "Open Node-RED's editor" }).waitFor()
+    await page.getByLabel("Entry node").selectOption("shout")
+    await page.getByLabel("msg.payload (JSON)").fill('{ "word": "hello" }')
+    await page.getByRole("button", { name: "Run", exact: true }).click()
+    const outcome = await textOf(page.getByTestId("run-outcome"), (t) => t.includes("HELLO"), "the flow's answer")
+    expect(JSON.parse(outcome)).toBe("HELLO")
+    await page.getByRole("button", { name: "Refresh" }).click()
+    await page.getByRole("button", { name: "Steps and logs" }).first().click()
+    await textOf(page.locator(".run-detail"), (t) => t.includes("upper"), "the run's steps name the flow's nodes")
     await screenshot(page, "data-flows")
   })
 
@@ -207,12 +225,25 @@ describe("console data pages in a real browser", () => {
     await textOf(screen, (t) => t.includes(`${second.rows} ${second.cols}`), "stty size shows the new size")
     await screenshot(page, "data-machines-terminal")
 
+    // Paste sends the clipboard to the shell (it runs the command); Copy puts the selection on the clipboard.
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"])
+    await page.evaluate(() => navigator.clipboard.writeText("stty size\r"))
+    await page.getByRole("button", { name: "Paste" }).click()
+    await expect.poll(async () => ((await screen.textContent()) ?? "").split(`${second.rows} ${second.cols}`).length - 1, { timeout: 20_000 }).toBe(2)
+    await page.evaluate(() => navigator.clipboard.writeText(""))
+    await page.getByRole("button", { name: "Select all" }).click()
+    await page.getByRole("button", { name: "Copy selection" }).click()
+    await textOf(page.locator("section.ssh-terminal [role=status]").last(), (t) => t.includes("Copied"), "the copy is confirmed")
+    const copied = await page.evaluate(() => navigator.clipboard.readText())
+    expect(copied).toContain(`stty size`)
+    expect(copied).toContain(`${first.rows} ${first.cols}`)
+
     // Reconnect asks for a new ticket and opens a new session in the same terminal.
     await page.getByRole("button", { name: "Reconnect" }).click()
     await textOf(page.getByTestId("terminal-status"), (t) => t.startsWith("connected"), "the terminal reconnects")
     await page.locator(".xterm-helper-textarea").focus()
     await page.keyboard.type("stty size\r")
-    await expect.poll(async () => ((await screen.textContent()) ?? "").split(`${second.rows} ${second.cols}`).length - 1, { timeout: 20_000 }).toBeGreaterThanOrEqual(2)
+    await expect.poll(async () => ((await screen.textContent()) ?? "").split(`${second.rows} ${second.cols}`).length - 1, { timeout: 20_000 }).toBe(3)
     await page.keyboard.type("exit\r")
     await textOf(page.getByTestId("terminal-status"), (t) => t.startsWith("disconnected"), "the session ends at exit")
     expect(await page.getByRole("button", { name: "Reconnect with a new ticket" }).isEnabled()).toBe(true)
@@ -221,10 +252,17 @@ describe("console data pages in a real browser", () => {
 
   it("lists the recorded SSH sessions in the audit log and plays one back", async () => {
     await go(page, "#/audit", "Audit log")
-    await page.getByLabel("type", { exact: true }).fill("TerminalOpened")
+    await page.getByLabel("Type", { exact: true }).fill("TerminalOpened")
     await page.getByRole("button", { name: "Apply filters" }).click()
     await expect.poll(() => page.getByRole("link", { name: "Play session" }).count(), { timeout: 10_000 }).toBe(2)
     await screenshot(page, "data-audit")
+    // One session's stream: its whole history, opened from the log.
+    await page.locator("table.audit tbody button.link").first().click()
+    await textOf(page.locator(".stream-history"), (t) => t.includes("v1 TerminalOpened") && t.includes("TerminalOutput"), "the session stream's history")
+    // The export is the same filter as NDJSON.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export NDJSON" }).click()])
+    const lines = readFileSync((await download.path())!, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { type: string })
+    expect(lines.map((e) => e.type)).toEqual(["TerminalOpened", "TerminalOpened"])
 
     // The first session: its output holds the answer to the first `stty size`.
     await page.getByRole("link", { name: "Play session" }).first().click()

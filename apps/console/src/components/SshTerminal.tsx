@@ -176,6 +176,7 @@ export const SshTerminal = ({ title, newTicket }: { title: string; newTicket: ()
         <span role="status" data-testid="terminal-status">
           {status.kind === "connecting" ? "connecting…" : status.kind === "open" ? `connected, ${size.cols}×${size.rows}` : `disconnected: ${status.reason}`}
         </span>
+        <button type="button" onClick={() => { terminal.current?.selectAll(); terminal.current?.focus() }}>Select all</button>
         <button type="button" onClick={copy}>Copy selection</button>
         <button type="button" onClick={paste} disabled={status.kind !== "open"}>Paste</button>
         <button type="button" onClick={() => setGeneration((g) => g + 1)} disabled={status.kind === "connecting"}>

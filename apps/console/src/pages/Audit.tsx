@@ -65,7 +65,7 @@ export default function AuditPage() {
       <form onSubmit={apply} className="inline-form" aria-label="Filters">
         {FILTERS.map((name) => (
           <label key={name}>
-            {name} <input name={`filter-${name}`} value={draft[name]} placeholder={HINTS[name]} onChange={(e) => setDraft((d) => ({ ...d, [name]: e.target.value }))} />
+            {name[0]!.toUpperCase() + name.slice(1)} <input name={`filter-${name}`} value={draft[name]} placeholder={HINTS[name]} onChange={(e) => setDraft((d) => ({ ...d, [name]: e.target.value }))} />
           </label>
         ))}
         <label>
