@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react"
 import mqtt from "mqtt"
+import { api } from "../api"
 import { getSession } from "../session"
 
 export interface LiveValue {
@@ -27,8 +28,8 @@ export const mqttUrl = (): string => `${location.protocol === "https:" ? "wss" :
 /**
  * Every tag value of the domain as it arrives over MQTT on `/mqtt` (subscribed to `#`; retained
  * values give each tag's last value at once). The password is the user's token and the username
- * names the domain (`domains:<name>`), as the server's MQTT access reads them; a reconnect asks for
- * the token again so a refreshed one is used.
+ * names the domain (`domains:<name>`), as the server's MQTT access reads them; a reconnect takes the
+ * token as it is then, renewed first when the server ended the connection.
  */
 export const useLiveTags = (domain: string, enabled: boolean) => {
   const [values, setValues] = useState<ReadonlyMap<string, LiveValue>>(new Map())
@@ -61,7 +62,12 @@ export const useLiveTags = (domain: string, enabled: boolean) => {
         return next
       })
     }
+    // The server ends a connection whose token has expired (a session's access token lasts minutes);
+    // before the automatic reconnect, any authenticated call renews it (api() refreshes on 401).
+    const renewToken = () => void api("GET", "/api/me").catch(() => undefined)
+    let refusals = 0
     client.on("connect", () => {
+      refusals = 0
       setStatus("live")
       setError(undefined)
       client.subscribe("#", { qos: 0 }, (failure) => {
@@ -75,12 +81,15 @@ export const useLiveTags = (domain: string, enabled: boolean) => {
     client.on("error", (failure) => {
       setError(failure.message)
       const code = (failure as { code?: number }).code
-      // Not authorized / bad credentials: retrying with the same credential will not help.
+      // Not authorized / bad credentials: renewed once; refused again, retrying would not help.
       if (code === 0x87 || code === 0x86 || code === 4 || code === 5) {
-        setStatus("refused")
-        client.end(true)
+        if (++refusals >= 2) {
+          setStatus("refused")
+          client.end(true)
+        } else renewToken()
       }
     })
+    client.on("disconnect", () => renewToken())
     client.on("close", () => setStatus((s) => (s === "refused" ? s : "reconnecting")))
     client.on("message", (topic, payload, packet) => {
       pending.set(topic, { value: valueOf(payload), at: Date.now(), retained: packet.retain })
