@@ -39,7 +39,15 @@ const requestInit = (method: string, body: unknown, options: ApiOptions, credent
     headers["Content-Type"] ??= "application/json"
     payload = JSON.stringify(body)
   }
-  return { method, headers, body: payload, ...(options.signal === undefined ? {} : { signal: options.signal }) }
+  return {
+    method,
+    headers,
+    body: payload,
+    // Sign-in calls send no cookie: a refused Basic login answers with a Basic challenge, and a
+    // request that carries credentials would have the browser open its own password prompt.
+    credentials: options.anonymous ? "omit" : "same-origin",
+    ...(options.signal === undefined ? {} : { signal: options.signal })
+  }
 }
 
 // One refresh at a time: concurrent 401s all wait for the same renewal.

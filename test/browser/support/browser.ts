@@ -46,6 +46,8 @@ export const launchBrowser = async (): Promise<TestBrowser> => {
     browser,
     open: async (url) => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+      // A step that cannot happen fails in seconds, naming the locator, well inside the test's timeout.
+      context.setDefaultTimeout(15_000)
       const page = await context.newPage()
       await page.goto(url)
       return { context, page }

@@ -44,7 +44,7 @@ export const PermissionList = ({ permissions, onRemove }: {
   readonly permissions: ReadonlyArray<Permission>
   readonly onRemove?: (permission: Permission) => void
 }) =>
-  permissions.length === 0 ? <p className="muted">No permissions.</p> : (
+  permissions.length === 0 ? <span className="muted">none</span> : (
     <ul className="permission-list">
       {permissions.map((p) => (
         <li key={permissionText(p)}>
