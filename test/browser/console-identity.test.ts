@@ -143,6 +143,26 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await screenshot(admin, "keys")
   })
 
+  it("switches the active domain: every page then reads the chosen domain", async () => {
+    const token = ((await (await fetch(`${server.url}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD })
+    })).json()) as { tkn: string }).tkn
+    const created = await fetch(`${server.url}/api/domains`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ name: "acme" }) })
+    expect(created.status).toBeLessThan(300)
+
+    await goTo(admin, "#/users", "Users")
+    await admin.reload()
+    await admin.getByRole("caption").filter({ hasText: "Users of machhub_admin" }).waitFor()
+    await admin.getByLabel("Domain").selectOption("acme")
+    await admin.getByRole("caption").filter({ hasText: "Users of acme" }).waitFor()
+    // The viewer is a user of machhub_admin only.
+    expect(await admin.getByRole("cell", { name: VIEWER.username, exact: true }).count()).toBe(0)
+    await admin.getByLabel("Domain").selectOption("machhub_admin")
+    await admin.getByRole("cell", { name: VIEWER.username, exact: true }).waitFor()
+  })
+
   it("defines a collection, creates records (schema errors at the field, a file), filters, sorts and pages them", async () => {
     await goTo(admin, "#/collections", "Collections")
     await admin.getByRole("button", { name: "Define collection" }).click()
@@ -310,5 +330,12 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await viewer.getByRole("button", { name: "Sign out" }).click()
     await viewer.getByRole("heading", { name: "Sign in to machhub" }).waitFor()
     expect(await viewer.evaluate(() => localStorage.getItem("machhub.console.session"))).toBeNull()
+
+    // Signing in with a 24-hour token instead of a session works the same.
+    await viewer.getByLabel("A 24-hour token").check()
+    await signInThroughForm(viewer, VIEWER.username, VIEWER.password)
+    expect((await stored())?.credential.kind).toBe("jwt")
+    await goTo(viewer, "#/collections", "Collections")
+    await viewer.getByRole("link", { name: "products" }).waitFor()
   })
 })
