@@ -148,7 +148,11 @@ describe("console data pages in a real browser", () => {
     ]
     expect((await admin.json("POST", "/api/flows", flows)).status).toBe(200)
     await go(page, "#/flows", "Flows")
-    await page.getByRole("link", { name: "Open Node-RED's editor" }).waitFor()
+    // The editor opens in a new tab, signed in with the console's token (a cookie scoped to /flows).
+    const [editor] = await Promise.all([page.context().waitForEvent("page"), page.getByRole("link", { name: "Open Node-RED's editor" }).click()])
+    await editor.waitForLoadState("load")
+    expect(await editor.title()).toContain("Node-RED")
+    await editor.close()
     await page.getByLabel("Entry node").selectOption("shout")
     await page.getByLabel("msg.payload (JSON)").fill('{ "word": "hello" }')
     await page.getByRole("button", { name: "Run", exact: true }).click()

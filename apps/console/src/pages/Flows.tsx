@@ -1,6 +1,6 @@
 import { useState } from "react"
 import { api, errorMessage } from "../api"
-import { useCan, useSession } from "../session"
+import { DEFAULT_DOMAIN, useCan, useSession } from "../session"
 import { setAuthCookie } from "../components/authCookie"
 import { CodeRunner, parseJsonField } from "../components/CodeRunner"
 import { RunsPanel } from "../components/RunsPanel"
@@ -53,14 +53,18 @@ export default function FlowsPage() {
   return (
     <section className="data-page" aria-labelledby="flows-title">
       <h1 id="flows-title">Flows</h1>
-      {mayWrite ? (
-        <p>
-          <a href="/flows/" target="_blank" rel="noopener" onClick={() => session.credential?.token !== undefined && setAuthCookie(session.credential?.token, "/flows")}>
-            Open Node-RED's editor
-          </a>{" "}
-          <span className="muted">(a new tab; the editor signs in with your token)</span>
-        </p>
-      ) : <p className="muted">Node-RED's editor needs permission flows:read-write.</p>}
+      {!mayWrite ? <p className="muted">Node-RED's editor needs permission flows:read-write.</p>
+        : session.domain !== DEFAULT_DOMAIN ? (
+          // The editor's own requests carry no Domain header, so it always opens the admin domain's flows.
+          <p className="muted">Node-RED's editor opens the flows of domain {DEFAULT_DOMAIN} only; edit this domain's flows file below.</p>
+        ) : (
+          <p>
+            <a href="/flows/" target="_blank" rel="noopener" onClick={() => session.credential !== undefined && setAuthCookie(session.credential.token, "/flows")}>
+              Open Node-RED's editor
+            </a>{" "}
+            <span className="muted">(a new tab; the editor signs in with your token)</span>
+          </p>
+        )}
       <ErrorMessage error={file.error} />
       <label>
         Flows file {file.data === undefined ? "" : `(revision ${file.data.rev})`}
