@@ -1,6 +1,9 @@
 // Tag values and historian figures for `npm run bench`:
 // - HTTP batch ingest: POST /machhub/tag/batch of 10,000 numbers over 100 historized (event) tags,
 //   4 requests in flight, values/s from sent to recorded and queryable;
+// - NATS ingest: a service publishing numbers on mh.tag.<domain>.<topic> over the same 100 tags, to
+//   a second server with NATS_URL (its own nats-server), at most 40,000 values not yet taken in,
+//   values/s from published to recorded and queryable (skipped without a nats-server binary);
 // - queries on one tag holding a year of 1-minute points (525,600): a 24 h raw range
 //   (PATCH /machhub/historian, 1,440 points), 30 days in 1-hour buckets with avg,min,max
 //   (GET /api/historian/query, 720 buckets) and the latest 100 (PATCH /machhub/historian/last),
@@ -16,7 +19,10 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { connect as connectNats } from "@nats-io/transport-node"
 import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
+import { cpuSeconds, startBenchServer } from "./benchServer.mjs"
+import { findNatsServer, startNatsServer } from "./nats-server.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
 
 const MINUTE = 60_000
@@ -38,7 +44,66 @@ const call = async (url, token, method, path, body) => {
 
 const defineTag = (url, token, topic, historize) => call(url, token, "PUT", `/api/tags/${topic}`, { access: "RW", historize })
 
-export const benchHistorian = async ({ url, token, seconds, baselineRps, row }) => {
+const NATS_WINDOW = 10_000
+const NATS_WINDOWS = 4
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Values a service publishes on NATS, taken in by a server of its own (NATS_URL on a private
+ * nats-server): values/s from the first publish until the last value is recorded and queryable.
+ * Core NATS has no flow control, so the publisher keeps at most NATS_WINDOWS windows of values ahead
+ * of what the server has taken in (the last value of a window read back with GET /machhub/tag/value).
+ */
+export const benchNatsIngest = async ({ seconds }) => {
+  const bin = findNatsServer()
+  if (bin === undefined) throw new Error("nats-server is not installed")
+  const natsServer = await startNatsServer(bin, { dirPrefix: "machhub-bench-tag-nats-" })
+  let server
+  let bus
+  try {
+    server = await startBenchServer({ env: { NATS_URL: natsServer.url } })
+    const { url, token } = server
+    for (let t = 0; t < INGEST_TOPICS; t++) await defineTag(url, token, `bench/nats/${t}`, { type: "event", retention: "1d" })
+    bus = await connectNats({ servers: natsServer.url })
+    const subjects = Array.from({ length: INGEST_TOPICS }, (_, t) => `mh.tag.machhub_admin.bench.nats.${t}`)
+    const encoder = new TextEncoder()
+    const valueOf = async (topic) => {
+      const response = await fetch(`${url}/machhub/tag/value/${topic}`, { headers: { authorization: `Bearer ${token}` } })
+      return response.status === 200 ? (await response.json()).value : undefined
+    }
+    const taken = async (sequence) => {
+      const topic = `bench/nats/${sequence % INGEST_TOPICS}`
+      while (((await valueOf(topic)) ?? -1) < sequence) await sleep(5)
+    }
+    let sequence = 0
+    const windowEnds = []
+    const cpuBefore = cpuSeconds(server.pid)
+    const started = performance.now()
+    const deadline = started + seconds * 1000
+    while (performance.now() < deadline) {
+      if (windowEnds.length >= NATS_WINDOWS) await taken(windowEnds.shift())
+      const timestamp = Date.now()
+      for (let i = 0; i < NATS_WINDOW; i++, sequence++) {
+        bus.publish(subjects[sequence % INGEST_TOPICS], encoder.encode(`{"value":${sequence},"timestamp":${timestamp}}`))
+      }
+      windowEnds.push(sequence - 1)
+      await bus.flush()
+    }
+    await taken(sequence - 1)
+    const elapsed = (performance.now() - started) / 1000
+    const cpuMicrosPerValue = ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / sequence
+    // Queryable: the historian holds the last value (reads write what is queued first).
+    const last = await call(url, token, "PATCH", "/machhub/historian/last", { topic: `bench/nats/${(sequence - 1) % INGEST_TOPICS}`, limit: 1 })
+    if (last[0]?.value !== sequence - 1) throw new Error(`the last value published over NATS is not in the historian: ${JSON.stringify(last)}`)
+    return { rate: sequence / elapsed, cpuMicrosPerValue }
+  } finally {
+    await bus?.close()
+    await server?.stop()
+    await natsServer.stop()
+  }
+}
+
+export const benchHistorian = async ({ url, token, seconds, baselineRps, row, serverPid }) => {
   // Ingest: batches already serialized, so the figure is the server's, not this process's JSON.stringify.
   for (let t = 0; t < INGEST_TOPICS; t++) await defineTag(url, token, `bench/ingest/${t}`, { type: "event", retention: "1d" })
   let sequence = 0
@@ -51,6 +116,7 @@ export const benchHistorian = async ({ url, token, seconds, baselineRps, row }) 
   const bodies = Array.from({ length: 8 }, nextBody)
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
   let sent = 0
+  const cpuBefore = serverPid === undefined ? undefined : cpuSeconds(serverPid)
   const deadline = performance.now() + seconds * 1000
   const started = performance.now()
   await Promise.all(Array.from({ length: IN_FLIGHT }, async (_, lane) => {
@@ -62,11 +128,21 @@ export const benchHistorian = async ({ url, token, seconds, baselineRps, row }) 
     }
   }))
   const elapsed = (performance.now() - started) / 1000
+  const cpu = cpuBefore === undefined ? "" : `; server CPU ${(((cpuSeconds(serverPid) - cpuBefore) * 1e6) / sent).toFixed(1)} µs/value`
   // Recorded and queryable: the last batch's points are there (reads flush what is queued).
   const last = await call(url, token, "PATCH", "/machhub/historian/last", { topic: "bench/ingest/0", limit: 1 })
   if (last.length !== 1) throw new Error("ingested values are not queryable")
   row("HTTP batch ingest (10,000 values/request, 100 event tags)", sent / elapsed, "values/s", undefined,
-    `${IN_FLIGHT} requests in flight; recorded in historian.db before each answer; target >= 100,000`)
+    `${IN_FLIGHT} requests in flight; recorded in historian.db before each answer${cpu}; target >= 100,000`)
+
+  const nats = await benchNatsIngest({ seconds }).catch((error) => {
+    console.error(`  (no NATS ingest figure: ${error.message})`)
+    return undefined
+  })
+  if (nats !== undefined) {
+    row("NATS ingest (a service on mh.tag.<domain>.<topic>, 100 event tags)", nats.rate, "values/s", undefined,
+      `at most ${(NATS_WINDOW * NATS_WINDOWS).toLocaleString("en")} values not yet taken in; published to recorded and queryable; server CPU ${nats.cpuMicrosPerValue.toFixed(1)} µs/value; target >= 100,000`)
+  }
 
   // A year of one-minute points on one tag, ending now.
   await defineTag(url, token, "bench/year", { type: "timeseries", samplingTime: "1m" })
@@ -141,7 +217,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
         child.on("exit", (code) => reject(new Error(`the server exited with ${code}`)))
       })
     }
-    await benchHistorian({ url, token: await waitForAdminLogin(url), seconds, baselineRps: undefined, row })
+    await benchHistorian({ url, token: await waitForAdminLogin(url), seconds, baselineRps: undefined, row, serverPid: child?.pid })
     console.log(["", "| measurement | value | ratio | notes |", "|---|---:|---:|---|", ...rows, ""].join("\n"))
   } finally {
     child?.kill("SIGTERM")

@@ -55,6 +55,8 @@ class TagState implements LastValueRow {
   hasRecorded = false
   recordedNum: number | null = null
   recordedJson: string | null = null
+  /** The tag's series in historian.db, once it is historized (ids are never reused). */
+  series: number | undefined = undefined
   /** The point this tick added, while it is not written yet: a later value at the same instant replaces it. */
   pending: Point | undefined = undefined
   constructor(readonly domain: string, readonly topic: string) {}
@@ -179,7 +181,7 @@ export const openTagValues = (options: TagValuesOptions): TagValues => {
       const isNumber = isFiniteNumber(v.value)
       const num = isNumber ? (v.value as number) : null
       const text = isNumber ? null : JSON.stringify(v.value ?? null)
-      const series = store.seriesOf(v.domain, v.topic)
+      const series = state.series ?? (state.series = store.seriesOf(v.domain, v.topic))
       if (settings.type === "event") {
         // A point per change of what the history holds: the same value sent again is not a change,
         // while the first value after a tag starts being historized always is.
