@@ -13,6 +13,7 @@ import { benchRecords } from "./records.mjs"
 import { benchClusterRecords } from "./cluster-records.mjs"
 import { benchAudit } from "./audit.mjs"
 import { benchHistorian } from "./historian.mjs"
+import { benchMqtt } from "./mqtt.mjs"
 import { benchSandbox } from "./sandbox.mjs"
 import { benchProcesses } from "./processes.mjs"
 import { benchReports } from "./reports.mjs"
@@ -136,7 +137,7 @@ const main = async () => {
         memoryRecords: Number(process.env.BENCH_MEMORY_RECORDS ?? 1_000_000)
       })
       // Tag values: HTTP batch ingest into the historian, then queries on a year of minute points.
-      await benchHistorian({ url, token, seconds, baselineRps, row })
+      await benchHistorian({ url, token, seconds, baselineRps, row, serverPid: server.child.pid })
       // Functions called over HTTP and a tag_change process under 1,000 changes/s, each run recorded.
       await benchProcesses({ url, token, seconds, row })
       // Production reports from the historian (50 machines × 30 days) and GraphQL over those machines.
@@ -176,6 +177,10 @@ const main = async () => {
     row("sandbox warm call p50 (fresh QuickJS runtime and context)", sandbox.warm.p50 * 1000, "µs", undefined, `p99 ${Math.round(sandbox.warm.p99 * 1000)} µs`)
     row("compile TypeScript function body (esbuild) p50", sandbox.compileMs.p50 * 1000, "µs", undefined, `p99 ${Math.round(sandbox.compileMs.p99 * 1000)} µs`)
     row(`sandbox runs/s, one sdk.tags.read each, ${sandbox.workers} workers`, sandbox.runsPerSecond, "runs/s", undefined, "one run in flight per worker")
+
+    // MQTT: ingest through the edge into the historian beside a bare Mosquitto (BENCH_MQTT_SECONDS,
+    // 30 by default), and fan-out to 100 WebSocket subscribers through /mqtt beside Mosquitto's own.
+    await benchMqtt({ row }).catch((error) => console.error(`  (no MQTT figures: ${error.message})`))
 
     // JetStream: the adapter's appends beside raw js.publish, same nats-server, same run. Skipped
     // (not failed) without a nats-server binary, so the rest of the bench still runs.
