@@ -31,7 +31,8 @@ const textOf = async (locator: Locator, check: (text: string) => boolean, what: 
 }
 
 const go = async (page: Page, route: string, heading: string | RegExp) => {
-  await page.evaluate((hash) => { window.location.hash = hash }, route)
+  // Evaluated in the page (the test's own typecheck has no DOM types).
+  await page.evaluate(`window.location.hash = ${JSON.stringify(route)}`)
   await page.getByRole("heading", { level: 1, name: heading }).waitFor()
 }
 
@@ -231,14 +232,14 @@ describe("console data pages in a real browser", () => {
 
     // Paste sends the clipboard to the shell (it runs the command); Copy puts the selection on the clipboard.
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"])
-    await page.evaluate(() => navigator.clipboard.writeText("stty size\r"))
+    await page.evaluate(`navigator.clipboard.writeText("stty size\\r")`)
     await page.getByRole("button", { name: "Paste" }).click()
     await expect.poll(async () => ((await screen.textContent()) ?? "").split(`${second.rows} ${second.cols}`).length - 1, { timeout: 20_000 }).toBe(2)
-    await page.evaluate(() => navigator.clipboard.writeText(""))
+    await page.evaluate(`navigator.clipboard.writeText("")`)
     await page.getByRole("button", { name: "Select all" }).click()
     await page.getByRole("button", { name: "Copy selection" }).click()
     await textOf(page.locator("section.ssh-terminal [role=status]").last(), (t) => t.includes("Copied"), "the copy is confirmed")
-    const copied = await page.evaluate(() => navigator.clipboard.readText())
+    const copied = (await page.evaluate("navigator.clipboard.readText()")) as string
     expect(copied).toContain(`stty size`)
     expect(copied).toContain(`${first.rows} ${first.cols}`)
 
