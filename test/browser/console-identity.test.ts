@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import type { Page } from "playwright-core"
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from "../support/server.js"
 import { launchBrowser, screenshot, signInThroughForm, type TestBrowser } from "./support/browser.js"
@@ -37,6 +37,11 @@ const dialog = (page: Page, name: string | RegExp) => page.getByRole("dialog", {
 describe("console: identity, keys and collections", { timeout: 180_000 }, () => {
   let admin: Page
   let keySecret = ""
+
+  // What the page showed when a step failed, next to the other screenshots.
+  afterEach(async ({ task }) => {
+    if (task.result?.state === "fail" && (admin as Page | undefined) !== undefined) await screenshot(admin, `failed-${task.name.slice(0, 40).replace(/\W+/g, "-")}`).catch(() => undefined)
+  })
 
   it("serves the console shell with caching headers and signs the admin in", async () => {
     const index = await fetch(`${server.url}/console/`)
@@ -127,6 +132,13 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByRole("button", { name: "Resume" }).click()
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByText("active").waitFor()
     expect((await fetch(`${server.url}/api/me`, { headers: { "X-Machhub-Api-Key": keySecret } })).status).toBe(200)
+
+    // Scopes change after issue; the secret stays the same.
+    await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByRole("button", { name: "Edit ci-reader" }).click()
+    await dialog(admin, "Edit key ci-reader").getByLabel("audit").check()
+    await dialog(admin, "Edit key ci-reader").getByRole("button", { name: "Save key" }).click()
+    await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByText(/audit, collections:read|collections:read, audit/).waitFor()
+    expect((await fetch(`${server.url}/api/audit/events?limit=1`, { headers: { "X-Machhub-Api-Key": keySecret } })).status).toBe(200)
 
     // A second key, revoked: it stops working and keeps no controls.
     await admin.getByRole("button", { name: "New key" }).click()
@@ -295,7 +307,7 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await screenshot(viewer, "readonly-record")
 
     for (const [hash, heading, writes] of [
-      ["#/keys", "Developer keys", /New key|Suspend|Resume|Revoke/],
+      ["#/keys", "Developer keys", /New key|Suspend|Resume|Revoke|^Edit/],
       ["#/users", "Users", /New user|^Edit/],
       ["#/groups", "Groups and permissions", /New group|Edit permissions/]
     ] as const) {

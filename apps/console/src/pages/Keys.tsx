@@ -70,6 +70,44 @@ const CreateKey = ({ onIssued }: { onIssued: (issued: { name: string; token: str
   )
 }
 
+const toPermission = (f: { name: string; action: string; scope: string }): Permission => ({ feature: f.name, action: f.action, scope: f.scope })
+
+/** Changes a key's scopes and permissions after it was issued (PATCH /api/api-key/<id>); the secret stays the same. */
+const EditKey = ({ apiKey, onSaved }: { apiKey: ApiKey; onSaved: () => void }) => {
+  const [features, setFeatures] = useState<Array<Permission>>(apiKey.features.map(toPermission))
+  const [scopes, setScopes] = useState<Array<string>>([...apiKey.scopes])
+  const [error, setError] = useState<unknown>()
+  const save = async () => {
+    setError(undefined)
+    try {
+      await api("PATCH", `/api/api-key/${encodeURIComponent(apiKey.id)}`, {
+        features: features.map((p) => ({ name: p.feature, action: p.action, scope: p.scope })),
+        scopes
+      })
+      onSaved()
+    } catch (failure) {
+      setError(failure)
+    }
+  }
+  return (
+    <div className="stack">
+      <fieldset>
+        <legend>Scopes</legend>
+        {KEY_SCOPES.map((scope) => (
+          <CheckboxField key={scope} label={scope} checked={scopes.includes(scope)} onChange={(e) => setScopes((list) => e.target.checked ? [...list, scope] : list.filter((s) => s !== scope))} />
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Permissions</legend>
+        <PermissionPicker onAdd={(p) => setFeatures((list) => list.some((q) => permissionText(q) === permissionText(p)) ? list : [...list, p])} />
+        <PermissionList permissions={features} onRemove={(p) => setFeatures((list) => list.filter((q) => permissionText(q) !== permissionText(p)))} />
+      </fieldset>
+      <ErrorMessage error={error} />
+      <div><Button variant="primary" onClick={save}>Save key</Button></div>
+    </div>
+  )
+}
+
 /**
  * Developer keys (SPEC §4): issue with scopes and permissions, the secret shown once (it lives only in
  * this component's state and is dropped when its dialog closes), suspend/resume, revoke.
@@ -83,6 +121,7 @@ export default function Keys() {
   const [notice, setNotice] = useState<string>()
   const [error, setError] = useState<unknown>()
   const [revoking, setRevoking] = useState<ApiKey>()
+  const [editing, setEditing] = useState<ApiKey>()
 
   const act = async (work: () => Promise<unknown>, message: string) => {
     setError(undefined)
@@ -111,7 +150,7 @@ export default function Keys() {
             { header: "Name", cell: (k) => <>{k.name}{k.description !== "" && <div className="muted">{k.description}</div>}</> },
             { header: "Status", cell: (k) => <span className={`badge ${k.status === "active" && !k.expired ? "badge-ok" : "badge-bad"}`} title={k.suspendReason}>{k.expired ? "expired" : k.status}</span> },
             { header: "Scopes", cell: (k) => k.scopes.join(", ") },
-            { header: "Permissions", cell: (k) => <PermissionList permissions={k.features.map((f) => ({ feature: f.name, action: f.action, scope: f.scope }))} /> },
+            { header: "Permissions", cell: (k) => <PermissionList permissions={k.features.map(toPermission)} /> },
             { header: "Expires", cell: (k) => (k.expiration === 0 ? "never" : new Date(k.expiration * 1000).toLocaleString()) },
             { header: "Last used", cell: (k) => when(k.lastUsedAt) },
             ...(mayIssue ? [{
@@ -121,6 +160,7 @@ export default function Keys() {
                   {k.status === "suspended"
                     ? <Button onClick={() => act(() => api("POST", `/api/api-key/${encodeURIComponent(k.id)}/resume`), `${k.name} resumed`)}>Resume</Button>
                     : <Button onClick={() => act(() => api("POST", `/api/api-key/${encodeURIComponent(k.id)}/suspend`, { reason: "suspended from the console" }), `${k.name} suspended`)}>Suspend</Button>}
+                  <Button onClick={() => setEditing(k)} aria-label={`Edit ${k.name}`}>Edit</Button>
                   <Button variant="danger" onClick={() => setRevoking(k)}>Revoke</Button>
                 </div>
               )
@@ -142,6 +182,9 @@ export default function Keys() {
             </div>
           </>
         )}
+      </Dialog>
+      <Dialog title={`Edit key ${editing?.name ?? ""}`} open={editing !== undefined} onClose={() => setEditing(undefined)}>
+        {editing !== undefined && <EditKey apiKey={editing} onSaved={() => { setNotice(`${editing.name} saved`); setEditing(undefined); keys.reload() }} />}
       </Dialog>
       <Dialog title={`Revoke ${revoking?.name ?? ""}?`} open={revoking !== undefined} onClose={() => setRevoking(undefined)}>
         {revoking !== undefined && (

@@ -65,9 +65,10 @@ const CreateUser = ({ groups, onCreated }: { groups: ReadonlyArray<string>; onCr
   )
 }
 
-const EditUser = ({ user, groups, onDone }: { user: User; groups: ReadonlyArray<string>; onDone: (message?: string) => void }) => {
+const EditUser = ({ user, groups, domain, onDone }: { user: User; groups: ReadonlyArray<string>; domain: string; onDone: (message?: string) => void }) => {
   const [chosen, setChosen] = useState<Array<string>>([...user.groups])
   const [password, setPassword] = useState("")
+  const [confirmRemoval, setConfirmRemoval] = useState(false)
   const [error, setError] = useState<unknown>()
   const id = encodeURIComponent(user.id)
   const run = async (work: () => Promise<unknown>, message: string) => {
@@ -86,6 +87,9 @@ const EditUser = ({ user, groups, onDone }: { user: User; groups: ReadonlyArray<
       <TextField label="New password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
       <div><Button disabled={password === ""} onClick={() => run(() => api("POST", `/api/users/${id}/password`, { password }), `${user.username}'s password changed`)}>Set password</Button></div>
       <div className="row">
+        {confirmRemoval
+          ? <Button variant="danger" onClick={() => run(() => api("DELETE", `/api/users/${id}/domains/${encodeURIComponent(domain)}`), `${user.username} removed from ${domain}`)}>Confirm: remove and revoke the keys {user.username} issued here</Button>
+          : <Button variant="danger" onClick={() => setConfirmRemoval(true)}>Remove from {domain}</Button>}
         {user.disabled
           ? <Button onClick={() => run(() => api("POST", `/api/users/${id}/enable`), `${user.username} enabled`)}>Enable user</Button>
           : <Button variant="danger" onClick={() => run(() => api("POST", `/api/users/${id}/disable`), `${user.username} disabled`)}>Disable user</Button>}
@@ -132,7 +136,7 @@ export default function Users() {
       </Dialog>
       <Dialog title={editing === undefined ? "" : `Edit ${editing.username}`} open={editing !== undefined} onClose={() => setEditing(undefined)}>
         {editing !== undefined && (
-          <EditUser user={editing} groups={groupNames} onDone={(message) => { setEditing(undefined); setNotice(message); users.reload() }} />
+          <EditUser user={editing} groups={groupNames} domain={me?.domain ?? ""} onDone={(message) => { setEditing(undefined); setNotice(message); users.reload() }} />
         )}
       </Dialog>
     </>
