@@ -278,6 +278,19 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await expect.poll(() => past.textContent()).toContain('"price": 3')
     expect(await past.textContent()).toContain("version 1")
     await screenshot(admin, "record")
+
+    // Deleted, the record leaves the list; its page still shows its history and its past states.
+    const recordPage = admin.url()
+    await admin.getByRole("button", { name: "Delete record" }).click()
+    await dialog(admin, "Delete this record?").getByRole("button", { name: "Delete" }).click()
+    await admin.getByRole("heading", { name: "Collection products" }).waitFor()
+    await admin.getByRole("cell", { name: "Washer", exact: true }).waitFor()
+    expect(await admin.getByRole("cell", { name: "Bolt", exact: true }).count()).toBe(0)
+    await admin.goto(recordPage)
+    await admin.getByText(/does not exist now/).waitFor()
+    await history.getByRole("cell", { name: "RecordDeleted" }).waitFor()
+    await history.getByRole("button", { name: "Show as of version 2" }).click()
+    await expect.poll(() => past.textContent()).toContain('"price": 4')
   })
 
   it("shows a read-only user no write controls, and a page it may not read says so", async () => {
