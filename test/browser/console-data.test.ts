@@ -104,7 +104,7 @@ describe("console data pages in a real browser", () => {
     expect(csv.length).toBeGreaterThanOrEqual(25)
   })
 
-  it("runs a function from its page and shows the result and the run's steps", async () => {
+  it("runs a function from its page, shows the result and the run's log, and runs it again after an edit", async () => {
     const created = await admin.json("POST", "/api/functions", {
       name: "double",
       language: "typescript",
@@ -121,6 +121,16 @@ describe("console data pages in a real browser", () => {
     await page.getByRole("button", { name: "Steps and logs" }).first().click()
     await textOf(page.locator(".run-detail"), (t) => t.includes("doubling 21"), "the run's log line")
     await screenshot(page, "data-functions")
+
+    // Edited in the page: the saved code is what runs next.
+    const definition = page.getByRole("form", { name: "Function definition" })
+    await definition.getByLabel(/^Code/).fill("return { tripled: context.payload.n * 3 }")
+    await definition.getByRole("button", { name: "Save" }).click()
+    await definition.getByText("Version 2").waitFor()
+    await page.getByRole("button", { name: "Run", exact: true }).click()
+    const edited = await textOf(page.getByTestId("run-outcome"), (t) => t.includes("tripled"), "the edited function's result")
+    expect(JSON.parse(edited)).toEqual({ tripled: 63 })
+    expect((await admin.json("GET", "/api/functions/double")).body).toMatchObject({ version: 2, code: "return { tripled: context.payload.n * 3 }" })
   })
 
   it("runs a process from its page", async () => {
