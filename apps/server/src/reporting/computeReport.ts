@@ -2,8 +2,8 @@ import type { DowntimeAnnotationRow, ReportingMachineRow } from "@machhub/projec
 import type { HistorianStore } from "../tags/values/HistorianStore.js"
 import { formatInZone, nextBucketStart, bucketStart, type Zone } from "../tags/values/timeZone.js"
 import { addDays, formatLocalDate, localDateOf, localInstant } from "./localTime.js"
-import { addSums, emptySums, metricValue, type ProductionMetric, type Sums } from "./metrics.js"
-import type { GroupKey, ReportRequest } from "./reportRequest.js"
+import { addSums, emptySums, metricReader, type ProductionMetric, type Sums } from "./metrics.js"
+import type { ReportRequest } from "./reportRequest.js"
 import { shiftOccurrences, type ShiftOccurrence } from "./shifts.js"
 import type { HourSummaries } from "./hourSummaries.js"
 import { countsByInterval, executionByInterval } from "./timeline.js"
@@ -37,20 +37,30 @@ export interface Report {
 const HOUR = 3_600_000
 const UNCATEGORIZED = "Uncategorized"
 
+/** A group of one level of `groupBy`, and the groups of the next level within it. */
 interface Group {
   readonly keys: ReadonlyArray<KeyValue>
   readonly sums: Sums
   downtimeMs: number
+  readonly children: Map<KeyValue, Group>
 }
 
-/**
- * The instants where a machine's time must be cut so each interval has one day, hour, shift and
- * annotation (execution changes are summed within an interval, not cut at).
- */
-const cutsOf = (request: ReportRequest, zone: Zone, shifts: ReadonlyArray<ShiftOccurrence>, annotations: ReadonlyArray<DowntimeAnnotationRow>): Array<number> => {
+const groupOf = (keys: ReadonlyArray<KeyValue>): Group => ({ keys, sums: emptySums(), downtimeMs: 0, children: new Map() })
+
+/** Siblings by their key, null last (they share every key before it). */
+const bySiblingKey = (a: Group, b: Group): number => {
+  const x = a.keys[a.keys.length - 1] ?? null
+  const y = b.keys[b.keys.length - 1] ?? null
+  if (x === y) return 0
+  if (x === null) return 1
+  if (y === null) return -1
+  return x < y ? -1 : 1
+}
+
+/** The instants every machine's time is cut at: local midnights and hour starts, when grouped by them. */
+const reportCuts = (request: ReportRequest, zone: Zone): Array<number> => {
   const { from, to } = request
-  const cuts: Array<number> = [from, to]
-  const inside = (t: number) => t > from && t < to
+  const cuts: Array<number> = []
   if (request.groupBy.includes("day")) {
     for (let date = localDateOf(zone, from); ; date = addDays(date, 1)) {
       const t = localInstant(zone, addDays(date, 1), 0)
@@ -61,6 +71,17 @@ const cutsOf = (request: ReportRequest, zone: Zone, shifts: ReadonlyArray<ShiftO
   if (request.groupBy.includes("hour")) {
     for (let t = nextBucketStart(zone, HOUR, bucketStart(zone, HOUR, from)); t < to; t = nextBucketStart(zone, HOUR, t)) cuts.push(t)
   }
+  return cuts
+}
+
+/**
+ * The instants where a machine's time must be cut so each interval has one day, hour, shift and
+ * annotation (execution changes are summed within an interval, not cut at).
+ */
+const cutsOf = (request: ReportRequest, common: ReadonlyArray<number>, shifts: ReadonlyArray<ShiftOccurrence>, annotations: ReadonlyArray<DowntimeAnnotationRow>): Array<number> => {
+  const { from, to } = request
+  const cuts: Array<number> = [from, to, ...common]
+  const inside = (t: number) => t > from && t < to
   for (const s of shifts) {
     if (inside(s.start)) cuts.push(s.start)
     if (inside(s.end)) cuts.push(s.end)
@@ -73,6 +94,21 @@ const cutsOf = (request: ReportRequest, zone: Zone, shifts: ReadonlyArray<ShiftO
   return cuts.filter((t, i) => i === 0 || t !== cuts[i - 1])
 }
 
+/** The local day holding an instant, as reports name it: a name made once per day, not per interval. */
+const dayNamer = (zone: Zone) => {
+  let day = Number.NaN
+  let name = ""
+  return (t: number): string => {
+    // The wall clock's day number, as localDateOf reads it.
+    const wallDay = Math.floor((t + zone.offset(t)) / 86_400_000)
+    if (wallDay !== day) {
+      day = wallDay
+      name = formatLocalDate(localDateOf(zone, t))
+    }
+    return name
+  }
+}
+
 /**
  * Computes a production or downtime report. Each machine's period is cut into intervals on which
  * every key is constant (day, hour, shift, annotation); its signals give each interval its time in
@@ -83,8 +119,9 @@ const cutsOf = (request: ReportRequest, zone: Zone, shifts: ReadonlyArray<ShiftO
 export const computeReport = (request: ReportRequest, sources: ReportSources): Report => {
   const { zone, store, domain } = sources
   const levels = request.groupBy
-  const byLevel: Array<Map<string, Group>> = levels.map(() => new Map())
-  const total: Group = { keys: [], sums: emptySums(), downtimeMs: 0 }
+  const total = groupOf([])
+  const common = reportCuts(request, zone)
+  const dayOf = dayNamer(zone)
   const machineFilter = request.filter.machine
   const groupFilter = request.filter.machineGroup
   const shiftFilter = request.filter.shift
@@ -100,7 +137,7 @@ export const computeReport = (request: ReportRequest, sources: ReportSources): R
     }
     const shifts = shiftOccurrences(zone, machine.shifts, request.from, request.to)
     const annotations = request.kind === "downtime" ? sources.downtime(machine.name, request.from, request.to) : []
-    const cuts = cutsOf(request, zone, shifts, annotations)
+    const cuts = cutsOf(request, common, shifts, annotations)
     const execution = executionByInterval(source(machine.tags.execution, "execution"), cuts, sources.now)
     const parts = countsByInterval(source(machine.tags.partCount, "counter"), cuts, sources.now)
     const rejects = machine.tags.rejectCount === undefined ? undefined : countsByInterval(source(machine.tags.rejectCount, "counter"), cuts, sources.now)
@@ -149,71 +186,68 @@ export const computeReport = (request: ReportRequest, sources: ReportSources): R
         // The latest annotation covering the interval gives the reason.
         for (const a of annotations) if (a.start <= start && a.end >= end) reason = a.reason
       }
-      const keyOf = (group: GroupKey): KeyValue => {
-        switch (group) {
-          case "machine":
-            return machine.name
-          case "machineGroup":
-            return machine.group ?? null
-          case "day":
-            return formatLocalDate(localDateOf(zone, start))
-          case "hour":
-            return formatInZone(zone, bucketStart(zone, HOUR, start))
-          case "shift":
-            return shift?.name ?? null
-          case "reason":
-            return reason
-        }
-      }
-      const keys = levels.map(keyOf)
-      for (let level = 0; level < levels.length; level++) {
-        const prefix = keys.slice(0, level + 1)
-        const id = JSON.stringify(prefix)
-        let group = byLevel[level]!.get(id)
-        if (group === undefined) byLevel[level]!.set(id, (group = { keys: prefix, sums: emptySums(), downtimeMs: 0 }))
-        addSums(group.sums, sums)
-        group.downtimeMs += downtimeMs
-      }
+      // The interval adds to its group at every level, each within the one before.
+      let group = total
       addSums(total.sums, sums)
       total.downtimeMs += downtimeMs
+      for (const level of levels) {
+        let key: KeyValue
+        switch (level) {
+          case "machine":
+            key = machine.name
+            break
+          case "machineGroup":
+            key = machine.group ?? null
+            break
+          case "day":
+            key = dayOf(start)
+            break
+          case "hour":
+            key = formatInZone(zone, bucketStart(zone, HOUR, start))
+            break
+          case "shift":
+            key = shift?.name ?? null
+            break
+          case "reason":
+            key = reason
+            break
+        }
+        let child = group.children.get(key)
+        if (child === undefined) group.children.set(key, (child = groupOf([...group.keys, key])))
+        addSums(child.sums, sums)
+        child.downtimeMs += downtimeMs
+        group = child
+      }
     }
   }
 
-  const metricsOf = (group: Group): Row => {
+  const readers = request.metrics.map((metric) =>
+    metric === "downtimeMs" ? (group: Group) => group.downtimeMs : ((read) => (group: Group) => read(group.sums))(metricReader(metric as ProductionMetric))
+  )
+  /** A group's row: its keys from level `from` on, then its metrics. */
+  const rowOf = (group: Group, from: number): Row => {
     const row: Row = {}
-    for (const metric of request.metrics) {
-      row[metric] = metric === "downtimeMs" ? group.downtimeMs : metricValue(metric as ProductionMetric, group.sums)
-    }
+    for (let i = from; i < group.keys.length; i++) row[levels[i]!] = group.keys[i]
+    for (let m = 0; m < readers.length; m++) row[request.metrics[m]!] = readers[m]!(group)
     return row
   }
-  const keyRow = (keys: ReadonlyArray<KeyValue>, from: number): Row => {
-    const row: Row = {}
-    for (let i = from; i < keys.length; i++) row[levels[i]!] = keys[i]
-    return row
+  const childrenOf = (group: Group): Array<Group> => [...group.children.values()].sort(bySiblingKey)
+
+  // Flat: the last level's groups in the order of their keys, each row with every key.
+  const leaves = (group: Group, into: Array<Row>): Array<Row> => {
+    if (group.keys.length === levels.length) into.push(rowOf(group, 0))
+    else for (const child of childrenOf(group)) leaves(child, into)
+    return into
   }
-  const compare = (a: Group, b: Group): number => {
-    for (let i = 0; i < a.keys.length; i++) {
-      const x = a.keys[i] ?? null
-      const y = b.keys[i] ?? null
-      if (x === y) continue
-      if (x === null) return 1
-      if (y === null) return -1
-      return x < y ? -1 : 1
-    }
-    return 0
-  }
-  const sorted = byLevel.map((level) => [...level.values()].sort(compare))
-  const flat = levels.length === 0 ? [metricsOf(total)] : sorted[levels.length - 1]!.map((g) => ({ ...keyRow(g.keys, 0), ...metricsOf(g) }))
+  const flat = levels.length === 0 ? [rowOf(total, 0)] : leaves(total, [])
 
   // Nested: each level's rows under their parent, each with its own roll-up.
-  const nest = (level: number, parent: ReadonlyArray<KeyValue>): Array<Row> =>
-    sorted[level]!
-      .filter((g) => parent.every((k, i) => g.keys[i] === k))
-      .map((g) => {
-        const row: Row = { ...keyRow(g.keys, level), ...metricsOf(g) }
-        if (level + 1 < levels.length) row["items"] = nest(level + 1, g.keys)
-        return row
-      })
-  const items = levels.length === 0 ? flat : request.flatten ? flat : nest(0, [])
-  return { items, aggregate: metricsOf(total), columns: [...levels, ...request.metrics], flat }
+  const nest = (parent: Group): Array<Row> =>
+    childrenOf(parent).map((group) => {
+      const row = rowOf(group, group.keys.length - 1)
+      if (group.keys.length < levels.length) row["items"] = nest(group)
+      return row
+    })
+  const items = levels.length === 0 ? flat : request.flatten ? flat : nest(total)
+  return { items, aggregate: rowOf(total, 0), columns: [...levels, ...request.metrics], flat }
 }

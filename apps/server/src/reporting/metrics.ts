@@ -84,44 +84,36 @@ export const addSums = (into: Sums, from: Sums): void => {
 const HOUR = 3_600_000
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null)
 
-/** One metric of a group from its sums; null when its denominator is zero (no data, no parts, no ideal cycle). */
-export const metricValue = (metric: ProductionMetric, s: Sums): number | string | null => {
-  switch (metric) {
-    case "totalParts":
-      return s.totalParts
-    case "rejectedParts":
-      return Math.min(s.rejectedParts, s.totalParts)
-    case "goodParts":
-      return s.totalParts - Math.min(s.rejectedParts, s.totalParts)
-    case "timeInCycle":
-      return s.timeInCycle
-    case "allTime":
-      return s.allTime
-    case "plannedTime":
-      return s.plannedTime
-    case "downtime":
-      return s.downtime
-    case "utilizationRate":
-      return ratio(s.timeInCycle, s.allTime)
-    case "availability":
-      return ratio(s.plannedInCycle, s.plannedTime)
-    case "performance":
-      return ratio(s.idealPartTime, s.idealCycleTimeInCycle)
-    case "quality":
-      return ratio(s.totalParts - Math.min(s.rejectedParts, s.totalParts), s.totalParts)
-    case "oee": {
-      const a = metricValue("availability", s)
-      const p = metricValue("performance", s)
-      const q = metricValue("quality", s)
-      return typeof a === "number" && typeof p === "number" && typeof q === "number" ? a * p * q : null
-    }
-    case "averagePartsPerHour":
-      return ratio(s.totalParts * HOUR, s.allTime)
-    case "idealPartsPerHour":
-      return ratio(s.idealParts * HOUR, s.idealAllTime)
-    case "minStartTime":
-      return Number.isFinite(s.minStart) ? new Date(s.minStart).toISOString() : null
-    case "maxEndTime":
-      return Number.isFinite(s.maxEnd) ? new Date(s.maxEnd).toISOString() : null
-  }
+type MetricValue = number | string | null
+const number = (value: MetricValue): value is number => typeof value === "number"
+
+/** How each metric is formed from a group's sums; null when its denominator is zero (no data, no parts, no ideal cycle). */
+const READERS: { readonly [M in ProductionMetric]: (s: Sums) => MetricValue } = {
+  totalParts: (s) => s.totalParts,
+  rejectedParts: (s) => Math.min(s.rejectedParts, s.totalParts),
+  goodParts: (s) => s.totalParts - Math.min(s.rejectedParts, s.totalParts),
+  timeInCycle: (s) => s.timeInCycle,
+  allTime: (s) => s.allTime,
+  plannedTime: (s) => s.plannedTime,
+  downtime: (s) => s.downtime,
+  utilizationRate: (s) => ratio(s.timeInCycle, s.allTime),
+  availability: (s) => ratio(s.plannedInCycle, s.plannedTime),
+  performance: (s) => ratio(s.idealPartTime, s.idealCycleTimeInCycle),
+  quality: (s) => ratio(s.totalParts - Math.min(s.rejectedParts, s.totalParts), s.totalParts),
+  oee: (s) => {
+    const a = READERS.availability(s)
+    const p = READERS.performance(s)
+    const q = READERS.quality(s)
+    return number(a) && number(p) && number(q) ? a * p * q : null
+  },
+  averagePartsPerHour: (s) => ratio(s.totalParts * HOUR, s.allTime),
+  idealPartsPerHour: (s) => ratio(s.idealParts * HOUR, s.idealAllTime),
+  minStartTime: (s) => (Number.isFinite(s.minStart) ? new Date(s.minStart).toISOString() : null),
+  maxEndTime: (s) => (Number.isFinite(s.maxEnd) ? new Date(s.maxEnd).toISOString() : null)
 }
+
+/** The function forming a metric from sums, looked up once per report rather than once per row. */
+export const metricReader = (metric: ProductionMetric): ((s: Sums) => MetricValue) => READERS[metric]
+
+/** One metric of a group from its sums. */
+export const metricValue = (metric: ProductionMetric, s: Sums): MetricValue => READERS[metric](s)
