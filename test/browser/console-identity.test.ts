@@ -140,6 +140,12 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByText(/audit, collections:read|collections:read, audit/).waitFor()
     expect((await fetch(`${server.url}/api/audit/events?limit=1`, { headers: { "X-Machhub-Api-Key": keySecret } })).status).toBe(200)
 
+    // Escape closes a dialog without issuing anything.
+    await admin.getByRole("button", { name: "New key" }).click()
+    await dialog(admin, "New developer key").getByLabel("Key name").waitFor()
+    await admin.keyboard.press("Escape")
+    await dialog(admin, "New developer key").waitFor({ state: "hidden" })
+
     // A second key, revoked: it stops working and keeps no controls.
     await admin.getByRole("button", { name: "New key" }).click()
     await dialog(admin, "New developer key").getByLabel("Key name").fill("short-lived")
@@ -297,9 +303,15 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await admin.getByRole("button", { name: "Sign out" }).click()
     await admin.getByRole("heading", { name: "Sign in to machhub" }).waitFor()
 
+    // Keyboard only: the username field has the focus on arrival, Tab moves on, Enter signs in.
     const viewer = (await browser.open(`${server.url}/console/`)).page
-    await signInThroughForm(viewer, VIEWER.username, VIEWER.password)
+    await expect.poll(() => viewer.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("username")
+    await viewer.keyboard.type(VIEWER.username)
+    await viewer.keyboard.press("Tab")
+    await viewer.keyboard.type(VIEWER.password)
+    await viewer.keyboard.press("Enter")
     const nav = viewer.getByRole("navigation", { name: "Pages" })
+    await nav.waitFor()
     await nav.getByRole("link", { name: "Collections" }).waitFor()
     // Pages for features the group does not grant are not offered.
     expect(await nav.getByRole("link", { name: "Audit log" }).count()).toBe(0)
