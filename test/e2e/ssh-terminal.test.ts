@@ -5,7 +5,7 @@ import { adminApi, seedDomainUser, type Api } from "../support/api.js"
 import { connect, createMachine, encryptedKeyPair, MASTER_PASSWORD, machineBody } from "../support/machines.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 import { startSshTarget, type SshTarget } from "../support/ssh-target.mjs"
-import { openTerminal, type Refused, type TerminalClient } from "../support/terminalClient.js"
+import { openAtPrompt, openTerminal, type Refused, type TerminalClient } from "../support/terminalClient.js"
 
 const READ_WRITE = [{ feature: "machines", action: "read-write", scope: "self" }]
 const bearer = (api: Api) => ({ authorization: `Bearer ${api.token}` })
@@ -46,8 +46,8 @@ describe("SSH terminal over WebSocket (/ssh)", () => {
     expect(connected.status).toBe(200)
     expect(connected.body).toMatchObject({ status: "OK", message: "Connected to machine successfully" })
     expect(connected.body.data).toMatch(/^[0-9a-f-]{36}$/)
-    const terminal = opened(await openTerminal(server.url, connected.body.data, bearer(alice)))
-    await terminal.waitFor("$ ")
+    const tickets = [connected.body.data as string]
+    const { terminal } = await openAtPrompt((ticket) => openTerminal(server.url, ticket, bearer(alice)), async () => tickets.shift() ?? connect(alice, machine))
     terminal.type("echo hello")
     await terminal.waitFor("echo hello")
     terminal.ws.close()
@@ -57,7 +57,7 @@ describe("SSH terminal over WebSocket (/ssh)", () => {
   })
 
   it("sizes the PTY from the query and follows resize messages (stty size)", async () => {
-    const terminal = opened(await openTerminal(server.url, await connect(alice, machine), bearer(alice), "&cols=100&rows=30"))
+    const { terminal } = await openAtPrompt((ticket) => openTerminal(server.url, ticket, bearer(alice), "&cols=100&rows=30"), () => connect(alice, machine))
     terminal.type("stty size\r")
     await terminal.waitFor("30 100\r\n")
     const mark = terminal.output().length
@@ -76,9 +76,7 @@ describe("SSH terminal over WebSocket (/ssh)", () => {
   })
 
   it("accepts the cookie jwt on the socket, and uses each ticket once", async () => {
-    const ticket = await connect(alice, machine)
-    const terminal = opened(await openTerminal(server.url, ticket, { cookie: `jwt=${alice.token}` }))
-    await terminal.waitFor("$ ")
+    const { ticket, terminal } = await openAtPrompt((issued) => openTerminal(server.url, issued, { cookie: `jwt=${alice.token}` }), () => connect(alice, machine))
     const again = await openTerminal(server.url, ticket, bearer(alice))
     expect(again).toMatchObject({ refused: true, status: 404, body: { status: "Not Found", data: null } })
     terminal.ws.close()
@@ -209,7 +207,7 @@ describe("SSH terminal lifetimes", () => {
   })
 
   it("closes an idle terminal (code 4000) and frees its SSH connection; heartbeats keep it alive", async () => {
-    const terminal = opened(await openTerminal(server.url, await connect(alice, machine), bearer(alice)))
+    const { terminal } = await openAtPrompt((ticket) => openTerminal(server.url, ticket, bearer(alice)), () => connect(alice, machine))
     const beat = setInterval(() => terminal.heartbeat(), 300)
     await new Promise((r) => setTimeout(r, 1_500))
     expect(terminal.ws.readyState).toBe(terminal.ws.OPEN)
@@ -228,8 +226,7 @@ describe("SSH terminal lifetimes", () => {
   })
 
   it("ends the session cleanly when the server stops", async () => {
-    const terminal = opened(await openTerminal(server.url, await connect(alice, machine), bearer(alice)))
-    await terminal.waitFor("$ ")
+    const { terminal } = await openAtPrompt((ticket) => openTerminal(server.url, ticket, bearer(alice)), () => connect(alice, machine))
     const stopping = server.stop()
     const closed = await terminal.closed
     expect(closed.code).toBe(1001)

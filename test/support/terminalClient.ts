@@ -38,7 +38,9 @@ export const openTerminal = (
     let size = 0
     const controls: Array<any> = []
     let waiters: Array<() => void> = []
+    let closedWith = ""
     const closed = new Promise<{ code: number; reason: string }>((done) => ws.on("close", (code, reason) => {
+      closedWith = `code ${code}, reason ${JSON.stringify(reason.toString())}${closedWith}`
       for (const waiter of waiters) waiter()
       done({ code, reason: reason.toString() })
     }))
@@ -66,8 +68,15 @@ export const openTerminal = (
         ws.terminate()
       })
     })
-    ws.on("error", (error) => reject(error))
+    ws.on("error", (error) => {
+      closedWith += ` error ${error.message}`
+      reject(error)
+    })
     ws.on("open", () => {
+      const sock = (ws as any)._socket
+      sock.on("end", () => (closedWith += " [tcp end from server]"))
+      sock.on("error", (e: Error) => (closedWith += ` [tcp error ${e.message}]`))
+      sock.on("close", (hadError: boolean) => (closedWith += ` [tcp close ${hadError}]`))
       const output = () => {
         if (chunks.length > 1) chunks.splice(0, chunks.length, Buffer.concat(chunks, size))
         return chunks[0] ?? Buffer.alloc(0)
@@ -88,7 +97,7 @@ export const openTerminal = (
               } else if (ws.readyState === WebSocket.CLOSED) {
                 clearTimeout(timer)
                 waiters = waiters.filter((w) => w !== check)
-                failed(new Error(`socket closed before ${JSON.stringify(needle)} arrived; output: ${JSON.stringify(all.toString().slice(-300))}`))
+                failed(new Error(`socket closed (${closedWith}) before ${JSON.stringify(needle)} arrived; output: ${JSON.stringify(all.toString().slice(-300))}; controls: ${JSON.stringify(controls)}`))
               }
             }
             const timer = setTimeout(() => {
@@ -105,3 +114,30 @@ export const openTerminal = (
       })
     })
   })
+
+/**
+ * Opens a terminal and waits for the shell's prompt. The edge now and then drops a terminal socket
+ * in the first moment after its upgrade, before any byte and without a close frame (1006 on both
+ * sides): seen in about one run in four of the SSH suite with two other suites running, always on a
+ * socket opened within a few hundred milliseconds after another SSH connection of the process
+ * closed. A client connects again with a new ticket, as the console does; so does this, up to three
+ * times, so that a test checks what it is about rather than that drop. Any other failure is thrown.
+ */
+export const openAtPrompt = async (
+  open: (ticket: string) => Promise<TerminalClient | Refused>,
+  newTicket: () => Promise<string>,
+  prompt = "$ "
+): Promise<{ readonly ticket: string; readonly terminal: TerminalClient }> => {
+  for (let attempt = 1; ; attempt++) {
+    const ticket = await newTicket()
+    const terminal = await open(ticket)
+    if (terminal.refused) throw new Error(`refused: ${terminal.status} ${JSON.stringify(terminal.body)}`)
+    try {
+      await terminal.waitFor(prompt)
+      return { ticket, terminal }
+    } catch (error) {
+      const dropped = terminal.ws.readyState === WebSocket.CLOSED && terminal.output().length === 0
+      if (!dropped || attempt >= 3) throw error
+    }
+  }
+}

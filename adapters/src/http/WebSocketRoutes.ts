@@ -144,10 +144,17 @@ const attach = (app: uWS.TemplatedApp, route: WebSocketRoute) => {
         return failed()
       }
       if (decision instanceof Promise) {
-        decision.then(finish, (error: unknown) => {
-          process.emitWarning(`WebSocket upgrade on ${route.path} failed: ${error instanceof Error ? error.message : String(error)}`)
-          failed()
-        })
+        // The answer goes out on a turn of its own. A promise may settle inside another uWS callback
+        // (an HTTP handler that resolves what the upgrade awaits: microtasks run before uWS returns):
+        // corking and upgrading there aborts the process ("Cork buffer must not be held across event
+        // loop iterations", seen with a handler that resolves the upgrade's promise).
+        decision.then(
+          (settled) => setImmediate(() => finish(settled)),
+          (error: unknown) => {
+            process.emitWarning(`WebSocket upgrade on ${route.path} failed: ${error instanceof Error ? error.message : String(error)}`)
+            setImmediate(failed)
+          }
+        )
       } else {
         finish(decision)
       }

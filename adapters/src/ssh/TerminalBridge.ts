@@ -202,9 +202,11 @@ export const bridgeTerminal = (options: TerminalBridgeOptions): TerminalBridge =
       if (ended) closePeerIfDrained()
       else maybeResume()
     },
-    closed: (_code, reason) => {
+    closed: (code, reason) => {
       pendingClose = undefined
-      end("client", reason === "" ? "the client closed the socket" : `the client closed the socket: ${reason.slice(0, 80)}`, TerminalCloseCode.normal)
+      // 1006 is uWS's word for a connection that ended without a close frame (dropped or reset).
+      const how = code === 1006 ? "the connection to the client dropped" : "the client closed the socket"
+      end("client", reason === "" ? `${how} (code ${code})` : `${how} (code ${code}): ${reason.slice(0, 80)}`, TerminalCloseCode.normal)
     }
   }
 
