@@ -52,8 +52,9 @@ export const RunsPanel = ({ kind, name, refreshKey }: { kind: RunSummary["kind"]
       </div>
       <ErrorMessage error={runs.error} />
       <table>
+        <caption className="sr-only">Runs, newest first</caption>
         <thead>
-          <tr><th scope="col">Started</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">By</th><th scope="col" /></tr>
+          <tr><th scope="col">Started</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">By</th><th scope="col"><span className="sr-only">Details</span></th></tr>
         </thead>
         <tbody>
           {(runs.data ?? []).length === 0 ? <tr><td colSpan={6}>{runs.loading ? "Loading…" : "No runs."}</td></tr> : null}

@@ -70,6 +70,7 @@ export default function TagsPage() {
         Filter topics <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="Plant1/LineA" />
       </label>
       <table className="tags">
+        <caption className="sr-only">Tags of this domain with their live values</caption>
         <thead>
           <tr>
             <th scope="col">Topic</th>
