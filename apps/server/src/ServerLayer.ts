@@ -35,7 +35,7 @@ import {
 } from "@machhub/projections"
 import { apiKeyHasherFor } from "./auth/apiKeyHasher.js"
 import { makeApiKeyVerifier } from "./auth/ApiKeyVerifier.js"
-import { type Authenticator as AuthenticatorService, makeAuthenticator } from "./auth/Authenticator.js"
+import { makeAuthenticator } from "./auth/Authenticator.js"
 import { makeKeyRateLimiter } from "./auth/KeyRateLimiter.js"
 import { makeKeyUsageSampler } from "./auth/KeyUsageSampler.js"
 import { makeSessionRegistry } from "./auth/SessionRegistry.js"
@@ -45,6 +45,18 @@ import type { ServerConfig } from "./config.js"
 import { runEventPublisher } from "./EventPublisher.js"
 import { JsonLinesLoggerLayer } from "./log.js"
 import { keepsReadModels } from "./roles.js"
+import { BootstrapAdminLayer, type BootstrapHooks } from "./layers/BootstrapAdminLayer.js"
+import { EdgeLayer } from "./layers/EdgeLayer.js"
+import { FlowsLayer } from "./layers/FlowsLayer.js"
+import { HttpRoutesLayer } from "./layers/HttpRoutesLayer.js"
+import { HttpServerLayer } from "./layers/HttpServerLayer.js"
+import { MqttLayer } from "./layers/MqttLayer.js"
+import { NatsTagValuesLayer } from "./layers/NatsTagValuesLayer.js"
+import { ProcessesLayer } from "./layers/ProcessesLayer.js"
+import { RunnerLayer } from "./layers/RunnerLayer.js"
+import { SandboxLayer } from "./layers/SandboxLayer.js"
+import { AdminBootstrap, Authenticator, Edge, EdgeTagValues, HttpListener, HttpRoutes, Runner } from "./layers/services.js"
+import { TagValuesLayer } from "./layers/TagValuesLayer.js"
 
 
 /**
@@ -58,8 +70,7 @@ const supervised = <A, E>(name: string, work: Effect.Effect<A, E>) =>
     Effect.forkScoped
   )
 
-/** Authentication of API callers (JWT, API key, terminal session), from this node's read models. */
-export class Authenticator extends Context.Service<Authenticator, AuthenticatorService>()("@machhub/server/Authenticator") {}
+export { Authenticator }
 
 /** The log, where the configuration says; config validated that each store's address is set. */
 const EventStoreLayer = (config: ServerConfig) => {
@@ -192,15 +203,26 @@ export type ServerServices =
   | Authenticator
   | PasswordHasher
   | TokenService
+  | Runner
+  | HttpRoutes
+  | EdgeTagValues
+  | Edge
+  | HttpListener
+  | AdminBootstrap
 
 /**
- * The process as Layers, as its roles say: store, NATS, buses (and the actor system serving them),
- * crypto, read models with their projections, the event publisher, the authenticator; with the JSON
- * lines logger under all of them, so fibers they fork log like the rest of the server. Released in
- * reverse order of their dependencies (publisher and projections before the database, buses before
- * the store).
+ * The process as Layers, as its roles say. Underneath, the core: store, NATS, buses (and the actor
+ * system serving them), crypto, read models with their projections, the event publisher, the
+ * authenticator. Above it, one on top of the other, so that each starts after the one below and
+ * stops before it: the runner of route programs, the router with the health routes, and on an edge
+ * the sandbox, the tag values, the edge's routes, tag values on NATS, flows, processes and MQTT;
+ * then the HTTP server, started once every route is in place and stopped first, and on an edge the
+ * creation of the bootstrap admin. The JSON lines logger is under all of them, so fibers they fork
+ * log like the rest of the server. Released in reverse order: requests drained before the
+ * subsystems stop, subsystems before the tag values close, publisher and projections before the
+ * database, buses before the store.
  */
-export const ServerLayer = (config: ServerConfig, origins: RequestOrigins): Layer.Layer<ServerServices, unknown> => {
+export const ServerLayer = (config: ServerConfig, origins: RequestOrigins, hooks: BootstrapHooks = {}): Layer.Layer<ServerServices, unknown> => {
   const roles = config.roles
   // The layers below that need `Nats` are chosen only when NATS_URL is set, so without it the
   // requirement is never really there; the types cannot follow that choice, hence the casts.
@@ -222,5 +244,17 @@ export const ServerLayer = (config: ServerConfig, origins: RequestOrigins): Laye
     if (roles.has("edge")) readModels = AuthenticatorLayer(config).pipe(Layer.provideMerge(readModels)) as typeof readModels
     layer = readModels.pipe(Layer.provideMerge(core)) as Layer.Layer<ServerServices, unknown>
   }
+  const servesApi = roles.has("edge") && keepsReadModels(roles)
+  // Each needs some of what is below it; as the roles choose them, the types cannot follow, hence the cast.
+  const outer = [
+    RunnerLayer,
+    HttpRoutesLayer({ port: config.port, servesApi }),
+    ...(servesApi
+      ? [SandboxLayer(config), TagValuesLayer(config), EdgeLayer(config, origins), NatsTagValuesLayer, FlowsLayer, ProcessesLayer, MqttLayer]
+      : []),
+    HttpServerLayer(config),
+    ...(servesApi ? [BootstrapAdminLayer(config.adminPassword, hooks)] : [])
+  ] as unknown as ReadonlyArray<Layer.Layer<ServerServices, unknown, ServerServices>>
+  for (const next of outer) layer = next.pipe(Layer.provideMerge(layer)) as Layer.Layer<ServerServices, unknown>
   return layer.pipe(Layer.provideMerge(JsonLinesLoggerLayer))
 }

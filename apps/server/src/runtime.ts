@@ -1,4 +1,4 @@
-import { Context, Effect, type Fiber, Logger, type ManagedRuntime, References } from "effect"
+import { Context, Effect, type Fiber, Logger, References } from "effect"
 import type { HttpHandler, HttpRequest } from "@machhub/adapters"
 import { EventStore } from "@machhub/core"
 import { jsonLinesLogger } from "./log.js"
@@ -18,16 +18,20 @@ export interface EffectRunner {
  * store: a context holding every service of the server would be copied whenever a program provides
  * one. The store is there because the actor system, deciding a fresh aggregate (each createRecord) in
  * the caller's fiber, provides its own context (store and logger) only to a caller that lacks it, and
- * a merge per request costs a measurable share of a createRecord. They do not go through
- * `runtime.runPromise` either, which registers each fiber in the runtime's scope (a weak-set entry and
- * a finalizer per request); stopping drains the HTTP edge, letting them finish, before the runtime is
- * disposed. Forked work is supervised: it joins the runtime's scope and is interrupted on disposal.
+ * a merge per request costs a measurable share of a createRecord. They are not registered in any
+ * scope either (a weak-set entry and a finalizer per request); stopping drains the HTTP edge, letting
+ * them finish, before the Layers they use are released. Forked work is supervised: `fork` joins it to
+ * the scope of the Layer that made the runner (see layers/RunnerLayer.ts), which interrupts it when
+ * the server stops.
  */
-export const runnerOf = (runtime: ManagedRuntime.ManagedRuntime<any, any>, context: Context.Context<any>): EffectRunner => {
+export const runnerOf = (
+  context: Context.Context<any>,
+  fork: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Fiber.Fiber<A, E>
+): EffectRunner => {
   const run = Effect.runPromiseWith(Context.pick(Logger.CurrentLoggers, References.MinimumLogLevel, EventStore)(context))
   return {
     runPromise: (effect, options) => run(effect, options),
-    runFork: (effect, options) => runtime.runFork(effect, options) as Fiber.Fiber<any, any>
+    runFork: fork
   }
 }
 
