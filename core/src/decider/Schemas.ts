@@ -53,6 +53,7 @@ import { Result, Schema, SchemaIssue } from "effect"
 import type { Command } from "../commands/Command.js"
 import { CommandRejected } from "../commands/errors.js"
 import type { RecordedEvent } from "../eventstore/EventEnvelope.js"
+import { precompiledDecoder } from "./precompiledDecoder.js"
 
 /** The Schema of one command: a `type` literal and its payload's fields, flat (`{ type, ...payload }`). */
 export interface AnyCommandSchema extends Schema.Decoder<{ readonly type: string }> {
@@ -112,6 +113,20 @@ export type CommandInputOf<C extends { readonly type: string }, Reply = unknown>
   : C extends unknown ? { readonly type: C["type"]; readonly payload: Omit<C, "type">; readonly "~reply"?: ReplyFor<Reply, C["type"]> }
   : never
 
+/**
+ * A Schema's decoder, with its precompiled checks in front (see precompiledDecoder.ts): a value they
+ * accept is decoded as the Schema would, anything else goes to the Schema's decoder, which decides.
+ */
+const decoderOf = <T>(schema: Schema.Decoder<T>): ((input: unknown) => Result.Result<T, Schema.SchemaError>) => {
+  const decode = Schema.decodeUnknownResult(schema)
+  const precompiled = precompiledDecoder(schema)
+  if (precompiled === undefined) return decode
+  return (input) => {
+    const decoded = precompiled(input)
+    return decoded === undefined ? decode(input) : Result.succeed(decoded as T)
+  }
+}
+
 const formatIssue = SchemaIssue.makeFormatterDefault()
 /** One line naming what is wrong and where, e.g. `Expected string at ["name"]`. */
 const describeIssue = (issue: SchemaIssue.Issue): string => formatIssue(issue).replace(/\s*\n\s*/g, " ")
@@ -126,7 +141,7 @@ export const makeCommandDecoder = <C extends { readonly type: string }>(
   schemas: ReadonlyArray<AnyCommandSchema>,
   fromEnvelope?: (command: Command) => object
 ) => {
-  const decoders = new Map(schemas.map((schema) => [schemaType(schema), Schema.decodeUnknownResult(schema)] as const))
+  const decoders = new Map(schemas.map((schema) => [schemaType(schema), decoderOf(schema)] as const))
   return (command: Command): Result.Result<C, CommandRejected> => {
     const decode = decoders.get(command.type)
     if (decode === undefined) {
@@ -173,7 +188,7 @@ export class StoredEventInvalid extends Schema.TaggedError<StoredEventInvalid>()
  * record) reads nothing at all.
  */
 export const makeEventDecoder = <E extends StoredEvent>(schemas: ReadonlyArray<AnyEventSchema>, upcast?: Upcast) => {
-  const decoders = new Map(schemas.map((schema) => [schemaType(schema), Schema.decodeUnknownResult(schema)] as const))
+  const decoders = new Map(schemas.map((schema) => [schemaType(schema), decoderOf(schema)] as const))
   return (event: RecordedEvent): Result.Result<E, StoredEventInvalid> => {
     const current = upcast === undefined ? event : upcast(event)
     const decode = decoders.get(current.type)
