@@ -64,6 +64,7 @@ export class MqttSession {
   private version = 4
   private access: ClientAccess | undefined
   private prefix = ""
+  private prefixBytes = Buffer.alloc(0)
   private upstream: Socket | undefined
   private readonly clientParser = mqttPacket.parser({})
   /** The start of a packet not yet whole (see frame), and the length it announced (0: not yet read). */
@@ -213,9 +214,38 @@ export class MqttSession {
       at += 1
     }
     if (at > packet.length) return false
-    const publish: IPublishPacket = { cmd: "publish", topic, payload: packet.subarray(at), qos: qos as IPublishPacket["qos"], retain: (first & 0x01) !== 0, dup: (first & 0x08) !== 0 }
-    if (messageId !== undefined) publish.messageId = messageId
-    this.publishFromClient(publish, this.access!)
+    const access = this.access!
+    const payload = packet.subarray(at)
+    const retain = (first & 0x01) !== 0
+    const verdict = access.mayPublish(topic)
+    if (!verdict.ok) {
+      const refused: IPublishPacket = { cmd: "publish", topic, payload, qos: qos as IPublishPacket["qos"], retain, dup: (first & 0x08) !== 0 }
+      if (messageId !== undefined) refused.messageId = messageId
+      this.refusePublish(refused, verdict.reason)
+      return true
+    }
+    // To the broker: the same packet with the namespace prefix put before the topic, its other
+    // bytes (packet id, properties, payload) copied as they came.
+    const prefix = this.prefixBytes
+    const tail = packet.length - header - 2
+    const remaining = 2 + prefix.length + tail
+    const bytes = Buffer.allocUnsafe(1 + (remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4) + remaining)
+    let out = 0
+    bytes[out++] = first
+    let length = remaining
+    do {
+      let digit = length % 0x80
+      length = Math.floor(length / 0x80)
+      if (length > 0) digit |= 0x80
+      bytes[out++] = digit
+    } while (length > 0)
+    bytes.writeUInt16BE(prefix.length + topicLength, out)
+    out += 2
+    out += prefix.copy(bytes, out)
+    packet.copy(bytes, out, header + 2)
+    if (this.upstreamOutbox !== undefined) this.upstreamOutbox.push(bytes)
+    else this.writeUpstream(bytes)
+    access.published?.(topic, payload, retain)
     return true
   }
 
@@ -358,6 +388,7 @@ export class MqttSession {
     const access = decision.access
     this.access = access
     this.prefix = namespacePrefix(access.namespace)
+    this.prefixBytes = Buffer.from(this.prefix)
 
     let clientId = connect.clientId
     if (clientId === "") {
