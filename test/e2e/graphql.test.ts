@@ -157,6 +157,15 @@ describe("POST /graphql: MachineMetrics' read-only schema, limits and permission
     expect((await gql(reader.api, '{ records(collection: "parts", where: { name: { _like: "b%" } }) }')).body.errors[0].message).toMatch(/_like is not supported on records/)
   })
 
+  it("answers machines defined or removed since the last query", async () => {
+    const names = async () => ((await gql(reporter, "{ machines { name } }")).body.data.machines as Array<{ name: string }>).map((m) => m.name)
+    expect(await names()).toEqual(["M1", "M2"])
+    expect((await admin.json("POST", "/api/reporting/machines", { name: "M0", tags: { execution: "m2/execution", partCount: "m2/parts" } })).status).toBe(201)
+    expect(await names()).toEqual(["M0", "M1", "M2"])
+    expect((await admin.json("DELETE", "/api/reporting/machines/M0")).status).toBe(200)
+    expect(await names()).toEqual(["M1", "M2"])
+  })
+
   it("answers a GraphiQL page on GET /graphql whose scripts and styles this server serves", async () => {
     const page = await fetch(`${server.url}/graphql`)
     expect(page.status).toBe(200)

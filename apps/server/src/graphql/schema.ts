@@ -44,11 +44,16 @@ const Production = new GraphQLObjectType({
   fields: Object.fromEntries(PRODUCTION_METRICS.map((metric) => [metric, { type: metric === "minStartTime" || metric === "maxEndTime" ? GraphQLString : GraphQLFloat }]))
 })
 
-interface State { metricKey: string; value: unknown; timestamp: string | null }
+/** A bound tag's last value; its time is written as ISO only when the query selects it. */
+interface State { metricKey: string; value: unknown; at: number | undefined }
 
 const CurrentState = new GraphQLObjectType<State>({
   name: "CurrentState",
-  fields: { metricKey: { type: new GraphQLNonNull(GraphQLString) }, value: { type: JSONScalar }, timestamp: { type: GraphQLString } }
+  fields: {
+    metricKey: { type: new GraphQLNonNull(GraphQLString) },
+    value: { type: JSONScalar },
+    timestamp: { type: GraphQLString, resolve: (state) => (state.at === undefined ? null : iso(state.at)) }
+  }
 })
 
 const StateWhere = new GraphQLInputObjectType({ name: "CurrentStateWhereClause", fields: { metricKey: { type: StringComparison } } })
@@ -65,7 +70,7 @@ const statesOf = (machine: ReportingMachineRow, context: GraphqlContext): Array<
     const topic = machine.tags[role]
     if (topic === undefined) return []
     const last = context.last(topic)
-    return [{ metricKey: role, value: last?.value ?? null, timestamp: last === undefined ? null : iso(last.timestamp) }]
+    return [{ metricKey: role, value: last?.value ?? null, at: last?.timestamp }]
   })
 
 /** The alarm tag's last value when it holds one (a text, or `{ nativeCode, label, description }`); empty, null or "NORMAL": none. */
