@@ -47,6 +47,7 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     const index = await fetch(`${server.url}/console/`)
     expect(index.status).toBe(200)
     expect(index.headers.get("cache-control")).toBe("no-cache")
+    expect(index.headers.get("content-security-policy")).toContain("default-src 'self'")
     const script = /\/console\/(assets\/[^"]+\.js)/.exec(await index.text())?.[1]
     expect(script).toBeDefined()
     const asset = await fetch(`${server.url}/console/${script}`)
@@ -305,7 +306,7 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
 
     // Keyboard only: the username field has the focus on arrival, Tab moves on, Enter signs in.
     const viewer = (await browser.open(`${server.url}/console/`)).page
-    await expect.poll(() => viewer.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("username")
+    await expect.poll(() => viewer.evaluate("document.activeElement && document.activeElement.getAttribute('name')")).toBe("username")
     await viewer.keyboard.type(VIEWER.username)
     await viewer.keyboard.press("Tab")
     await viewer.keyboard.type(VIEWER.password)

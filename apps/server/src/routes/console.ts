@@ -32,6 +32,25 @@ const TYPES: Readonly<Record<string, string>> = {
 const IMMUTABLE = "public, max-age=31536000, immutable"
 const REVALIDATE = "no-cache"
 
+/**
+ * The console loads only its own files and talks only to this origin (HTTP, and WebSockets for MQTT
+ * and terminals). Inline styles are allowed because the chart and terminal libraries set them;
+ * wasm-unsafe-eval lets the session player compile its WebAssembly and blob: workers run off the
+ * main thread (MQTT); no page may frame the console.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self' ws: wss:",
+  "worker-src 'self' blob:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'"
+].join("; ")
+
 const notFound = (what: string): HttpResponse => ({ status: 404, contentType: "text/plain; charset=utf-8", body: `${what} is not a file of the console` })
 
 const notBuilt: HttpResponse = {
@@ -56,13 +75,15 @@ const serveFile = async (root: string, relative: string): Promise<HttpResponse> 
   if (file === undefined) return notFound(relative)
   const info = await stat(file).catch(() => undefined)
   if (info === undefined || !info.isFile()) return notFound(relative)
+  const extension = extname(file).toLowerCase()
   return {
     status: 200,
-    contentType: TYPES[extname(file).toLowerCase()] ?? "application/octet-stream",
+    contentType: TYPES[extension] ?? "application/octet-stream",
     body: await readFile(file),
     headers: {
       "Cache-Control": relative.startsWith("assets/") ? IMMUTABLE : REVALIDATE,
-      "X-Content-Type-Options": "nosniff"
+      "X-Content-Type-Options": "nosniff",
+      ...(extension === ".html" ? { "Content-Security-Policy": CONTENT_SECURITY_POLICY } : {})
     }
   }
 }
