@@ -61,9 +61,10 @@ export class RecordTables {
   }
 
   /**
-   * Adds an expression index for a JSON path a query filters or sorts on, with `id` after it so the
-   * final id tie-breaker of a sorted page needs no sort step (at most `max` per table, to
-   * bound the cost every write pays). `path` must already be validated by the query parser.
+   * Adds an expression index for a JSON path a query filters or sorts on, or for several comma-joined
+   * paths (a composite index, see compositeIndexKey), with `id` after them so the final id tie-breaker
+   * of a sorted page needs no sort step (at most `max` per table, to bound the cost every write pays).
+   * Each path must already be validated by the query parser; anything else is ignored.
    */
   ensureIndex(name: string, path: string, max = 16): void {
     let known = this.indexes.get(name)
@@ -72,8 +73,10 @@ export class RecordTables {
       this.indexes.set(name, known)
     }
     if (known.has(path) || known.size >= max) return
-    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) return
-    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_ix${known.size + 1}" ON "${name}"(json_extract(data, '$.${path}'), id)`)
+    const paths = path.split(",")
+    if (!paths.every((p) => /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(p))) return
+    const columns = paths.map((p) => `json_extract(data, '$.${p}')`).join(", ")
+    this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}_ix${known.size + 1}" ON "${name}"(${columns}, id)`)
     this.db.prepare("INSERT OR IGNORE INTO record_indexes (name, path) VALUES (?, ?)").run(name, path)
     known.add(path)
   }

@@ -3,7 +3,7 @@ import { Schema } from "effect"
 import { json, text, type HttpRequest } from "@machhub/adapters"
 import { DEFAULT_ACCESS } from "@machhub/core"
 import {
-  indexableFields,
+  indexKeys,
   mapFilters,
   parseListQuery,
   project,
@@ -59,7 +59,7 @@ export const listRoutes = (context: RecordRouteContext): ReadonlyArray<AnyRoute>
         : filter)
     const query: ListQuery = access.onlyCreator === undefined ? shortIds : { ...shortIds, filters: [...shortIds.filters, ownRecords(access.onlyCreator)] }
     const name = context.records.tables.find(domain.domain, table)
-    if (name !== undefined) for (const path of indexableFields(query)) context.records.tables.ensureIndex(name, path)
+    if (name !== undefined) for (const key of indexKeys(query)) context.records.tables.ensureIndex(name, key)
     return { ok: true as const, domain: domain.domain, table, name, query, principal }
   }
 

@@ -3,5 +3,6 @@ export type { FieldRef, FieldType, Filter, FilterOp, ListQuery, RecordColumn, Pa
 export { mapFilters } from "./ListQuery.js"
 export { DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, parseListQuery } from "./parseListQuery.js"
 export { indexableFields, toSql, type ListSql, type SqlStatement } from "./toSql.js"
+export { compositeIndexKey, indexKeys } from "./indexKeys.js"
 export { evaluate, type EvaluatedPage } from "./evaluate.js"
 export { project } from "./project.js"
