@@ -30,21 +30,31 @@ export type SignalKind = "execution" | "counter"
 
 /** Recently used chunks, in order of use; the oldest go when there are too many. */
 interface Recency {
-  readonly touch: (chunk: Float64Array, drop: () => void) => void
+  /** A new chunk, and how to drop it from its table. */
+  readonly add: (chunk: Float64Array, drop: () => void) => void
+  readonly touch: (chunk: Float64Array) => void
   readonly forget: (chunk: Float64Array) => void
 }
 
 const makeRecency = (maxChunks: number): Recency => {
   const order = new Map<Float64Array, () => void>()
+  const evict = () => {
+    while (order.size > maxChunks) {
+      const [oldest, drop] = order.entries().next().value as [Float64Array, () => void]
+      order.delete(oldest)
+      drop()
+    }
+  }
   return {
-    touch: (chunk, drop) => {
+    add: (chunk, drop) => {
+      order.set(chunk, drop)
+      evict()
+    },
+    touch: (chunk) => {
+      const drop = order.get(chunk)
+      if (drop === undefined) return
       order.delete(chunk)
       order.set(chunk, drop)
-      while (order.size > maxChunks) {
-        const [oldest, forget] = order.entries().next().value as [Float64Array, () => void]
-        order.delete(oldest)
-        forget()
-      }
     },
     forget: (chunk) => void order.delete(chunk)
   }
@@ -87,7 +97,7 @@ export class HourTable {
   touch(hour: number): void {
     const index = Math.floor(hour / HOURS_PER_CHUNK)
     const chunk = this.chunks.get(index)
-    if (chunk !== undefined) this.recency.touch(chunk, () => this.drop(index, chunk))
+    if (chunk !== undefined) this.recency.touch(chunk)
   }
 
   private drop(index: number, chunk: Float64Array): void {
@@ -102,7 +112,7 @@ export class HourTable {
     if (chunk === undefined) {
       const made = new Float64Array(HOURS_PER_CHUNK * this.width)
       this.chunks.set(index, made)
-      this.recency.touch(made, () => this.drop(index, made))
+      this.recency.add(made, () => this.drop(index, made))
       if (index === this.foundIndex) this.found = made
       chunk = made
     }
