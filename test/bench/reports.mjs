@@ -49,6 +49,18 @@ const memoryOf = (pid) => {
   }
 }
 
+/** The CPU time the server process has used, in ms (Linux), or undefined. */
+const cpuOf = (pid) => {
+  if (pid === undefined) return undefined
+  try {
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 a second), after the name in parentheses.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * One machine's signals over [start, start + days): its Execution changes and counter values at whole
  * seconds, and how many parts a report over the whole period counts (the first value is the
@@ -135,18 +147,22 @@ export const benchReports = async ({ url, token, seconds, row, serverPid, machin
   if (check.items.length !== machines * days) throw new Error(`the report answered ${check.items.length} rows, not ${machines * days}`)
   if (check.aggregate.totalParts !== expectedParts) throw new Error(`the report counted ${check.aggregate.totalParts} parts, not ${expectedParts}`)
   const times = []
+  const cpuBefore = cpuOf(serverPid)
   for (let i = 0; i < REQUESTS; i++) {
     const began = performance.now()
     await call(url, token, "POST", "/reports/production", body)
     times.push(performance.now() - began)
   }
   times.sort((a, b) => a - b)
+  const cpuAfter = cpuOf(serverPid)
+  // Wall time depends on what else the cores run; the server's own CPU time per report does not.
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? "" : `; server CPU ${((cpuAfter - cpuBefore) / REQUESTS).toFixed(0)} ms per report`
   const after = memoryOf(serverPid)
   const memory = before === undefined || after === undefined
     ? ""
     : `; server RSS ${before.rss.toFixed(0)} MB before the first report, at most ${after.peak.toFixed(0)} MB while answering (+${(after.peak - before.rss).toFixed(0)} MB: hour summaries kept and garbage not yet collected), ${after.rss.toFixed(0)} MB after`
   row(`POST /reports/production, ${machines} machines × ${days} days of 1 Hz signals by machine and day`, times[Math.floor(REQUESTS / 2)], "ms p50", undefined,
-    `${REQUESTS} sequential requests after a first one of ${cold.toFixed(0)} ms (which summarizes every hour it reads); p99 ${times[REQUESTS - 1].toFixed(0)} ms; ${seeded}${memory}; target p50 <= 200 ms`)
+    `${REQUESTS} sequential requests after a first one of ${cold.toFixed(0)} ms (which summarizes every hour it reads); p99 ${times[REQUESTS - 1].toFixed(0)} ms${cpu}; ${seeded}${memory}; target p50 <= 200 ms`)
 
   if (!hasWrk()) {
     console.error("  (no GraphQL figure: wrk is not installed)")
