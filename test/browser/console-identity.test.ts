@@ -36,6 +36,7 @@ const dialog = (page: Page, name: string | RegExp) => page.getByRole("dialog", {
 
 describe("console: identity, keys and collections", { timeout: 180_000 }, () => {
   let admin: Page
+  let adminProblems: Array<string> = []
   let keySecret = ""
 
   // What the page showed when a step failed, next to the other screenshots.
@@ -56,7 +57,9 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     expect((await fetch(`${server.url}/console/assets/missing.js`)).status).toBe(404)
     expect((await fetch(`${server.url}/console/%2e%2e/package.json`)).status).toBe(404)
 
-    admin = (await browser.open(`${server.url}/console/`)).page
+    const opened = await browser.open(`${server.url}/console/`)
+    admin = opened.page
+    adminProblems = opened.problems
     await admin.getByRole("heading", { name: "Sign in to machhub" }).waitFor()
     await screenshot(admin, "sign-in")
     // A wrong password is answered at the form, in words.
@@ -305,7 +308,7 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     await admin.getByRole("heading", { name: "Sign in to machhub" }).waitFor()
 
     // Keyboard only: the username field has the focus on arrival, Tab moves on, Enter signs in.
-    const viewer = (await browser.open(`${server.url}/console/`)).page
+    const { page: viewer, problems: viewerProblems } = await browser.open(`${server.url}/console/`)
     await expect.poll(() => viewer.evaluate("document.activeElement && document.activeElement.getAttribute('name')")).toBe("username")
     await viewer.keyboard.type(VIEWER.username)
     await viewer.keyboard.press("Tab")
@@ -375,5 +378,8 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
     expect((await stored())?.credential.kind).toBe("jwt")
     await goTo(viewer, "#/collections", "Collections")
     await viewer.getByRole("link", { name: "products" }).waitFor()
+
+    // No page threw, and nothing was refused by the page's Content-Security-Policy.
+    expect([...adminProblems, ...viewerProblems]).toEqual([])
   })
 })

@@ -14,8 +14,12 @@ const CONSOLE_INDEX = resolve(fileURLToPath(new URL("../../../apps/console/dist/
 
 export interface TestBrowser {
   readonly browser: Browser
-  /** A new browser context (own storage: a second signed-in user) with a page open on `url`. */
-  readonly open: (url: string) => Promise<{ context: BrowserContext; page: Page }>
+  /**
+   * A new browser context (own storage: a second signed-in user) with a page open on `url`.
+   * `problems` collects what the page threw uncaught and every Content-Security-Policy violation, for
+   * a test to assert there were none.
+   */
+  readonly open: (url: string) => Promise<{ context: BrowserContext; page: Page; problems: Array<string> }>
   readonly close: () => Promise<void>
 }
 
@@ -49,8 +53,13 @@ export const launchBrowser = async (): Promise<TestBrowser> => {
       // A step that cannot happen fails in seconds, naming the locator, well inside the test's timeout.
       context.setDefaultTimeout(15_000)
       const page = await context.newPage()
+      const problems: Array<string> = []
+      page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`))
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) problems.push(`policy: ${message.text()}`)
+      })
       await page.goto(url)
-      return { context, page }
+      return { context, page, problems }
     },
     close: async () => {
       await browser.close().catch(() => undefined)
