@@ -271,7 +271,8 @@ describeWithNats("tag values between nodes on one NATS and JetStream (MACHHUB_ST
     expect(messages.map((m) => JSON.parse(m.body).value)).toEqual([1, 2, 3])
     expect(new Set(messages.slice(0, 2).map((m) => m.origin)).size).toBe(2)
     expect(messages[2]!.origin).toBeUndefined()
-    await until(async () => (await b!.json("GET", "/machhub/tag/value/shared/untimed")).status === 200, "the untimed value on B")
+    // Each node defines the new tag from the service's value before taking it: wait for both.
+    for (const node of [a!, b!]) await until(async () => (await node.json("GET", "/machhub/tag/value/shared/untimed")).status === 200, "the untimed value on every node")
     untimed = (await a!.json("GET", "/machhub/tag/value/shared/untimed")).body
     expect((await b!.json("GET", "/machhub/tag/value/shared/untimed")).body).toEqual(untimed)
     expected = [1, 2, 3].map((value, i) => ({ timestamp: new Date(t0 + i * 1000).toISOString(), value }))

@@ -5,6 +5,7 @@ import { brokerCredentials, connectBroker } from "./brokerConnection.js"
 import { brokerFilter, brokerUnsubscribeFilter, namespacePrefix } from "./brokerTopics.js"
 import type { ClientAccess, MqttAuthenticate } from "./ClientAccess.js"
 import type { BrokerEndpoint } from "./MosquittoBroker.js"
+import { packetBytes, PacketFramer, writeFixedHeader } from "./PacketFramer.js"
 import { encodePlainPublish } from "./publishBytes.js"
 import { connackCode, V3_CONNACK, V3_SUBACK_FAILURE, V5, type ConnectRefusal } from "./reasonCodes.js"
 
@@ -37,17 +38,6 @@ const CONNECT_TIMEOUT_MS = 10_000
 /** Packets a client may send before its CONNECT is decided. */
 const MAX_EARLY_PACKETS = 1000
 
-/**
- * Whether a byte can start a packet: a known type with the flag bits MQTT requires of it (0010 for
- * PUBREL, SUBSCRIBE and UNSUBSCRIBE, 0000 for the others; PUBLISH's flags free but QoS 3).
- */
-const validFirstByte = (byte: number): boolean => {
-  const type = byte >> 4
-  if (type === 0) return false
-  if (type === 3) return ((byte >> 1) & 0x03) !== 3
-  return (byte & 0x0f) === (type === 6 || type === 8 || type === 10 ? 2 : 0)
-}
-
 type Phase = "awaiting-connect" | "authenticating" | "open" | "closed"
 
 /**
@@ -67,10 +57,21 @@ export class MqttSession {
   private prefixBytes = Buffer.alloc(0)
   private upstream: Socket | undefined
   private readonly clientParser = mqttPacket.parser({})
-  /** The start of a packet not yet whole (see frame), and the length it announced (0: not yet read). */
-  private held: Array<Buffer> = []
-  private heldLength = 0
-  private heldNeeded = 0
+  /**
+   * The client's bytes cut into whole packets before anything reads them: a packet announcing more
+   * than MAX_PACKET_BYTES ends the connection before its bytes are held, a plain PUBLISH is read
+   * here (the packet clients send most), and every other packet goes whole to mqtt-packet's parser,
+   * which so never holds part of one.
+   */
+  private readonly clientFramer = new PacketFramer(MAX_PACKET_BYTES, {
+    packet: (packet, header) => {
+      if (!this.plainPublish(packet, header)) this.clientParser.parse(packet)
+    },
+    // The parser reports what is not a packet at once, without waiting for a body.
+    malformed: (rest) => this.clientParser.parse(rest),
+    tooLarge: () => this.disconnect(V5.packetTooLarge),
+    stopped: () => this.phase === "closed"
+  })
   private upstreamParser: ReturnType<typeof mqttPacket.parser> | undefined
   private readonly early: Array<Packet> = []
   private readonly aliases = new Map<number, string>()
@@ -111,7 +112,7 @@ export class MqttSession {
     // Every packet of one chunk goes to the broker in one write.
     this.upstreamOutbox = []
     try {
-      this.frame(chunk)
+      this.clientFramer.push(chunk)
     } catch (error) {
       // Whatever a client sends, it ends its own connection at worst.
       this.failed("a client's packet could not be handled", error)
@@ -120,73 +121,6 @@ export class MqttSession {
       this.upstreamOutbox = undefined
       if (batch.length > 0) this.writeUpstream(batch.length === 1 ? batch[0]! : Buffer.concat(batch))
     }
-  }
-
-  /**
-   * Cuts the client's bytes into whole packets (fixed header, remaining length) before anything reads
-   * them: a packet announcing more than MAX_PACKET_BYTES ends the connection before its bytes are
-   * held, a plain PUBLISH is read here (the packet clients send most), and every other packet goes
-   * whole to mqtt-packet's parser, which so never holds part of one.
-   */
-  private frame(chunk: Buffer): void {
-    let bytes = chunk
-    if (this.heldLength > 0) {
-      this.held.push(chunk)
-      this.heldLength += chunk.length
-      // A large packet arriving in many chunks is joined once, when whole.
-      if (this.heldLength < this.heldNeeded) return
-      bytes = Buffer.concat(this.held, this.heldLength)
-      this.held = []
-      this.heldLength = 0
-      this.heldNeeded = 0
-    }
-    let at = 0
-    while (at < bytes.length && this.phase !== "closed") {
-      if (!validFirstByte(bytes[at]!)) {
-        // Not a packet's first byte: the parser reports it at once, without waiting for a body.
-        this.clientParser.parse(bytes.subarray(at))
-        return
-      }
-      // The remaining length: one to four bytes of seven bits, least significant first.
-      let remaining = 0
-      let multiplier = 1
-      let header = 1
-      let complete = false
-      while (at + header < bytes.length) {
-        const digit = bytes[at + header]!
-        remaining += (digit & 0x7f) * multiplier
-        header++
-        if ((digit & 0x80) === 0) {
-          complete = true
-          break
-        }
-        if (header > 4) {
-          // Not a length: the parser reports the malformed packet.
-          this.clientParser.parse(bytes.subarray(at))
-          return
-        }
-        multiplier *= 0x80
-      }
-      if (!complete) {
-        this.hold(bytes.subarray(at), 0)
-        return
-      }
-      if (remaining > MAX_PACKET_BYTES) return this.disconnect(V5.packetTooLarge)
-      const total = header + remaining
-      if (at + total > bytes.length) {
-        this.hold(bytes.subarray(at), total)
-        return
-      }
-      const packet = bytes.subarray(at, at + total)
-      at += total
-      if (!this.plainPublish(packet, header)) this.clientParser.parse(packet)
-    }
-  }
-
-  private hold(rest: Buffer, needed: number): void {
-    this.held = [rest]
-    this.heldLength = rest.length
-    this.heldNeeded = needed
   }
 
   /**
@@ -229,16 +163,8 @@ export class MqttSession {
     const prefix = this.prefixBytes
     const tail = packet.length - header - 2
     const remaining = 2 + prefix.length + tail
-    const bytes = Buffer.allocUnsafe(1 + (remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4) + remaining)
-    let out = 0
-    bytes[out++] = first
-    let length = remaining
-    do {
-      let digit = length % 0x80
-      length = Math.floor(length / 0x80)
-      if (length > 0) digit |= 0x80
-      bytes[out++] = digit
-    } while (length > 0)
+    const bytes = Buffer.allocUnsafe(packetBytes(remaining))
+    let out = writeFixedHeader(bytes, first, remaining)
     bytes.writeUInt16BE(prefix.length + topicLength, out)
     out += 2
     out += prefix.copy(bytes, out)
@@ -290,10 +216,10 @@ export class MqttSession {
   }
 
   /** Packets relayed from one chunk of the broker's bytes go to the client in one write (one WebSocket message). */
-  private fromBrokerBytes(parser: ReturnType<typeof mqttPacket.parser>, chunk: Buffer): void {
+  private fromBrokerBytes(framer: PacketFramer, chunk: Buffer): void {
     this.outbox = []
     try {
-      parser.parse(chunk)
+      framer.push(chunk)
     } catch (error) {
       this.failed("a packet from the broker could not be relayed", error)
     } finally {
@@ -303,6 +229,33 @@ export class MqttSession {
         if (!this.transport.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch))) this.upstream?.pause()
       }
     }
+  }
+
+  /**
+   * A PUBLISH from the broker without MQTT 5 properties, under the client's prefix: relayed as the
+   * bytes it came in with the prefix taken off its topic. False for anything else (the parser reads it).
+   */
+  private plainPublishFromBroker(packet: Buffer, header: number): boolean {
+    const first = packet[0]!
+    if (first >> 4 !== 3 || this.phase !== "open" || this.outbox === undefined) return false
+    const prefix = this.prefixBytes
+    if (packet.length < header + 2) return false
+    const topicLength = packet.readUInt16BE(header)
+    const topicStart = header + 2
+    if (topicLength <= prefix.length || topicStart + topicLength > packet.length) return false
+    if (prefix.compare(packet, topicStart, topicStart + prefix.length) !== 0) return false
+    if (this.version === 5) {
+      const propertiesAt = topicStart + topicLength + (((first >> 1) & 0x03) > 0 ? 2 : 0)
+      if (packet[propertiesAt] !== 0) return false
+    }
+    const remaining = packet.length - header - prefix.length
+    const bytes = Buffer.allocUnsafe(packetBytes(remaining))
+    let out = writeFixedHeader(bytes, first, remaining)
+    bytes.writeUInt16BE(topicLength - prefix.length, out)
+    out += 2
+    packet.copy(bytes, out, topicStart + prefix.length)
+    this.outbox.push(bytes)
+    return true
   }
 
   private sendUpstream(packet: Packet): void {
@@ -412,7 +365,17 @@ export class MqttSession {
       this.options.log("error", "the MQTT broker sent a packet the edge cannot read", { error: error.message })
       this.disconnect(V5.unspecified)
     })
-    upstream.on("data", (chunk: Buffer) => this.fromBrokerBytes(parser, chunk))
+    // The broker's bytes are cut into packets the same way: a plain PUBLISH to a subscriber is relayed
+    // as its bytes with the prefix taken off its topic; everything else goes whole to the parser.
+    const framer = new PacketFramer(Number.MAX_SAFE_INTEGER, {
+      packet: (packet, header) => {
+        if (!this.plainPublishFromBroker(packet, header)) parser.parse(packet)
+      },
+      malformed: (rest) => parser.parse(rest),
+      tooLarge: () => {},
+      stopped: () => this.phase === "closed"
+    })
+    upstream.on("data", (chunk: Buffer) => this.fromBrokerBytes(framer, chunk))
     upstream.on("drain", () => this.transport.resume())
     upstream.on("error", (error: Error) => {
       if (!this.acknowledged) this.options.log("error", "the MQTT broker cannot be reached", { error: error.message })
