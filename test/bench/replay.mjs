@@ -3,11 +3,15 @@
 //
 //   import { benchReplay } from "./replay.mjs"
 //   await benchReplay({ dir: "/tmp/bench/replay", events: 1_000_000 })
-//   // => { events, eventsPerSecond, peakRssMb, replaySeconds, generateSeconds }
+//   // => { events, eventsPerSecond, peakRssMb, replaySeconds, generateSeconds, appendEventsPerSecond }
+//
+// `appendEventsPerSecond` is the baseline of the replay figure: the rate at which the same events were
+// appended to the log in batches (the store's appends alone, see replay-log.mjs), in the same run.
 //
 // Run directly: node test/bench/replay.mjs [events]
 // BENCH_REPLAY_LOG=/path/to/events.db reuses a log generated before (kept, never modified) instead of
-// generating one: generating 1,000,000 events through the adapter takes about a minute here.
+// generating one: generating 1,000,000 events through the adapter takes about a minute here. Such a run
+// has no append baseline (appendEventsPerSecond is undefined).
 import { spawn } from "node:child_process"
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -39,12 +43,14 @@ export async function benchReplay({ dir, events = 1_000_000 }) {
   mkdirSync(dir, { recursive: true })
   const log = join(dir, "events.db")
   let generateSeconds = 0
+  let appendEventsPerSecond
   const reuse = process.env.BENCH_REPLAY_LOG
   if (reuse !== undefined && reuse !== "" && existsSync(reuse)) {
     copyFileSync(reuse, log)
   } else {
     const generated = await generateReplayLog({ path: log, events })
     generateSeconds = generated.seconds
+    appendEventsPerSecond = Math.round(generated.events / generated.appendSeconds)
     if (reuse !== undefined && reuse !== "") copyFileSync(log, reuse)
   }
   const { stdout } = await run(["replay", "--data-dir", dir])
@@ -56,7 +62,8 @@ export async function benchReplay({ dir, events = 1_000_000 }) {
     eventsPerSecond: number(perSecond),
     peakRssMb: number(rss),
     replaySeconds: number(replayed) / number(perSecond),
-    generateSeconds
+    generateSeconds,
+    appendEventsPerSecond
   }
 }
 
