@@ -25,6 +25,7 @@ const DAY = 1440 * MINUTE
 const BATCH = 10_000
 const IN_FLIGHT = 4
 const REQUESTS = Number(process.env.BENCH_REPORT_REQUESTS ?? 20)
+const WARM_UP = 5
 
 const call = async (url, token, method, path, body) => {
   const response = await fetch(`${url}${path}`, {
@@ -146,6 +147,8 @@ export const benchReports = async ({ url, token, seconds, row, serverPid, machin
   const cold = performance.now() - coldStart
   if (check.items.length !== machines * days) throw new Error(`the report answered ${check.items.length} rows, not ${machines * days}`)
   if (check.aggregate.totalParts !== expectedParts) throw new Error(`the report counted ${check.aggregate.totalParts} parts, not ${expectedParts}`)
+  // A few unmeasured requests first: the first report leaves its garbage to be collected.
+  for (let i = 0; i < WARM_UP; i++) await call(url, token, "POST", "/reports/production", body)
   const times = []
   const cpuBefore = cpuOf(serverPid)
   for (let i = 0; i < REQUESTS; i++) {
@@ -162,7 +165,7 @@ export const benchReports = async ({ url, token, seconds, row, serverPid, machin
     ? ""
     : `; server RSS ${before.rss.toFixed(0)} MB before the first report, at most ${after.peak.toFixed(0)} MB while answering (+${(after.peak - before.rss).toFixed(0)} MB: hour summaries kept and garbage not yet collected), ${after.rss.toFixed(0)} MB after`
   row(`POST /reports/production, ${machines} machines × ${days} days of 1 Hz signals by machine and day`, times[Math.floor(REQUESTS / 2)], "ms p50", undefined,
-    `${REQUESTS} sequential requests after a first one of ${cold.toFixed(0)} ms (which summarizes every hour it reads); p99 ${times[REQUESTS - 1].toFixed(0)} ms${cpu}; ${seeded}${memory}; target p50 <= 200 ms`)
+    `${REQUESTS} sequential requests after a first one of ${cold.toFixed(0)} ms (which summarizes every hour it reads) and ${WARM_UP} unmeasured; p99 ${times[REQUESTS - 1].toFixed(0)} ms${cpu}; ${seeded}${memory}; target p50 <= 200 ms`)
 
   if (!hasWrk()) {
     console.error("  (no GraphQL figure: wrk is not installed)")
