@@ -100,7 +100,7 @@ export const Records = ({ table, schema }: { table: string; schema: unknown }) =
       <ErrorMessage error={page.error} />
       {page.loading && page.data === undefined ? <Loading /> : (
         <Table
-          caption={`Records ${from}–${to} of ${total}`}
+          caption={total === 0 ? "Records: none" : `Records ${from}–${to} of ${total}`}
           rows={records}
           rowKey={(r) => r.id}
           empty="No records match."
