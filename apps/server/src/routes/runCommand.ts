@@ -52,7 +52,7 @@ export const runCommand = <T extends KnownCommandType>(
 ): Effect.Effect<CommandReply<ReplyOf<T>>, CommandError> => {
   const key = input.idempotencyKey
   if (key !== undefined && !isIdempotencyKey(key)) return Effect.fail(new CommandRejected({ reason: "invalid", message: IDEMPOTENCY_KEY_PROBLEM }))
-  return context.commands.dispatch({
+  const answered: Effect.Effect<CommandReply, CommandError> = context.commands.dispatch({
     id: uuidv7(),
     type: input.type,
     category: input.category,
@@ -65,11 +65,10 @@ export const runCommand = <T extends KnownCommandType>(
     ...(key === undefined ? {} : { idempotencyKey: key }),
     // A keyed creation's id derives from its key: a retry must find the stream the first try made.
     ...(input.newAggregate === true && key === undefined ? { newAggregate: true } : {})
-  }).pipe(
-    Effect.tap((reply) => context.projections.waitFor(reply.position)),
-    // The aggregate that declares the command answered it: its result has that aggregate's reply type.
-    Effect.map((reply) => reply as CommandReply<ReplyOf<T>>)
-  )
+  }).pipe(Effect.tap((reply) => context.projections.waitFor(reply.position)))
+  // The aggregate that declares the command answered it: its result has that aggregate's reply type
+  // (a cast, not a step of the program: this runs for every command a route sends).
+  return answered as Effect.Effect<CommandReply<ReplyOf<T>>, CommandError>
 }
 
 /**
