@@ -68,6 +68,18 @@ const refreshAccessToken = (credential: Extract<Credential, { kind: "session" }>
     }
   })())
 
+const credentialStillTaken = async (): Promise<boolean> => {
+  const current = getSession().credential
+  if (current === undefined) return false
+  try {
+    const me = await fetch("/api/me", { headers: { Authorization: `Bearer ${current.token}`, Domain: domainHeader(getSession().domain) } })
+    return me.status !== 401
+  } catch {
+    // The server cannot be reached: keep the sign-in, the next request will tell.
+    return true
+  }
+}
+
 /** The raw Response (files, CSV, streams); throws ApiError on a non-2xx answer. */
 export const apiRaw = async (method: string, path: string, body?: unknown, options: ApiOptions = {}): Promise<Response> => {
   const credential = getSession().credential
@@ -77,8 +89,12 @@ export const apiRaw = async (method: string, path: string, body?: unknown, optio
   }
   if (!response.ok) {
     const text = await response.text()
-    // A credential the server no longer takes ends the sign-in: the gate shows the sign-in page.
-    if (response.status === 401 && credential !== undefined && !options.anonymous) clearSession()
+    // A credential the server no longer takes ends the sign-in (the gate shows the sign-in page). A
+    // 401 can also be about something else the request carried (an SSH machine's master password),
+    // so the credential itself is asked about before the user is signed out.
+    if (response.status === 401 && credential !== undefined && !options.anonymous && options.headers?.Authorization === undefined) {
+      if (!(await credentialStillTaken())) clearSession()
+    }
     throw new ApiError(response.status, readableMessage(response.status, text), text)
   }
   return response
