@@ -1,6 +1,7 @@
 // Data-plane figures for `npm run bench`: createRecord over HTTP, a filtered and sorted page from a
-// 100,000-record collection (plain filters, and the SDK's filter_or groups, CONTAINSANY and ~), and
-// the server's memory holding 1,000,000 records.
+// 100,000-record collection (plain filters, and the SDK's filter_or groups, CONTAINSANY and ~), the
+// uncached query pages of benchQueryPages at 10,000 and at BENCH_MEMORY_RECORDS (1,000,000) records,
+// and the server's memory holding those 1,000,000 records.
 import { readFileSync } from "node:fs"
 import { runWrk } from "./wrk.mjs"
 
@@ -67,10 +68,64 @@ const fill = async (url, headers, table, target, log) => {
   return count
 }
 
+/** Creates records one POST at a time (32 in flight) until exactly `target` exist. */
+export const fillExactly = async (url, headers, table, target) => {
+  let next = await countOf(url, headers, table)
+  const worker = async () => {
+    while (next < target) {
+      const n = ++next
+      const body = { name: `item-${String(n).padStart(6, "0")}`, price: (n * 7919) % 1000, category: `c${n % 10}`, inStock: n % 3 === 0, tags: [`t${n % 7}`, `u${n % 11}`] }
+      const response = await fetchOnce(`${url}/machhub/${table}`, { method: "POST", headers, body: JSON.stringify(body) })
+      if (response.status >= 300) throw new Error(`creating a record answered ${response.status}: ${await response.text()}`)
+      await response.arrayBuffer()
+    }
+  }
+  await Promise.all(Array.from({ length: 32 }, worker))
+}
+
 const rssOf = (pid) => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
   const kib = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0)
   return { rss: kib("VmRSS") * 1024, peak: kib("VmHWM") * 1024 }
+}
+
+/**
+ * The uncached list pages users send, on a collection of `size` records (SPEC §6): an equality, a bound
+ * on another field that changes on every request (so no page cache answers) and a descending sort on
+ * that field; and the SDK's two OR groups sorted by a third field. Each row is the median of 3 runs.
+ */
+const QUERY_PAGES = [
+  {
+    label: "filter = + varying range, sort desc",
+    example: (table) => `/machhub/${table}/all?filter[category][eq][string]=c3&filter[price][lt][number]=500&sort=[price][desc]&limit=20`,
+    path: (table) => `"/machhub/${table}/all?filter[category][eq][string]=c3&filter[price][lt][number]=" .. (20 + counter % 980) .. "&sort=[price][desc]&limit=20"`
+  },
+  {
+    label: "filter_or: 2 groups, sort desc",
+    example: (table) => `/machhub/${table}/all?filter_or[0][category][%3D][string]=c3&filter_or[1][price][%3C][number]=100&sort=[name][desc]&limit=20`,
+    path: (table) => `"/machhub/${table}/all?filter_or[0][category][%3D][string]=c" .. (counter % 10) .. "&filter_or[1][price][%3C][number]=" .. (counter % 1000) .. "&sort=[name][desc]&limit=20"`
+  }
+]
+
+export const benchQueryPages = async ({ url, headers, table, size, seconds, baselineRps, row, runs = 3 }) => {
+  for (const { label, example, path } of QUERY_PAGES) {
+    const check = await fetchOnce(`${url}${example(table)}`, { headers })
+    const page = await check.json()
+    if (check.status !== 200 || page.length !== 20) throw new Error(`${example(table)} answered ${check.status}: ${JSON.stringify(page).slice(0, 200)}`)
+    const script = `
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, ${path(table)})
+end
+`
+    const results = Array.from({ length: runs }, () => runWrk({ url: `${url}/`, seconds, headers: { Authorization: headers.Authorization }, lua: script }))
+    const median = [...results].sort((a, b) => a.rps - b.rps)[Math.floor(runs / 2)]
+    const non2xx = results.reduce((n, r) => n + r.non2xx, 0)
+    const target = size >= 1_000_000 ? "target >= 1%" : "target >= 5%"
+    row(`GET page of 20 of ${size.toLocaleString("en")} (${label}), distinct pages`, median.rps, "req/s", median.rps / baselineRps,
+      `median of ${runs} (${results.map((r) => Math.round(r.rps)).join(", ")}); p50 ${median.p50.toFixed(2)} ms, p99 ${median.p99.toFixed(2)} ms; ${target}${non2xx ? `; ${non2xx} non-2xx` : ""}`)
+  }
 }
 
 export const benchRecords = async ({ url, token, seconds, baselineRps, row, serverPid, memoryRecords }) => {
@@ -119,11 +174,17 @@ end
       `every request a new query; p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms${run.non2xx ? `; ${run.non2xx} non-2xx` : ""}`)
   }
 
+  log("filling a 10,000-record collection for the uncached query figures…")
+  await fillExactly(url, headers, "bench_query", 10_000)
+  await benchQueryPages({ url, headers, table: "bench_query", size: 10_000, seconds, baselineRps, row })
+
   if (memoryRecords > 0) {
     log(`filling a ${memoryRecords.toLocaleString("en")}-record collection for the memory figure (takes a while)…`)
     await fill(url, headers, "bench_memory", memoryRecords, log)
     const { rss, peak } = rssOf(serverPid)
     row(`server RSS holding ${memoryRecords.toLocaleString("en")} records`, rss / 1024 / 1024, "MiB", undefined,
       `peak ${Math.round(peak / 1024 / 1024)} MiB during the fill; target < 1024 MiB`)
+    // The same uncached queries on the large collection (its records have the same fields).
+    await benchQueryPages({ url, headers, table: "bench_memory", size: memoryRecords, seconds, baselineRps, row })
   }
 }
