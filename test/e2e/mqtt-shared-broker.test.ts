@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto"
 import { cpSync } from "node:fs"
 import { join } from "node:path"
 import { connect as connectNats, type NatsConnection } from "@nats-io/transport-node"
-import { afterAll, beforeAll, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadConfig } from "@machhub/server"
 import { adminApi, type Api } from "../support/api.js"
 import { collect, connectMqtt, until, type MqttClient, type Received } from "../support/mqtt.js"
-import { describeWithNats, startNatsServer, type NatsTestServer } from "../support/nats-server.js"
+import { describeWithNats, freePort, startNatsServer, type NatsTestServer } from "../support/nats-server.js"
 import { startTestServer, type TestServer } from "../support/server.js"
 import { tempDir } from "../support/temp.js"
 
@@ -146,5 +146,29 @@ describeWithNats("MQTT through two nodes sharing one external broker (MQTT_URL)"
     await until(() => strangerMessages.some((m) => m.topic === "own"), "the other domain's own value")
     expect(strangerMessages.filter((m) => m.payload !== "other's own")).toEqual([])
     expect(rawMessages.filter((m) => m.topic.startsWith(`uns/${other}/`)).map((m) => m.payload)).toEqual(["other's own"])
+  })
+})
+
+describe("MQTT_URL naming a broker that is down", () => {
+  let server: TestServer
+  const clients: Array<MqttClient> = []
+  beforeAll(async () => {
+    // A port nobody listens on: the broker is not there (yet).
+    server = await startTestServer({ mqttPort: 0, mqttUrl: loadConfig({ MQTT_URL: `mqtt://edge:not-logged@127.0.0.1:${await freePort()}` }).mqttUrl })
+  })
+  afterAll(async () => {
+    for (const client of clients) client.end(true)
+    await server?.dispose()
+  })
+
+  it("runs the edge anyway and refuses clients with 'server unavailable' until the broker is there", async () => {
+    const admin = await adminApi(server.url)
+    const info = await admin.json("GET", "/machhub/")
+    expect(info.body.uns.bind.mqtt.enabled).toBe(true)
+    const url = `mqtt://127.0.0.1:${info.body.uns.bind.mqtt.port}`
+    await expect(connectMqtt(url, { protocolVersion: 5, username: "any", password: admin.token }, clients)).rejects.toMatchObject({ code: 0x88 })
+    await expect(connectMqtt(url, { protocolVersion: 4, username: "any", password: admin.token }, clients)).rejects.toMatchObject({ code: 3 })
+    // HTTP writes still work; their values wait for the broker (or are dropped past a bound).
+    expect((await admin.json("POST", "/machhub/tag/down/level", { value: 1 })).status).toBe(200)
   })
 })
