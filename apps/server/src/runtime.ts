@@ -10,6 +10,12 @@ import { jsonLinesLogger } from "./log.js"
 export interface EffectRunner {
   readonly runPromise: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Promise<A>
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Fiber.Fiber<A, E>
+  /**
+   * Runs an Effect with its logs annotated with a request's correlation id, the annotation in the
+   * context it starts with rather than a step of the program (see `annotated`): every request runs
+   * one. Without it, `runPromise` of an annotated program.
+   */
+  readonly runPromiseFor?: <A, E>(correlationId: string, effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Promise<A>
 }
 
 /**
@@ -28,10 +34,13 @@ export const runnerOf = (
   context: Context.Context<any>,
   fork: <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions) => Fiber.Fiber<A, E>
 ): EffectRunner => {
-  const run = Effect.runPromiseWith(Context.pick(Logger.CurrentLoggers, References.MinimumLogLevel, EventStore)(context))
+  const base = Context.pick(Logger.CurrentLoggers, References.MinimumLogLevel, EventStore)(context)
+  const run = Effect.runPromiseWith(base)
   return {
     runPromise: (effect, options) => run(effect, options),
-    runFork: fork
+    runFork: fork,
+    runPromiseFor: (correlationId, effect, options) =>
+      Effect.runPromiseWith(Context.add(base, References.CurrentLogAnnotations, { correlationId }))(effect, options)
   }
 }
 
@@ -72,9 +81,15 @@ export const runningOn = (runner: EffectRunner, handler: HttpHandler): HttpHandl
 const annotated = <A, E>(effect: Effect.Effect<A, E>, correlationId: string | undefined): Effect.Effect<A, E> =>
   correlationId === undefined ? effect : Effect.annotateLogs(effect, "correlationId", correlationId)
 
+/** Runs an Effect on `runner`, its logs annotated with `correlationId` (when there is one). */
+const runAnnotated = <A, E>(runner: EffectRunner, correlationId: string | undefined, effect: Effect.Effect<A, E>, options?: Effect.RunOptions): Promise<A> =>
+  correlationId !== undefined && runner.runPromiseFor !== undefined
+    ? runner.runPromiseFor(correlationId, effect, options)
+    : runner.runPromise(annotated(effect, correlationId), options)
+
 /** Runs an Effect for the current request (see `runningOn`), or on the process runner outside one. */
 export const runPromise = <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions): Promise<A> =>
-  (currentRunner ?? processRunner).runPromise(annotated(effect, currentCorrelationId), options)
+  runAnnotated(currentRunner ?? processRunner, currentCorrelationId, effect, options)
 
 /** Starts an Effect for the current request (see `runningOn`) without waiting for it. */
 export const runFork = <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunOptions): Fiber.Fiber<A, E> =>
@@ -82,4 +97,4 @@ export const runFork = <A, E>(effect: Effect.Effect<A, E>, options?: Effect.RunO
 
 /** Runs an Effect on `runner` with its logs annotated with `correlationId`. */
 export const runFor = <A, E>(runner: EffectRunner, correlationId: string | undefined, effect: Effect.Effect<A, E>): Promise<A> =>
-  runner.runPromise(annotated(effect, correlationId))
+  runAnnotated(runner, correlationId, effect)
