@@ -20,6 +20,9 @@ const freshStore = (options: Omit<SqliteEventStoreOptions, "path"> = {}) =>
 
 eventStoreContract("SQLite (synchronous=normal)", () => freshStore())
 eventStoreContract("SQLite (synchronous=full)", () => freshStore({ synchronous: "full" }))
+// Every append with binary data through the second connection on a worker thread (as terminal
+// recordings are), the others on the event loop: both writers share the file and its versions.
+eventStoreContract("SQLite (binary appends on the background writer)", () => freshStore({ backgroundAppendMinBytes: 0 }))
 
 describe("SQLite event store", () => {
   it.live("data survives closing and reopening the same file, and positions continue", () =>

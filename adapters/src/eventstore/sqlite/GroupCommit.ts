@@ -21,6 +21,15 @@ export interface GroupCommitStats {
   readonly appends: number
 }
 
+/** The write lock shared with a second writer (BackgroundAppender), when there is one. */
+export interface WriteLock {
+  /** Takes the lock if free; if not, the holder calls {@link GroupCommit.lockReleased} when done. */
+  tryAcquire(): boolean
+  /** Waits for the lock (shutdown only). */
+  acquireBlocking(): void
+  release(): void
+}
+
 /**
  * Bounds one transaction so a burst of appends cannot stall the event loop (and readers) for long;
  * whatever is left is committed in the next turn of the event loop.
@@ -48,6 +57,8 @@ export class GroupCommit {
   private readonly heads = new StreamHeadCache()
   private transactions = 0
   private appends = 0
+  private writeLock: WriteLock | undefined = undefined
+  private waitingForLock = false
 
   constructor(
     db: Database.Database,
@@ -62,6 +73,18 @@ export class GroupCommit {
       const recorded: Array<RecordedEvent> = []
       return { outcomes: batch.map((pending) => applyAppend(statements, heads, pending.request, recorded)), heads, recorded }
     }).immediate
+  }
+
+  /** From now on, every batch first takes `lock` (another connection writes too). */
+  shareWriteLock(lock: WriteLock): void {
+    this.writeLock = lock
+  }
+
+  /** The other writer released the lock: a batch that found it taken runs now. */
+  lockReleased(): void {
+    if (!this.waitingForLock) return
+    this.waitingForLock = false
+    this.scheduled ??= setImmediate(this.onImmediate)
   }
 
   get stats(): GroupCommitStats {
@@ -86,12 +109,28 @@ export class GroupCommit {
     }
     let pending = this.queue
     this.queue = []
-    while (pending.length > 0) pending = this.commitNextBatch(pending)
+    if (pending.length === 0) return
+    this.writeLock?.acquireBlocking()
+    try {
+      while (pending.length > 0) pending = this.commitNextBatch(pending)
+    } finally {
+      this.writeLock?.release()
+    }
   }
 
   private readonly onImmediate = (): void => {
     this.scheduled = undefined
-    const rest = this.commitNextBatch(this.queue.splice(0))
+    if (this.writeLock !== undefined && !this.writeLock.tryAcquire()) {
+      // The event loop must not sleep on SQLite's lock: the batch waits for lockReleased.
+      this.waitingForLock = true
+      return
+    }
+    let rest: Array<PendingAppend>
+    try {
+      rest = this.commitNextBatch(this.queue.splice(0))
+    } finally {
+      this.writeLock?.release()
+    }
     // What did not fit in this batch goes first; what resumed callers queued meanwhile follows.
     if (rest.length > 0) this.queue = rest.concat(this.queue)
     if (this.queue.length > 0 && this.scheduled === undefined) this.scheduled = setImmediate(this.onImmediate)

@@ -6,11 +6,12 @@ import {
   type ExpectedVersion,
   type NewEvent,
   type RecordedEvent,
-  type WrongExpectedVersion
+  WrongExpectedVersion
 } from "@machhub/core"
 import type Database from "better-sqlite3"
 import { Effect, Layer, type Scope, Stream } from "effect"
-import { prepareAppend } from "./appendRequest.js"
+import { appendProblem, binaryBytes, prepareAppend } from "./appendRequest.js"
+import { BackgroundAppender, type BackgroundOutcome } from "./BackgroundAppender.js"
 import { backstopCheckpointPages, Checkpointer } from "./Checkpointer.js"
 import { CommitSignal } from "./CommitSignal.js"
 import { openDatabase, type Synchronous } from "./database.js"
@@ -18,7 +19,7 @@ import { invalid, storeClosed, unavailable } from "./failures.js"
 import { GroupCommit, type GroupCommitStats } from "./GroupCommit.js"
 import { prepareStatements, type Statements, toRecordedEvent } from "./statements.js"
 import { readAllProblem, readStreamProblem } from "../readArguments.js"
-import { RecentEvents } from "./RecentEvents.js"
+import { encodedBytes, RecentEvents } from "./RecentEvents.js"
 import { subscribeToLog } from "./subscription.js"
 
 export interface SqliteEventStoreOptions {
@@ -33,6 +34,12 @@ export interface SqliteEventStoreOptions {
    * thread checkpoints by itself, as SQLite does by default: measured, 25-30% fewer appends per second.
    */
   readonly backgroundCheckpoint?: boolean | undefined
+  /**
+   * Appends carrying at least this many bytes of binary data (terminal recordings) are committed by a
+   * second connection on a worker thread, off the event loop (default 64 KiB; Infinity: never; always
+   * off for ":memory:"). See BackgroundAppender.
+   */
+  readonly backgroundAppendMinBytes?: number | undefined
 }
 
 /** The event store port plus what only this adapter offers. */
@@ -54,6 +61,8 @@ class SqliteEventLog {
   readonly signal = new CommitSignal()
   readonly recent = new RecentEvents()
   readonly commit: GroupCommit
+  readonly background: BackgroundAppender | undefined
+  readonly backgroundMinBytes: number
   private closed = false
 
   constructor(options: SqliteEventStoreOptions) {
@@ -76,6 +85,27 @@ class SqliteEventLog {
       this.recent.committed(recorded, this.statements.dataVersion())
       this.signal.notify()
     })
+    this.backgroundMinBytes = options.backgroundAppendMinBytes ?? 64 * 1024
+    const onFile = options.path !== ":memory:" && options.path !== ""
+    this.background = onFile && this.backgroundMinBytes !== Infinity
+      ? new BackgroundAppender({
+        path: options.path,
+        synchronous,
+        autoCheckpointPages: inBackground ? backstopCheckpointPages : 1000,
+        maxPageCount: options.maxSizeBytes === undefined
+          ? undefined
+          : Math.max(1, Math.floor(options.maxSizeBytes / (this.db.pragma("page_size", { simple: true }) as number))),
+        onSettled: () => this.commit.lockReleased()
+      })
+      : undefined
+    if (this.background !== undefined) this.commit.shareWriteLock(this.background)
+  }
+
+  /** Events the background writer committed: handed to live subscribers as our own commits are. */
+  committedInBackground(recorded: ReadonlyArray<RecordedEvent>): void {
+    if (this.closed) return
+    this.recent.committed(recorded, this.statements.dataVersion())
+    this.signal.notify()
   }
 
   get isClosed(): boolean {
@@ -105,6 +135,7 @@ class SqliteEventLog {
     this.closed = true
     this.signal.close()
     this.commit.flush()
+    await this.background?.stop()
     await this.checkpointer?.stop()
     try {
       this.db.close()
@@ -115,6 +146,53 @@ class SqliteEventLog {
 }
 
 const isPosition = (value: number): boolean => Number.isSafeInteger(value)
+
+/**
+ * An append the worker commits. Once handed over it cannot be withdrawn: an interrupted caller's append
+ * may still be stored (as when its acknowledgement is lost), which idempotent retries are built for.
+ */
+const appendInBackground = (
+  log: SqliteEventLog,
+  background: BackgroundAppender,
+  stream: string,
+  expected: ExpectedVersion,
+  events: ReadonlyArray<NewEvent>
+): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable> => {
+  const problem = appendProblem(stream, expected, events)
+  if (problem !== undefined) return Effect.fail(problem)
+  return Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {
+    void background.append(stream, expected, events).then((outcome) => resume(answer(log, stream, expected, events, outcome)))
+  })
+}
+
+const answer = (
+  log: SqliteEventLog,
+  stream: string,
+  expected: ExpectedVersion,
+  events: ReadonlyArray<NewEvent>,
+  outcome: BackgroundOutcome
+): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable> => {
+  switch (outcome.kind) {
+    case "ok": {
+      const { result } = outcome
+      if (!result.duplicate && events.length > 0) {
+        const first = result.version - events.length + 1
+        log.committedInBackground(events.map((event, i) => {
+          const recorded: RecordedEvent = { id: event.id, type: event.type, data: event.data, meta: event.meta, stream, version: first + i, position: result.firstPosition + i }
+          encodedBytes.set(recorded, binaryBytes([event]) + 256)
+          return recorded
+        }))
+      }
+      return Effect.succeed(result)
+    }
+    case "conflict":
+      return Effect.fail(new WrongExpectedVersion({ stream, expected, actual: outcome.actual }))
+    case "invalid":
+      return Effect.fail(invalid(outcome.reason))
+    case "failed":
+      return Effect.fail(new EventStoreUnavailable({ reason: outcome.reason }))
+  }
+}
 
 /**
  * The store's calls are on every command's path and take microseconds, so they stay plain functions
@@ -143,6 +221,9 @@ const toService = (log: SqliteEventLog): SqliteEventStoreService => {
     ): Effect.Effect<AppendResult, WrongExpectedVersion | EventStoreUnavailable> =>
       Effect.suspend(() => {
         if (log.isClosed) return Effect.fail(storeClosed())
+        if (log.background?.available === true && binaryBytes(events) >= log.backgroundMinBytes) {
+          return appendInBackground(log, log.background, stream, expected, events)
+        }
         const request = prepareAppend(stream, expected, events)
         if (request instanceof EventStoreUnavailable) return Effect.fail(request)
         return Effect.callback<AppendResult, WrongExpectedVersion | EventStoreUnavailable>((resume) => {

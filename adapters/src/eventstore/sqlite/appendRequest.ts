@@ -37,12 +37,26 @@ export const prepareAppend = (
   expected: unknown,
   events: unknown
 ): AppendRequest | EventStoreUnavailable => {
+  const problem = appendProblem(stream, expected, events)
+  if (problem !== undefined) return problem
+  const encoded: Array<EncodedEvent> = []
+  for (const event of events as ReadonlyArray<NewEvent>) {
+    try {
+      encoded.push({ id: event.id, type: event.type, data: encode(event.data), meta: encode(event.meta) })
+    } catch (error) {
+      return invalid(`event ${event.id} of stream ${stream} cannot be encoded: ${String(error)}`)
+    }
+  }
+  return { stream: stream as string, expected: expected as ExpectedVersion, events: encoded, originals: events as ReadonlyArray<NewEvent> }
+}
+
+/** What is wrong with an append's arguments, before any encoding; undefined when nothing is. */
+export const appendProblem = (stream: unknown, expected: unknown, events: unknown): EventStoreUnavailable | undefined => {
   if (!isNonEmptyString(stream)) return invalid("the stream name must be a non-empty string")
   if (!isExpectedVersion(expected)) {
     return invalid(`expected version must be "any", "no_stream", "exists" or an integer >= 0, got ${String(expected)}`)
   }
   if (!Array.isArray(events)) return invalid("events must be an array")
-  const encoded: Array<EncodedEvent> = []
   const ids = new Set<string>()
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as Partial<NewEvent> | null | undefined
@@ -52,13 +66,23 @@ export const prepareAppend = (
     if (!Predicate.isObject(event.meta)) return invalid(`event ${event.id} of stream ${stream} has no meta object`)
     if (ids.has(event.id)) return invalid(`event id ${event.id} appears twice in one append to stream ${stream}`)
     ids.add(event.id)
-    try {
-      encoded.push({ id: event.id, type: event.type, data: encode(event.data), meta: encode(event.meta) })
-    } catch (error) {
-      return invalid(`event ${event.id} of stream ${stream} cannot be encoded: ${String(error)}`)
+  }
+  return undefined
+}
+
+/** Bytes of binary data (Uint8Array fields at the top of `data`) an append carries: terminal output. */
+export const binaryBytes = (events: unknown): number => {
+  if (!Array.isArray(events)) return 0
+  let bytes = 0
+  for (const event of events) {
+    const data = Predicate.isObject(event) ? (event as { data?: unknown }).data : undefined
+    if (!Predicate.isObject(data)) continue
+    for (const key in data) {
+      const value = (data as Record<string, unknown>)[key]
+      if (value instanceof Uint8Array) bytes += value.byteLength
     }
   }
-  return { stream, expected, events: encoded, originals: events as ReadonlyArray<NewEvent> }
+  return bytes
 }
 
 /**
