@@ -22,7 +22,7 @@ const request = (correlationId: string): HttpRequest =>
 
 describe("a server's runner", () => {
   // As a server's runner Layer makes it: from a context holding the JSON lines logger.
-  const runner = runnerOf(Context.make(Logger.CurrentLoggers, new Set([jsonLinesLogger])), () => {
+  const runner = runnerOf(Context.make(Logger.CurrentLoggers, new Set([jsonLinesLogger])) as Context.Context<any>, () => {
     throw new Error("not forked here")
   })
 
