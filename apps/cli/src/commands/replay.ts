@@ -11,7 +11,6 @@ import { holdDataDir } from "../lock.js"
 import { openLog } from "../log.js"
 import { Progress } from "../progress.js"
 import { carryOver } from "../readmodels/carryOver.js"
-import { mergeSideReplay, SIDE_PROJECTIONS, startSideReplay } from "../readmodels/sideReplay.js"
 import { swapIn } from "../readmodels/swap.js"
 import { rowCount, tableNames } from "../readmodels/tables.js"
 
@@ -55,15 +54,11 @@ export const replayCommand = Command.make(
       )
 
       const progress = new Progress("replay", head)
-      // The audit index on a worker thread into a file of its own, the rest here (see sideReplay).
-      const side = yield* startSideReplay({ log: paths.events, scratch: `${scratch}.side`, projections: SIDE_PROJECTIONS, upTo: head, batchSize: size })
-      const result = yield* replayProjections(db, allProjections.filter((p) => !SIDE_PROJECTIONS.includes(p.name)), log.select({ upTo: head }), {
+      const result = yield* replayProjections(db, allProjections, log.select({ upTo: head }), {
         upTo: head,
         batchSize: size,
         onBatch: (position, events) => progress.update(position, events)
       }).pipe(Effect.mapError((error) => new CommandFailed({ message: error.message })))
-      yield* side
-      yield* Effect.try({ try: () => mergeSideReplay(db, `${scratch}.side`), catch: failed("copying the audit index in") })
       const seconds = progress.finish(result.position, result.events)
 
       const finish = Effect.try({
