@@ -24,6 +24,7 @@ import { ADMIN_PASSWORD, waitForAdminLogin } from "./admin.mjs"
 import { cpuSeconds, startBenchServer } from "./benchServer.mjs"
 import { findNatsServer, startNatsServer } from "./nats-server.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
+import { call } from "./call.mjs"
 
 const MINUTE = 60_000
 const YEAR_POINTS = 525_600
@@ -31,16 +32,6 @@ const BATCH = 10_000
 const INGEST_TOPICS = 100
 const IN_FLIGHT = 4
 
-const call = async (url, token, method, path, body) => {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await response.text()
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`)
-  return text.length === 0 ? undefined : JSON.parse(text)
-}
 
 const defineTag = (url, token, topic, historize) => call(url, token, "PUT", `/api/tags/${topic}`, { access: "RW", historize })
 

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { cpuSeconds, startBenchServer } from "./benchServer.mjs"
+import { call } from "./call.mjs"
 
 const require = createRequire(import.meta.url)
 const mqttPacket = require("mqtt-packet")
@@ -137,16 +138,6 @@ const rawPublisher = async ({ port, username, password }) => {
   }
 }
 
-const call = async (url, token, method, path, body) => {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await response.text()
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`)
-  return text.length === 0 ? undefined : JSON.parse(text)
-}
 
 const benchIngest = async ({ server, bare, seconds }) => {
   // Baseline: the same publisher straight to the bare broker.

@@ -12,16 +12,7 @@
 //   await benchProcesses({ url, token, seconds, row })
 //
 // Run alone against a running server: BENCH_URL=http://127.0.0.1:8080 BENCH_TOKEN=<jwt> node test/bench/processes.mjs
-const call = async (url, token, method, path, body) => {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await response.text()
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`)
-  return text.length === 0 ? undefined : JSON.parse(text)
-}
+import { call } from "./call.mjs"
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 

@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { waitForAdminLogin } from "./admin.mjs"
 import { hasWrk, runWrk } from "./wrk.mjs"
+import { call } from "./call.mjs"
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -27,16 +28,6 @@ const IN_FLIGHT = 4
 const REQUESTS = Number(process.env.BENCH_REPORT_REQUESTS ?? 20)
 const WARM_UP = 5
 
-const call = async (url, token, method, path, body) => {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await response.text()
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`)
-  return text.length === 0 ? undefined : JSON.parse(text)
-}
 
 /** The server's resident memory now and at its peak, in MB (Linux), or undefined. */
 const memoryOf = (pid) => {
