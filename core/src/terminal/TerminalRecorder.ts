@@ -67,8 +67,12 @@ const MAX_BATCH_EVENTS = 512
 /** Metadata-sized events still count, so a flood of resizes cannot queue for free. */
 const EVENT_OVERHEAD = 64
 
+/**
+ * Merges an event's chunks into memory shared between threads: a store that writes on a worker thread
+ * (the SQLite adapter does, for binary data) then hands the bytes over without copying them again.
+ */
 const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  const out = new Uint8Array(size)
+  const out = new Uint8Array(new SharedArrayBuffer(size))
   let offset = 0
   for (const chunk of chunks) {
     out.set(chunk, offset)

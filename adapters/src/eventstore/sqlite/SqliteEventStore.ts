@@ -36,8 +36,9 @@ export interface SqliteEventStoreOptions {
   readonly backgroundCheckpoint?: boolean | undefined
   /**
    * Appends carrying at least this many bytes of binary data (terminal recordings) are committed by a
-   * second connection on a worker thread, off the event loop (default 64 KiB; Infinity: never; always
-   * off for ":memory:"). See BackgroundAppender.
+   * second connection on a worker thread, off the event loop (default 1: any binary data, so a
+   * terminal's keystroke batches do not commit between its echoes either; Infinity: never; always off
+   * for ":memory:"). See BackgroundAppender.
    */
   readonly backgroundAppendMinBytes?: number | undefined
 }
@@ -85,7 +86,7 @@ class SqliteEventLog {
       this.recent.committed(recorded, this.statements.dataVersion())
       this.signal.notify()
     })
-    this.backgroundMinBytes = options.backgroundAppendMinBytes ?? 64 * 1024
+    this.backgroundMinBytes = options.backgroundAppendMinBytes ?? 1
     const onFile = options.path !== ":memory:" && options.path !== ""
     this.background = onFile && this.backgroundMinBytes !== Infinity
       ? new BackgroundAppender({
