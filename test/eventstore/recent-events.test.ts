@@ -33,4 +33,21 @@ describe("recent events memory", () => {
     expect(recent.read(7, 10, 7)).toBeUndefined()
     expect(recent.read(20, 10, 7)?.map((e) => e.position)).toEqual([20])
   })
+
+  it("keeps a background writer's events only when they follow on from what it holds", () => {
+    const recent = new RecentEvents(1_000, 1_000_000)
+    recent.committed([event(1, 10), event(2, 10)], 7)
+    // The worker committed 3, then this connection 4 (seen as another connection's commit: data_version 8),
+    // and only then does the worker's answer for 3 arrive.
+    recent.committed([event(4, 10)], 8)
+    recent.committedInBackground([event(3, 10)], 8)
+    // 4 exists: memory must not answer "nothing after 3" to a reader at 4, nor serve 3 as the last.
+    expect(recent.read(3, 10, 8)).toBeUndefined()
+    expect(recent.read(4, 10, 8)).toBeUndefined()
+    // Following on from the last held event, the worker's events are kept.
+    recent.committed([event(5, 10)], 9)
+    recent.committedInBackground([event(6, 10)], 10)
+    expect(recent.read(6, 10, 10)?.map((e) => e.position)).toEqual([6])
+    expect(recent.read(7, 10, 10)).toEqual([])
+  })
 })

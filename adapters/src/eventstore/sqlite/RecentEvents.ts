@@ -37,6 +37,24 @@ export class RecentEvents {
     if (this.events.length > this.capacity * 2 || this.bytes > this.maxBytes) this.trim()
   }
 
+  /**
+   * After a commit by the background writer, learned of later than it happened: our own connection
+   * may have committed later positions meanwhile, so its events are kept only when they follow on
+   * from the last event held (then nothing can lie after them). Otherwise the memory is emptied and
+   * reads go to the database: installing them would claim nothing follows them when something may.
+   */
+  committedInBackground(events: ReadonlyArray<RecordedEvent>, dataVersion: number): void {
+    if (events.length === 0) return
+    const last = this.events[this.events.length - 1]
+    if (last === undefined || events[0]!.position !== last.position + 1) {
+      this.events = []
+      this.bytes = 0
+      this.dataVersion = undefined
+      return
+    }
+    this.committed(events, dataVersion)
+  }
+
   /** Drops the oldest events until both bounds hold again (trimming in bulk keeps it cheap). */
   private trim(): void {
     let drop = Math.max(0, this.events.length - this.capacity)

@@ -105,7 +105,7 @@ class SqliteEventLog {
   /** Events the background writer committed: handed to live subscribers as our own commits are. */
   committedInBackground(recorded: ReadonlyArray<RecordedEvent>): void {
     if (this.closed) return
-    this.recent.committed(recorded, this.statements.dataVersion())
+    this.recent.committedInBackground(recorded, this.statements.dataVersion())
     this.signal.notify()
   }
 
