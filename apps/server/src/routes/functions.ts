@@ -7,9 +7,8 @@ import { actorOf } from "../auth/Principal.js"
 import { checkFunction } from "../processes/definitionInput.js"
 import { processesOf } from "../processes/edgeProcesses.js"
 import type { ServerContext } from "../ServerContext.js"
-import { idempotencyKeyOf } from "./idempotency.js"
 import { answerRun } from "./processes.js"
-import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { callerTarget, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { Json } from "./schemas.js"
 
 const Definition = Schema.Struct({
@@ -75,20 +74,14 @@ export const functionRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> 
       if (!body.ok) return body.response
       const checked = checkFunction(body.value, name)
       if (!checked.ok) return text(checked.status, checked.message)
-      const expected = ifMatch(request)
-      if (!expected.ok) return expected.response
-      const idempotency = idempotencyKeyOf(request)
-      if (!idempotency.ok) return idempotency.response
+      const caller = callerTarget(request, principal, true)
+      if (!caller.ok) return caller.response
       return respond(runCommand(context, {
         type: "saveFunction",
         category: FUNCTION_CATEGORY,
-        domain: principal.domain,
         aggregateId: checked.value.name,
         payload: { mode, definition: checked.value, owner: { userId: principal.userId, username: principal.username } },
-        actor: actorOf(principal),
-        correlationId: request.correlationId,
-        idempotencyKey: idempotency.key,
-        ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+        ...caller.target
       }).pipe(Effect.map((reply) => {
         const row = engine().processes.function(principal.domain, checked.value.name)
         return json(mode === "create" ? 201 : 200, { success: true, function: row === undefined ? null : view(row) }, mutationHeaders(reply))
@@ -140,20 +133,14 @@ export const functionRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> 
         412: error("If-Match does not match the function's version")
       },
       handler: ({ request, params: { name }, principal }) => {
-        const expected = ifMatch(request)
-        if (!expected.ok) return expected.response
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
+        const caller = callerTarget(request, principal, true)
+        if (!caller.ok) return caller.response
         return respond(runCommand(context, {
           type: "removeFunction",
           category: FUNCTION_CATEGORY,
-          domain: principal.domain,
           aggregateId: name,
           payload: {},
-          actor: actorOf(principal),
-          correlationId: request.correlationId,
-          idempotencyKey: idempotency.key,
-          ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+          ...caller.target
         }).pipe(Effect.map((reply) => json(200, { success: true, name }, mutationHeaders(reply)))))
       }
     }),

@@ -9,8 +9,7 @@ import { checkName, checkProcess, checkTriggers, exported, type Checked } from "
 import { processesOf } from "../processes/edgeProcesses.js"
 import type { RunOutcome } from "../processes/engine.js"
 import type { ServerContext } from "../ServerContext.js"
-import { idempotencyKeyOf } from "./idempotency.js"
-import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { callerTarget, type CallerTarget, mutationHeaders, respond, runCommand } from "./runCommand.js"
 import { Json } from "./schemas.js"
 
 const Definition = Schema.Struct({
@@ -84,17 +83,13 @@ export const processRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
   // Armed at once: the triggers of existing processes run without waiting for a first request.
   engine()
 
-  const save = (principal: Principal, requestId: string, mode: "create" | "update" | "upsert", definition: ProcessDefinition, extra: { idempotencyKey?: string | undefined; expectedVersion?: number | undefined }) =>
+  const save = (principal: Principal, target: CallerTarget, mode: "create" | "update" | "upsert", definition: ProcessDefinition) =>
     runCommand(context, {
       type: "saveProcess",
       category: PROCESS_CATEGORY,
-      domain: principal.domain,
       aggregateId: definition.name,
       payload: { mode, definition, owner: ownerOf(principal) },
-      actor: actorOf(principal),
-      correlationId: requestId,
-      idempotencyKey: extra.idempotencyKey,
-      ...(extra.expectedVersion === undefined ? {} : { expectedVersion: extra.expectedVersion })
+      ...target
     })
 
   /** An http endpoint another process of the domain answers already. */
@@ -168,7 +163,7 @@ export const processRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
           definitions.push(checked.value)
         }
         return respond(Effect.gen(function*() {
-          for (const definition of definitions) yield* save(principal, request.correlationId, "upsert", definition, {})
+          for (const definition of definitions) yield* save(principal, { domain: principal.domain, actor: actorOf(principal), correlationId: request.correlationId }, "upsert", definition)
           return json(200, { success: true, imported: definitions.map((d) => d.name) })
         }))
       }
@@ -206,9 +201,9 @@ export const processRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
         if (!checked.ok) return refuse(checked)
         const taken = endpointTaken(principal.domain, checked.value)
         if (taken !== undefined) return text(409, taken)
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
-        return respond(save(principal, request.correlationId, "create", checked.value, { idempotencyKey: idempotency.key }).pipe(Effect.map((reply) => {
+        const caller = callerTarget(request, principal, false)
+        if (!caller.ok) return caller.response
+        return respond(save(principal, caller.target, "create", checked.value).pipe(Effect.map((reply) => {
           const row = engine().processes.process(principal.domain, checked.value.name)
           return json(201, { success: true, process: row === undefined ? null : processView(row) }, mutationHeaders(reply))
         })))
@@ -238,11 +233,9 @@ export const processRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
         if (!checked.ok) return refuse(checked)
         const taken = endpointTaken(principal.domain, checked.value)
         if (taken !== undefined) return text(409, taken)
-        const expected = ifMatch(request)
-        if (!expected.ok) return expected.response
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
-        return respond(save(principal, request.correlationId, "update", checked.value, { idempotencyKey: idempotency.key, expectedVersion: expected.version }).pipe(Effect.map((reply) => {
+        const caller = callerTarget(request, principal, true)
+        if (!caller.ok) return caller.response
+        return respond(save(principal, caller.target, "update", checked.value).pipe(Effect.map((reply) => {
           const row = engine().processes.process(principal.domain, name)
           return json(200, { success: true, process: row === undefined ? null : processView(row) }, mutationHeaders(reply))
         })))
@@ -264,20 +257,14 @@ export const processRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> =
         412: error("If-Match does not match the process's version")
       },
       handler: ({ request, params: { name }, principal }) => {
-        const expected = ifMatch(request)
-        if (!expected.ok) return expected.response
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
+        const caller = callerTarget(request, principal, true)
+        if (!caller.ok) return caller.response
         return respond(runCommand(context, {
           type: "removeProcess",
           category: PROCESS_CATEGORY,
-          domain: principal.domain,
           aggregateId: name,
           payload: {},
-          actor: actorOf(principal),
-          correlationId: request.correlationId,
-          idempotencyKey: idempotency.key,
-          ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+          ...caller.target
         }).pipe(Effect.map((reply) => json(200, { success: true, name }, mutationHeaders(reply)))))
       }
     }),

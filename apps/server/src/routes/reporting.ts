@@ -3,15 +3,14 @@ import { json, text, type HttpRequest } from "@machhub/adapters"
 import { REPORTING_MACHINE_CATEGORY, WEEKDAYS, type ReportingMachineDefinition } from "@machhub/core"
 import type { ReportingMachineRow } from "@machhub/projections"
 import { body, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
-import { actorOf, type Principal } from "../auth/Principal.js"
+import type { Principal } from "../auth/Principal.js"
 import { unfitBoundTag } from "../reporting/boundTags.js"
 import { reportingMachines } from "../reporting/reportingMachines.js"
 import { reportRoutes } from "../reporting/reportRoutes.js"
 import { graphqlRoutes } from "../graphql/graphqlRoutes.js"
 import type { ServerContext } from "../ServerContext.js"
 import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
-import { idempotencyKeyOf } from "./idempotency.js"
-import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { callerTarget, mutationHeaders, respond, runCommand } from "./runCommand.js"
 
 const Tags = Schema.Struct({
   execution: Schema.String.annotate({ description: "Topic of MTConnect Execution values (ACTIVE = in cycle); historized as event" }),
@@ -86,15 +85,12 @@ export const reportingRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
   ) => {
     const unfit = unfitBoundTag(tags, principal.domain, definition.tags)
     if (unfit !== undefined) return text(422, unfit)
-    const expected = ifMatch(request)
-    if (!expected.ok) return expected.response
-    const idempotency = idempotencyKeyOf(request)
-    if (!idempotency.ok) return idempotency.response
+    const caller = callerTarget(request, principal, true)
+    if (!caller.ok) return caller.response
     return respond(
       runCommand(context, {
         type: "defineReportingMachine",
         category: REPORTING_MACHINE_CATEGORY,
-        domain: principal.domain,
         aggregateId: name,
         payload: {
           mode,
@@ -104,10 +100,7 @@ export const reportingRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
           ...(definition.idealCycleSeconds === undefined ? {} : { idealCycleSeconds: definition.idealCycleSeconds }),
           ...(definition.shifts === undefined ? {} : { shifts: definition.shifts })
         },
-        actor: actorOf(principal),
-        correlationId: request.correlationId,
-        idempotencyKey: idempotency.key,
-        ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+        ...caller.target
       }).pipe(Effect.map((reply) => {
         const row = machines.get(principal.domain, name)
         const machine = row !== undefined && row.version === reply.version
@@ -210,21 +203,15 @@ export const reportingRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
         412: error("If-Match does not match the definition's version")
       },
       handler: ({ request, params: { name }, principal }) => {
-        const expected = ifMatch(request)
-        if (!expected.ok) return expected.response
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
+        const caller = callerTarget(request, principal, true)
+        if (!caller.ok) return caller.response
         return respond(
           runCommand(context, {
             type: "removeReportingMachine",
             category: REPORTING_MACHINE_CATEGORY,
-            domain: principal.domain,
             aggregateId: name,
             payload: {},
-            actor: actorOf(principal),
-            correlationId: request.correlationId,
-            idempotencyKey: idempotency.key,
-            ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+            ...caller.target
           }).pipe(Effect.map((reply) => json(200, { success: true, name }, mutationHeaders(reply))))
         )
       }
@@ -246,18 +233,15 @@ export const reportingRoutes = (context: ServerContext): ReadonlyArray<AnyRoute>
         422: error("A time is not ISO 8601 with a zone, end is not after start, or the reason is empty or over 200 characters")
       },
       handler: ({ request, principal, body: annotation }) => {
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
+        const caller = callerTarget(request, principal, false)
+        if (!caller.ok) return caller.response
         return respond(
           runCommand(context, {
             type: "annotateDowntime",
             category: REPORTING_MACHINE_CATEGORY,
-            domain: principal.domain,
             aggregateId: annotation.machine,
             payload: { start: annotation.start, end: annotation.end, reason: annotation.reason },
-            actor: actorOf(principal),
-            correlationId: request.correlationId,
-            idempotencyKey: idempotency.key
+            ...caller.target
           }).pipe(Effect.map((reply) => json(201, {
             success: true,
             annotation: { machine: annotation.machine, start: new Date(annotation.start).toISOString(), end: new Date(annotation.end).toISOString(), reason: annotation.reason }

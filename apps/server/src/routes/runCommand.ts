@@ -2,9 +2,10 @@ import { Effect } from "effect"
 import { text, type HttpRequest, type HttpResponse } from "@machhub/adapters"
 import { CommandRejected, uuidv7, type ActorRef, type CommandBusService, type CommandError, type CommandReply, type ExpectedVersion, type KnownCommand, type KnownCommandType, type PayloadOf, type ReplyOf } from "@machhub/core"
 import type { ProjectionRunnerService } from "@machhub/projections"
+import { actorOf, type Principal } from "../auth/Principal.js"
 import { runPromise } from "../runtime.js"
 import { commandErrorResponse } from "./commandErrors.js"
-import { IDEMPOTENCY_KEY_PROBLEM, isIdempotencyKey } from "./idempotency.js"
+import { IDEMPOTENCY_KEY_PROBLEM, idempotencyKeyOf, isIdempotencyKey } from "./idempotency.js"
 
 export interface CommandContext {
   readonly commands: CommandBusService
@@ -96,4 +97,34 @@ export const ifMatch = (request: HttpRequest): { ok: true; version: number | und
   const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header)
   if (match === null) return { ok: false, response: text(400, 'If-Match must be a version as returned in ETag, e.g. "3"') }
   return { ok: true, version: Number(match[1]) }
+}
+
+/** A command's target as far as the request and its caller decide it: all but category and aggregate. */
+export type CallerTarget = Omit<CommandTarget, "category" | "aggregateId" | "newAggregate">
+
+/**
+ * What every mutation route reads off its request before sending a command for the caller: the
+ * active domain, the caller as actor, the correlation id, the `Idempotency-Key` and, for a route that
+ * honours it (`versioned`), `If-Match` as the expected version. A malformed header answers 400 (If-Match
+ * checked first) before anything is dispatched.
+ */
+export const callerTarget = (
+  request: HttpRequest,
+  principal: Principal,
+  versioned: boolean
+): { ok: true; target: CallerTarget } | { ok: false; response: HttpResponse } => {
+  const expected = versioned ? ifMatch(request) : undefined
+  if (expected !== undefined && !expected.ok) return expected
+  const idempotency = idempotencyKeyOf(request)
+  if (!idempotency.ok) return idempotency
+  return {
+    ok: true,
+    target: {
+      domain: principal.domain,
+      actor: actorOf(principal),
+      correlationId: request.correlationId,
+      idempotencyKey: idempotency.key,
+      ...(expected?.version === undefined ? {} : { expectedVersion: expected.version })
+    }
+  }
 }

@@ -3,12 +3,11 @@ import { json, text } from "@machhub/adapters"
 import { isAllowed, TAG_CATEGORY, type TagDefinition } from "@machhub/core"
 import type { TagRow } from "@machhub/projections"
 import { body, error, ok, requires, route, type AnyRoute } from "../api/RouteDeclaration.js"
-import { actorOf, type Principal } from "../auth/Principal.js"
+import type { Principal } from "../auth/Principal.js"
 import type { ServerContext } from "../ServerContext.js"
 import { tagDefinitions } from "../tags/definitions/tagDefinitions.js"
 import { validateTopicName } from "../tags/topicName.js"
-import { idempotencyKeyOf } from "./idempotency.js"
-import { ifMatch, mutationHeaders, respond, runCommand } from "./runCommand.js"
+import { callerTarget, mutationHeaders, respond, runCommand } from "./runCommand.js"
 
 const topicParam = {
   topic: "The tag's topic: the rest of the path, slashes as they are (Plant1/LineA/Temperature) or percent-encoded (%2F; needed for a trailing slash)"
@@ -132,15 +131,12 @@ export const tagRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
         if (definition.topic !== undefined && definition.topic !== topic) {
           return text(400, `topic: the body names ${JSON.stringify(definition.topic)}, the path ${JSON.stringify(topic)}; leave it out or make them the same`)
         }
-        const expected = ifMatch(request)
-        if (!expected.ok) return expected.response
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
+        const caller = callerTarget(request, principal, true)
+        if (!caller.ok) return caller.response
         return respond(
           runCommand(context, {
             type: "defineTag",
             category: TAG_CATEGORY,
-            domain: principal.domain,
             aggregateId: topic,
             payload: {
               access: definition.access,
@@ -148,10 +144,7 @@ export const tagRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
               ...(definition.historize === undefined ? {} : { historize: definition.historize }),
               mayHistorize: mayHistorize(principal)
             },
-            actor: actorOf(principal),
-            correlationId: request.correlationId,
-            idempotencyKey: idempotency.key,
-            ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+            ...caller.target
           }).pipe(Effect.map((reply) => {
             // The read model has applied the command (runCommand waits for it); the reply is the fallback.
             const row = tags.get(principal.domain, topic)
@@ -180,21 +173,15 @@ export const tagRoutes = (context: ServerContext): ReadonlyArray<AnyRoute> => {
       handler: ({ request, params: { topic }, principal }) => {
         const bad = badTopic(topic)
         if (bad !== undefined) return bad
-        const expected = ifMatch(request)
-        if (!expected.ok) return expected.response
-        const idempotency = idempotencyKeyOf(request)
-        if (!idempotency.ok) return idempotency.response
+        const caller = callerTarget(request, principal, true)
+        if (!caller.ok) return caller.response
         return respond(
           runCommand(context, {
             type: "removeTag",
             category: TAG_CATEGORY,
-            domain: principal.domain,
             aggregateId: topic,
             payload: { mayHistorize: mayHistorize(principal) },
-            actor: actorOf(principal),
-            correlationId: request.correlationId,
-            idempotencyKey: idempotency.key,
-            ...(expected.version === undefined ? {} : { expectedVersion: expected.version })
+            ...caller.target
           }).pipe(Effect.map((reply) => json(200, { success: true, topic }, mutationHeaders(reply))))
         )
       }
