@@ -132,7 +132,9 @@ describe("console: identity, keys and collections", { timeout: 180_000 }, () => 
 
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByRole("button", { name: "Suspend" }).click()
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByText("suspended").waitFor()
-    expect((await fetch(`${server.url}/api/me`, { headers: { "X-Machhub-Api-Key": keySecret } })).status).toBe(401)
+    const whileSuspended = await fetch(`${server.url}/api/me`, { headers: { "X-Machhub-Api-Key": keySecret } })
+    // The body says what the server saw if a suspended key is ever let through.
+    expect(whileSuspended.status, await whileSuspended.text()).toBe(401)
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByRole("button", { name: "Resume" }).click()
     await admin.getByRole("row").filter({ hasText: "ci-reader" }).getByText("active").waitFor()
     expect((await fetch(`${server.url}/api/me`, { headers: { "X-Machhub-Api-Key": keySecret } })).status).toBe(200)
